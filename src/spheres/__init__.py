@@ -1,0 +1,7 @@
+"""spheres: an agent-based market of buyers, sellers and influencers who talk on a social network."""
+
+from spheres.config import SpheresConfig, ConfigError
+from spheres.simulate import Results, simulate
+
+__all__ = ["ConfigError", "Results", "SpheresConfig", "simulate"]
+__version__ = "0.1.0"

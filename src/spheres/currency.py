@@ -1,0 +1,145 @@
+"""The social-currency ledger: every unit is minted, transferred, converted or burned here.
+
+Balances are integer points held by buyers (influencers are buyers). Each movement has a kind,
+a step, and the types of its source and destination (``none`` for the outside of the economy).
+The identity ``sum(balances) == mint + convert_in - burn - convert_out`` holds exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+KINDS = ("mint", "transfer", "convert_in", "convert_out", "burn")
+AGENT_TYPES = ("none", "buyer", "influencer", "seller")
+MINT, TRANSFER, CONVERT_IN, CONVERT_OUT, BURN = range(5)
+NONE, BUYER, INFLUENCER, SELLER = range(4)
+
+_I64 = np.int64
+
+
+class LedgerError(RuntimeError):
+    """A movement would break the ledger's rules (negative amount or balance)."""
+
+
+class Ledger:
+    """Moves social currency between balances and records every movement.
+
+    ``balance`` is the buyers' balance array (modified in place); ``is_influencer`` gives each
+    buyer's agent type. With ``keep_entries`` every single movement is kept as a row (for audits
+    and engine comparisons); otherwise only the per-step sums by kind and types are kept.
+    """
+
+    def __init__(self, balance: np.ndarray, is_influencer: np.ndarray, keep_entries: bool = False):
+        self.balance = balance
+        self.is_influencer = is_influencer
+        self.keep_entries = keep_entries
+        self.totals = np.zeros(len(KINDS), dtype=_I64)
+        self.step = 0
+        self._flows = np.zeros((len(KINDS), len(AGENT_TYPES), len(AGENT_TYPES)), dtype=_I64)
+        self._rows: list[tuple[int, int, int, int, int]] = []
+        self._entries: list[np.ndarray] = []
+
+    # -- movements -------------------------------------------------------------------------
+    def mint(self, dst: np.ndarray, amount: np.ndarray) -> None:
+        """Create currency for buyers ``dst`` (advice that helped)."""
+        dst, amount = self._prepare(dst, amount)
+        np.add.at(self.balance, dst, amount)
+        self._record(MINT, None, dst, amount, src_type=NONE)
+
+    def transfer(self, src: np.ndarray, dst: np.ndarray, amount: np.ndarray) -> None:
+        """Move currency from buyers ``src`` to buyers ``dst`` (thank-yous)."""
+        src, amount = self._prepare(src, amount)
+        dst = np.asarray(dst, dtype=_I64)
+        np.subtract.at(self.balance, src, amount)
+        np.add.at(self.balance, dst, amount)
+        self._check_nonnegative(src)
+        self._record(TRANSFER, src, dst, amount)
+
+    def convert_in(self, sellers: np.ndarray, dst: np.ndarray, amount: np.ndarray) -> None:
+        """Credit buyers ``dst`` with currency bought by ``sellers`` with money."""
+        dst, amount = self._prepare(dst, amount)
+        np.add.at(self.balance, dst, amount)
+        self._record(CONVERT_IN, np.asarray(sellers, dtype=_I64), dst, amount, src_type=SELLER)
+
+    def convert_out(self, src: np.ndarray, amount: np.ndarray) -> None:
+        """Remove currency from buyers ``src`` that they turned into money."""
+        src, amount = self._prepare(src, amount)
+        np.subtract.at(self.balance, src, amount)
+        self._check_nonnegative(src)
+        self._record(CONVERT_OUT, src, None, amount, dst_type=NONE)
+
+    def burn(self, src: np.ndarray, amount: np.ndarray) -> None:
+        """Destroy currency of buyers ``src`` (attention fades)."""
+        src, amount = self._prepare(src, amount)
+        np.subtract.at(self.balance, src, amount)
+        self._check_nonnegative(src)
+        self._record(BURN, src, None, amount, dst_type=NONE)
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    def close_step(self, step: int) -> None:
+        """Store this step's sums by (kind, source type, destination type) and start a new step."""
+        for kind, src_t, dst_t in zip(*np.nonzero(self._flows), strict=True):
+            self._rows.append((step, int(src_t), int(dst_t), int(kind),
+                               int(self._flows[kind, src_t, dst_t])))
+        self._flows[:] = 0
+        self.step = step + 1
+
+    def flow_rows(self) -> list[tuple[int, str, str, str, int]]:
+        """Rows ``(step, source_type, destination_type, kind, amount)`` of all closed steps."""
+        return [(s, AGENT_TYPES[a], AGENT_TYPES[b], KINDS[k], v) for s, a, b, k, v in self._rows]
+
+    def entries(self) -> np.ndarray:
+        """Every movement as an int64 array with columns step, kind, src_type, src, dst_type,
+        dst, amount (empty unless ``keep_entries``)."""
+        if not self._entries:
+            return np.zeros((0, 7), dtype=_I64)
+        return np.concatenate(self._entries)
+
+    def step_total(self, kind: int) -> int:
+        """Sum of the current (open) step's movements of one kind."""
+        return int(self._flows[kind].sum())
+
+    def identity_holds(self) -> bool:
+        """True when balances equal mint + convert_in - burn - convert_out, exactly."""
+        t = self.totals
+        return int(self.balance.sum()) == int(t[MINT] + t[CONVERT_IN] - t[BURN] - t[CONVERT_OUT])
+
+    # -- internals -------------------------------------------------------------------------
+    def _prepare(self, ids: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.asarray(ids, dtype=_I64)
+        amount = np.broadcast_to(np.asarray(amount, dtype=_I64), ids.shape)
+        if amount.size and amount.min() < 0:
+            raise LedgerError("ledger amounts must be >= 0")
+        return ids, amount
+
+    def _check_nonnegative(self, ids: np.ndarray) -> None:
+        if ids.size and self.balance[ids].min() < 0:
+            raise LedgerError("a movement left a negative social-currency balance")
+
+    def _types(self, ids: np.ndarray) -> np.ndarray:
+        return BUYER + self.is_influencer[ids].astype(_I64)
+
+    def _record(self, kind: int, src: np.ndarray | None, dst: np.ndarray | None,
+                amount: np.ndarray, src_type: int | None = None,
+                dst_type: int | None = None) -> None:
+        if amount.size == 0:
+            return
+        n = amount.size
+        if src_type == SELLER:
+            s_types = np.full(n, SELLER, dtype=_I64)
+        elif src is None or src_type == NONE:
+            s_types = np.full(n, NONE, dtype=_I64)
+        else:
+            s_types = self._types(src)
+        d_types = np.full(n, NONE, dtype=_I64) if dst is None else self._types(dst)
+        combo = s_types * len(AGENT_TYPES) + d_types
+        sums = np.zeros(len(AGENT_TYPES) ** 2, dtype=_I64)
+        np.add.at(sums, combo, amount)
+        self._flows[kind] += sums.reshape(len(AGENT_TYPES), len(AGENT_TYPES))
+        self.totals[kind] += int(amount.sum())
+        if self.keep_entries:
+            minus = np.full(n, -1, dtype=_I64)
+            self._entries.append(np.column_stack([
+                np.full(n, self.step, dtype=_I64), np.full(n, kind, dtype=_I64), s_types,
+                minus if src is None else src, d_types, minus if dst is None else dst, amount,
+            ]))

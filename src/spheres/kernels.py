@@ -1,0 +1,216 @@
+"""The vectorised engine: the buyer and influencer phases as numpy operations over the state.
+
+Each function reads the state as it was at the start of its phase, computes every buyer's
+decision from it, and then writes the results (synchronous update). The per-agent engine in
+``spheres.agents`` computes the same phases one agent at a time from the same draws; both give
+the same results.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from spheres import draws as dr
+from spheres.state import AD, INFLUENCER_SRC, PEER
+
+if TYPE_CHECKING:
+    from spheres.model import MarketModel
+
+
+def fit(expect: np.ndarray, offering: np.ndarray, width: float) -> np.ndarray:
+    """True fit ``exp(-|e - o|^2 / (2 w^2))`` of offerings for buyers, broadcast over leading axes."""
+    diff = expect - offering
+    return np.exp(-(diff * diff).sum(axis=-1) / (2.0 * width * width))
+
+
+def choose(util: np.ndarray, avail: np.ndarray, outside: float, u: np.ndarray) -> np.ndarray:
+    """Logit choice over available sellers against the outside option; -1 means no purchase.
+
+    ``util`` and ``avail`` have sellers on the last axis; ``u`` is one uniform per chooser.
+    """
+    top = np.max(np.where(avail, util, -np.inf), axis=-1, initial=-np.inf)
+    top = np.maximum(top, outside)
+    w = np.where(avail, np.exp(util - top[..., None]), 0.0)
+    w0 = np.exp(outside - top)
+    cum = w0[..., None] + np.cumsum(w, axis=-1)
+    x = u * cum[..., -1]
+    below = x[..., None] < cum
+    pick = np.argmax(below, axis=-1)
+    return np.where((x >= w0) & below.any(axis=-1), pick, -1)
+
+
+class VectorEngine:
+    """Buyer and influencer phases over whole arrays."""
+
+    name = "vector"
+
+    def attach(self, model: MarketModel) -> None:
+        """Prepare for a model (nothing to build for this engine)."""
+
+    def promoted(self, model: MarketModel, rows: np.ndarray) -> None:
+        """Buyers ``rows`` became influencers (no per-agent objects to change here)."""
+
+    # 1. Drift -------------------------------------------------------------------------------
+    def drift(self, model: MarketModel) -> None:
+        """Expectations move toward the frontier plus each buyer's taste."""
+        b = model.buyers_state
+        rate = model.cfg.market.drift_rate
+        b.expect += rate * (model.frontier + b.taste - b.expect)
+
+    # 2. Needs -------------------------------------------------------------------------------
+    def needs(self, model: MarketModel, u: np.ndarray) -> None:
+        """A buyer has a need this step with probability ``p_need``."""
+        model.buyers_state.need[:] = u < model.cfg.market.p_need
+
+    # 3. Conversations -----------------------------------------------------------------------
+    def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:
+        """Buyers with a need ask contacts; they learn of sellers, blend beliefs, say thank you."""
+        b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
+        rows, contacts = d.rows, d.contacts
+        if rows.size == 0:
+            return
+        n, k_count = contacts.shape
+        valid = contacts >= 0
+        cs = np.where(valid, contacts, 0)
+        # reads (state at the start of the phase)
+        c_aware = b.aware[cs] & valid[:, :, None] & m.alive
+        c_belief = b.belief[cs]
+        own_aware = b.aware[rows]
+        belief = b.belief[rows]
+        weight = cfg.market.peer_weight * b.trust[rows, 0][:, None] * model.reputation_of(cs)
+        balance = b.currency[rows]
+        c_expect = b.expect[cs]
+        expect = b.expect[rows]
+        # decisions
+        tried = c_aware & ~own_aware[:, None, :] & (d.u_wom < cfg.market.p_word_of_mouth)
+        heard = tried | (c_aware & own_aware[:, None, :])
+        num = np.zeros_like(belief)
+        den = np.zeros_like(belief)
+        for k in range(k_count):
+            wk = np.where(heard[:, k, :], weight[:, k, None], 0.0)
+            num += wk * c_belief[:, k, :]
+            den += wk
+        new_belief = (belief + num) / (1.0 + den)
+        new_aware = tried.any(axis=1)
+        first = np.argmax(tried, axis=1)
+        who = np.take_along_axis(cs, first, axis=1)
+        helpful = np.zeros((n, k_count), dtype=bool)
+        ri, si = np.nonzero(new_aware)
+        helpful[ri, first[ri, si]] = True
+        # writes
+        b.belief[rows] = new_belief
+        model.make_aware(rows[ri], si, who[ri, si], PEER, phase=3)
+        np.add.at(b.talks, contacts[valid], 1)
+        if model.cfg.mechanisms.currency and cfg.currency.thank_you > 0:
+            ty = cfg.currency.thank_you
+            pays = helpful & (np.cumsum(helpful, axis=1) * ty <= balance[:, None])
+            pi, pk = np.nonzero(pays)
+            model.ledger.transfer(rows[pi], contacts[pi, pk], ty)
+        if model.cfg.mechanisms.peer_pull:
+            cnt = valid.sum(axis=1)
+            total = np.zeros_like(expect)
+            for k in range(k_count):
+                total += np.where(valid[:, k, None], c_expect[:, k, :], 0.0)
+            talked = cnt > 0
+            mean = total[talked] / cnt[talked, None]
+            pulled = expect[talked] + cfg.market.peer_pull * (mean - expect[talked])
+            b.expect[rows[talked]] = pulled
+
+    # 4. Influencer posts --------------------------------------------------------------------
+    def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
+        """Posting influencers recommend one seller; reached followers learn and blend beliefs."""
+        b, cfg = model.buyers_state, model.cfg
+        if d.posters.size == 0:
+            return
+        topic, claim, factor = model.post_topics(d.posters)
+        b.posts[d.posters[topic >= 0]] += 1
+        t_edge = topic[d.owner]
+        ok = (t_edge >= 0) & (d.u_reach < cfg.market.post_reach)
+        f, o, t_edge = d.followers[ok], d.owner[ok], t_edge[ok]
+        if f.size == 0:
+            return
+        w = b.trust[f, 1] * factor[o]
+        key = f * model.n_slots + t_edge
+        uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        num = np.bincount(inv, weights=w * claim[o], minlength=uniq.size)
+        den = np.bincount(inv, weights=w, minlength=uniq.size)
+        fr, ts = uniq // model.n_slots, uniq % model.n_slots
+        new = ~b.aware[fr, ts]
+        b.belief[fr, ts] = (b.belief[fr, ts] + num) / (1.0 + den)
+        model.make_aware(fr[new], ts[new], d.posters[o[first[new]]], INFLUENCER_SRC, phase=4)
+
+    # 5. Advertising -------------------------------------------------------------------------
+    def advertising(self, model: MarketModel, d: dr.AdDraws) -> None:
+        """Reached buyers learn of the advertiser; ads that miss what they want cost trust."""
+        b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
+        trust0 = [b.trust[r, 2] for r in d.reached]
+        spam_rows = []
+        for s, r, t0 in zip(d.sellers, d.reached, trust0, strict=True):
+            w = cfg.market.ad_weight * t0
+            b.belief[r, s] = (b.belief[r, s] + w * cfg.market.ad_claim) / (1.0 + w)
+            new = ~b.aware[r, s]
+            model.make_aware(r[new], np.full(int(new.sum()), s), np.full(int(new.sum()), s),
+                             AD, phase=5)
+            m.costs[s] += cfg.sellers.ad_cost * r.size
+            if cfg.mechanisms.spam_penalty:
+                spam_rows.append(r[fit(b.expect[r], m.offering[s], cfg.market.fit_width)
+                                   < cfg.market.spam_threshold])
+        if spam_rows:
+            hits = np.concatenate(spam_rows)
+            rows, count = np.unique(hits, return_counts=True)
+            b.trust[rows, 2] *= (1.0 - cfg.market.spam_penalty) ** count
+
+    # 6. Purchase ----------------------------------------------------------------------------
+    def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Each buyer with a need picks a known seller by logit, or buys nothing (-1)."""
+        b, m, mk = model.buyers_state, model.sellers_state, model.cfg.market
+        avail = b.aware[rows] & m.alive
+        util = mk.choice_beta * (b.belief[rows] - mk.price_weight * m.price / mk.reference_price)
+        return choose(util, avail, mk.choice_beta * mk.outside_option, u)
+
+    # 7. Experience --------------------------------------------------------------------------
+    def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
+                   noise: np.ndarray) -> None:
+        """Buyers learn the true fit, update belief and trust, and reward helpful advisors."""
+        b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
+        mk = cfg.market
+        felt = fit(b.expect[rows], m.offering[sellers], mk.fit_width) + mk.experience_noise * noise
+        before = b.belief[rows, sellers]
+        b.belief[rows, sellers] = before + mk.learning_rate * (felt - before)
+        satisfied = felt >= mk.satisfaction
+        kind = b.intro_kind[rows, sellers]
+        who = b.introducer[rows, sellers]
+        if cfg.mechanisms.trust:
+            has = kind > 0
+            col = kind[has].astype(np.int64) - 1
+            r = rows[has]
+            b.trust[r, col] += mk.trust_rate * (satisfied[has] - b.trust[r, col])
+        by_influencer = kind == INFLUENCER_SRC
+        if by_influencer.any():
+            p = who[by_influencer]
+            touched, inv = np.unique(p, return_inverse=True)
+            delta = np.bincount(inv, weights=satisfied[by_influencer] - b.credibility[p])
+            b.credibility[touched] = np.clip(
+                b.credibility[touched] + mk.credibility_rate * delta, 0.0, 1.0)
+        advised = (kind == PEER) | by_influencer
+        np.add.at(b.caused, who[advised], 1)
+        np.add.at(b.caused_spend, who[advised], m.price[sellers[advised]])
+        if cfg.mechanisms.currency and cfg.currency.advice_reward > 0:
+            rewarded = advised & satisfied
+            model.ledger.mint(who[rewarded], cfg.currency.advice_reward)
+
+    # 8. Currency economy (buyers' part) -----------------------------------------------------
+    def economy(self, model: MarketModel) -> None:
+        """Buyers convert currency into money above a threshold; then attention fades (burn)."""
+        b, k = model.buyers_state, model.cfg.currency
+        rows = np.flatnonzero(b.currency >= max(k.cashout_threshold, 1))
+        pts = np.floor(b.currency[rows] * k.cashout_share).astype(np.int64)
+        rows, pts = rows[pts > 0], pts[pts > 0]
+        model.ledger.convert_out(rows, pts)
+        b.money[rows] += pts * k.cents_per_point
+        rows = np.flatnonzero(b.currency > 0)
+        burn = np.ceil(b.currency[rows] * k.decay).astype(np.int64)
+        rows, burn = rows[burn > 0], burn[burn > 0]
+        model.ledger.burn(rows, burn)

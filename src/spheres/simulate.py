@@ -1,0 +1,56 @@
+"""Run one simulation from a config and return its results as tables: plain Python, no Hydra."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from spheres.config import SpheresConfig, make_config, validate
+
+
+@dataclass
+class Results:
+    """The tables and summary of one run (columns are documented in the README)."""
+
+    config: SpheresConfig
+    metrics: pd.DataFrame
+    sellers: pd.DataFrame
+    flows: pd.DataFrame
+    agents: pd.DataFrame
+    summary: dict[str, Any]
+    ledger_entries: pd.DataFrame | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def simulate(
+    config: SpheresConfig | dict[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Results:
+    """Build the model from ``config``, run all steps and collect the results.
+
+    ``progress(step, steps)`` is called after every step when given.
+    """
+    from spheres.model import MarketModel
+
+    if config is None:
+        cfg = make_config()
+    elif isinstance(config, SpheresConfig):
+        cfg = validate(config)
+    else:
+        cfg = make_config(config)
+    t0 = time.perf_counter()
+    model = MarketModel(cfg)
+    t1 = time.perf_counter()
+    for _ in range(cfg.steps):
+        model.step()
+        if progress is not None:
+            progress(model.steps, cfg.steps)
+    t2 = time.perf_counter()
+    results = model.results()
+    results.timings = {"setup_s": t1 - t0, "run_s": t2 - t1, "collect_s": time.perf_counter() - t2}
+    results.summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    return results

@@ -1,0 +1,160 @@
+"""The struct-of-arrays state of the market: one numpy array per attribute, indexed by row.
+
+Buyers (influencers included) are rows ``0..N-1``; sellers are rows ``0..S_cap-1`` of the seller
+arrays, where ``S_cap`` is the initial sellers plus the room kept for entrants. Money is integer
+cents, social currency integer points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Source of a buyer's awareness of a seller (``intro_kind``), also used to pick the trust column.
+NO_SOURCE, PEER, INFLUENCER_SRC, AD = 0, 1, 2, 3
+TRUST_COLUMNS = ("peers", "influencers", "sellers")
+
+
+@dataclass
+class BuyerArrays:
+    """Per-buyer state; shape ``(N,)`` unless noted."""
+
+    expect: np.ndarray  # (N, D) float64: where the buyer's expectations are
+    taste: np.ndarray  # (N, D) float64: the buyer's fixed offset from the frontier
+    need: np.ndarray  # bool: has a need this step
+    aware: np.ndarray  # (N, S) bool: knows the seller
+    belief: np.ndarray  # (N, S) float64: believed fit of the seller
+    trust: np.ndarray  # (N, 3) float64: trust in peers, influencers, sellers
+    currency: np.ndarray  # int64: social-currency balance (points)
+    money: np.ndarray  # int64: cents received by converting currency out
+    is_influencer: np.ndarray  # bool
+    credibility: np.ndarray  # float64 in [0, 1]: an influencer's credibility
+    sponsor_of: np.ndarray  # int32: seller sponsoring this influencer, -1 if none
+    introducer: np.ndarray  # (N, S) int32: who made the buyer aware (buyer row or seller row)
+    intro_kind: np.ndarray  # (N, S) int8: NO_SOURCE, PEER, INFLUENCER_SRC or AD
+    aware_time: np.ndarray  # (N, S) int32: 10*step + phase when the buyer became aware, -1 never
+    spend_by: np.ndarray  # (N, S) int64: cents spent at each seller (lifetime value by seller)
+    purchases: np.ndarray  # int64: purchases made
+    caused: np.ndarray  # int64: purchases its advice caused (true influence)
+    caused_spend: np.ndarray  # int64: cents spent in the purchases its advice caused
+    talks: np.ndarray  # int64: times it was asked as a contact (activity)
+    posts: np.ndarray  # int64: posts made (activity)
+    informed: np.ndarray  # int64: awareness it created in others (engagement)
+    n_followers: np.ndarray  # int64: audience size
+
+
+@dataclass
+class SellerArrays:
+    """Per-seller state; shape ``(S_cap,)`` unless noted."""
+
+    exists: np.ndarray  # bool: the slot holds a seller (initial or entered)
+    alive: np.ndarray  # bool
+    strategy: np.ndarray  # int16: index into spheres.strategies.STRATEGIES
+    offering: np.ndarray  # (S, D) float64
+    price: np.ndarray  # int64 cents
+    cash: np.ndarray  # int64 cents
+    entry_step: np.ndarray  # int32
+    exit_step: np.ndarray  # int32, -1 while alive
+    revenue: np.ndarray  # int64: this step's revenue
+    costs: np.ndarray  # int64: this step's costs
+    sales: np.ndarray  # int64: this step's purchases
+    aware_count: np.ndarray  # int64: buyers aware of the seller
+    knowledge_step: np.ndarray  # int32: step its reach first passed half the buyers, -1 if not
+    hist_sum: np.ndarray  # (delay+1, S, D) float64: customers' expectations, by booking step
+    hist_n: np.ndarray  # (delay+1, S) int64: customers counted, by booking step
+    cust_sum: np.ndarray  # (S, D) float64: this step's customers' expectations
+    talk_sum: np.ndarray  # (S, D) float64: expectations of this step's talkers aware of it
+    talk_n: np.ndarray  # (S,) int64
+
+
+@dataclass
+class Follows:
+    """Directed follower edges as one sorted int64 key array ``influencer * N + follower``."""
+
+    keys: np.ndarray
+    n: int
+
+    def followers_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Followers of ``rows`` (in order) and, per follower edge, the position in ``rows``."""
+        lo = np.searchsorted(self.keys, rows.astype(np.int64) * self.n)
+        hi = np.searchsorted(self.keys, (rows.astype(np.int64) + 1) * self.n)
+        counts = hi - lo
+        owner = np.repeat(np.arange(rows.size), counts)
+        starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+        pos = np.arange(owner.size) + starts
+        return (self.keys[pos] % self.n), owner
+
+    def add(self, src: np.ndarray, dst: np.ndarray) -> int:
+        """Add new follow edges, skipping self-follows and existing ones; return how many."""
+        keep = src != dst
+        new = np.unique(src[keep].astype(np.int64) * self.n + dst[keep])
+        pos = np.searchsorted(self.keys, new)
+        if self.keys.size:
+            exists = (pos < self.keys.size) & (self.keys[np.minimum(pos, self.keys.size - 1)]
+                                               == new)
+        else:
+            exists = np.zeros(new.size, dtype=bool)
+        new, pos = new[~exists], pos[~exists]
+        self.keys = np.insert(self.keys, pos, new)
+        return int(new.size)
+
+    def sources(self) -> np.ndarray:
+        """The followed agent of every edge."""
+        return self.keys // self.n
+
+    def targets(self) -> np.ndarray:
+        """The follower of every edge."""
+        return self.keys % self.n
+
+
+def empty_buyers(n: int, s: int, d: int) -> BuyerArrays:
+    """Zeroed buyer arrays for ``n`` buyers, ``s`` seller slots and ``d`` dimensions."""
+    return BuyerArrays(
+        expect=np.zeros((n, d)),
+        taste=np.zeros((n, d)),
+        need=np.zeros(n, dtype=bool),
+        aware=np.zeros((n, s), dtype=bool),
+        belief=np.zeros((n, s)),
+        trust=np.zeros((n, 3)),
+        currency=np.zeros(n, dtype=np.int64),
+        money=np.zeros(n, dtype=np.int64),
+        is_influencer=np.zeros(n, dtype=bool),
+        credibility=np.ones(n),
+        sponsor_of=np.full(n, -1, dtype=np.int32),
+        introducer=np.full((n, s), -1, dtype=np.int32),
+        intro_kind=np.zeros((n, s), dtype=np.int8),
+        aware_time=np.full((n, s), -1, dtype=np.int32),
+        spend_by=np.zeros((n, s), dtype=np.int64),
+        purchases=np.zeros(n, dtype=np.int64),
+        caused=np.zeros(n, dtype=np.int64),
+        caused_spend=np.zeros(n, dtype=np.int64),
+        talks=np.zeros(n, dtype=np.int64),
+        posts=np.zeros(n, dtype=np.int64),
+        informed=np.zeros(n, dtype=np.int64),
+        n_followers=np.zeros(n, dtype=np.int64),
+    )
+
+
+def empty_sellers(s: int, d: int, delay: int) -> SellerArrays:
+    """Zeroed seller arrays for ``s`` slots."""
+    return SellerArrays(
+        exists=np.zeros(s, dtype=bool),
+        alive=np.zeros(s, dtype=bool),
+        strategy=np.zeros(s, dtype=np.int16),
+        offering=np.zeros((s, d)),
+        price=np.zeros(s, dtype=np.int64),
+        cash=np.zeros(s, dtype=np.int64),
+        entry_step=np.zeros(s, dtype=np.int32),
+        exit_step=np.full(s, -1, dtype=np.int32),
+        revenue=np.zeros(s, dtype=np.int64),
+        costs=np.zeros(s, dtype=np.int64),
+        sales=np.zeros(s, dtype=np.int64),
+        aware_count=np.zeros(s, dtype=np.int64),
+        knowledge_step=np.full(s, -1, dtype=np.int32),
+        hist_sum=np.zeros((delay + 1, s, d)),
+        hist_n=np.zeros((delay + 1, s), dtype=np.int64),
+        cust_sum=np.zeros((s, d)),
+        talk_sum=np.zeros((s, d)),
+        talk_n=np.zeros(s, dtype=np.int64),
+    )
