@@ -1,6 +1,6 @@
-"""spheres: an agent-based market of buyers, sellers and influencers who talk on a social network."""
+"""spheres: an agent-based market of buyers, sellers and influencers talking on a social network."""
 
-from spheres.config import SpheresConfig, ConfigError
+from spheres.config import ConfigError, SpheresConfig
 from spheres.simulate import Results, simulate
 
 __all__ = ["ConfigError", "Results", "SpheresConfig", "simulate"]

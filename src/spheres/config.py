@@ -178,10 +178,9 @@ def make_config(overrides: dict[str, Any] | None = None, **flat: Any) -> Spheres
 
     ``make_config({"market": {"p_need": 0.2}}, n_buyers=500, **{"sellers.price": 900})``.
     """
-    base = OmegaConf.structured(SpheresConfig)
     nested: dict[str, Any] = dict(overrides or {})
     try:
-        cfg = OmegaConf.merge(base, nested)
+        cfg = OmegaConf.merge(_schema_for(nested), nested)
         for key, value in flat.items():
             OmegaConf.update(cfg, key.replace("__", "."), value, merge=True, force_add=False)
     except OmegaConfBaseException as err:
@@ -194,12 +193,21 @@ def to_config(cfg: Any) -> SpheresConfig:
     if isinstance(cfg, SpheresConfig):
         return cfg
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(SpheresConfig), cfg)
+        merged = OmegaConf.merge(_schema_for(cfg), cfg)
         obj = OmegaConf.to_object(merged)
     except OmegaConfBaseException as err:
         raise ConfigError(_omegaconf_message(err)) from None
     assert isinstance(obj, SpheresConfig)
     return obj
+
+
+def _schema_for(data: Any) -> Any:
+    """The schema to merge ``data`` over: a given ``sellers.mix`` replaces the default mix."""
+    base = OmegaConf.structured(SpheresConfig)
+    sellers = data.get("sellers") if hasattr(data, "get") else None
+    if sellers is not None and hasattr(sellers, "get") and sellers.get("mix") is not None:
+        base.sellers.mix = {}
+    return base
 
 
 def to_dict(config: SpheresConfig) -> dict[str, Any]:
@@ -239,8 +247,8 @@ def validate(config: SpheresConfig) -> SpheresConfig:
     n = c.network
     _check(n.kind in NETWORK_KINDS, "network.kind", f"one of {', '.join(NETWORK_KINDS)}", n.kind)
     if n.kind == "edgelist":
-        _check(bool(n.path), "network.path", "a path to an edge-list file when network.kind=edgelist",
-               n.path)
+        _check(bool(n.path), "network.path",
+               "a path to an edge-list file when network.kind=edgelist", n.path)
     if n.kind != "complete":
         _check(0 < n.mean_degree < c.n_buyers, "network.mean_degree",
                f"a number > 0 and < n_buyers ({c.n_buyers})", n.mean_degree)
@@ -258,8 +266,8 @@ def validate(config: SpheresConfig) -> SpheresConfig:
 
     m = c.market
     _check(1 <= m.dims <= 16, "market.dims", "an integer between 1 and 16", m.dims)
-    for name in ("initial_awareness", "p_need", "p_word_of_mouth", "drift_rate", "peer_pull", "peer_weight",
-                 "belief_prior", "learning_rate", "satisfaction", "trust_peers",
+    for name in ("initial_awareness", "p_need", "p_word_of_mouth", "drift_rate", "peer_pull",
+                 "peer_weight", "belief_prior", "learning_rate", "satisfaction", "trust_peers",
                  "trust_influencers", "trust_sellers", "trust_rate", "p_post", "post_reach",
                  "influencer_weight", "credibility_rate", "p_ad", "ad_claim", "ad_weight",
                  "spam_threshold", "spam_penalty", "audience_growth", "network_value_decay"):

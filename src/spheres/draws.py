@@ -22,7 +22,7 @@ class ConversationDraws:
 
     rows: np.ndarray  # buyers with a need, ascending
     contacts: np.ndarray  # (n, K) int64 contact rows, -1 where the buyer has no neighbour
-    u_wom: np.ndarray  # (n, K, S) float32 uniforms for word of mouth
+    u_wom: np.ndarray  # (n, K, S_used) float32 uniforms for word of mouth
 
 
 @dataclass
@@ -63,7 +63,7 @@ def conversations(model: MarketModel) -> ConversationDraws:
     pick = (u * deg[:, None]).astype(np.int64)
     contacts = g.indices[np.minimum(g.indptr[rows][:, None] + pick, g.indices.size - 1)]
     contacts = np.where(deg[:, None] > 0, contacts, -1).astype(np.int64)
-    u_wom = model.rng.random((rows.size, k, model.n_slots), dtype=np.float32)
+    u_wom = model.rng.random((rows.size, k, model.n_used), dtype=np.float32)
     return ConversationDraws(rows, contacts, u_wom)
 
 

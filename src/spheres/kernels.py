@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def fit(expect: np.ndarray, offering: np.ndarray, width: float) -> np.ndarray:
-    """True fit ``exp(-|e - o|^2 / (2 w^2))`` of offerings for buyers, broadcast over leading axes."""
+    """True fit ``exp(-|e - o|^2 / (2 w^2))`` of offerings for buyers (broadcast, last axis D)."""
     diff = expect - offering
     return np.exp(-(diff * diff).sum(axis=-1) / (2.0 * width * width))
 
@@ -49,15 +49,15 @@ class VectorEngine:
     def attach(self, model: MarketModel) -> None:
         """Prepare for a model (nothing to build for this engine)."""
 
-    def promoted(self, model: MarketModel, rows: np.ndarray) -> None:
-        """Buyers ``rows`` became influencers (no per-agent objects to change here)."""
-
     # 1. Drift -------------------------------------------------------------------------------
     def drift(self, model: MarketModel) -> None:
         """Expectations move toward the frontier plus each buyer's taste."""
         b = model.buyers_state
         rate = model.cfg.market.drift_rate
-        b.expect += rate * (model.frontier + b.taste - b.expect)
+        move = model.frontier + b.taste
+        move -= b.expect
+        move *= rate
+        b.expect += move
 
     # 2. Needs -------------------------------------------------------------------------------
     def needs(self, model: MarketModel, u: np.ndarray) -> None:
@@ -71,52 +71,51 @@ class VectorEngine:
         rows, contacts = d.rows, d.contacts
         if rows.size == 0:
             return
+        su = model.n_used
         n, k_count = contacts.shape
         valid = contacts >= 0
         cs = np.where(valid, contacts, 0)
-        # reads (state at the start of the phase)
-        c_aware = b.aware[cs] & valid[:, :, None] & m.alive
-        c_belief = b.belief[cs]
-        own_aware = b.aware[rows]
-        belief = b.belief[rows]
+        # decisions, from the state at the start of the phase
+        own = np.take(b.aware, rows, axis=0)[:, :su]
+        alive = m.alive[:su]
         weight = cfg.market.peer_weight * b.trust[rows, 0][:, None] * model.reputation_of(cs)
-        balance = b.currency[rows]
-        c_expect = b.expect[cs]
-        expect = b.expect[rows]
-        # decisions
-        tried = c_aware & ~own_aware[:, None, :] & (d.u_wom < cfg.market.p_word_of_mouth)
-        heard = tried | (c_aware & own_aware[:, None, :])
-        num = np.zeros_like(belief)
-        den = np.zeros_like(belief)
+        pull = cfg.mechanisms.peer_pull
+        num = np.zeros((n, su))
+        den = np.zeros((n, su))
+        who = np.full((n, su), -1, dtype=np.int64)
+        first = np.zeros((n, su), dtype=np.int64)
+        total = np.zeros((n, model.dims))
         for k in range(k_count):
-            wk = np.where(heard[:, k, :], weight[:, k, None], 0.0)
-            num += wk * c_belief[:, k, :]
+            c = cs[:, k]
+            heard = (np.take(b.aware, c, axis=0)[:, :su] & alive & valid[:, k, None]
+                     & (own | (d.u_wom[:, k, :] < cfg.market.p_word_of_mouth)))
+            fresh = heard & ~own & (who < 0)
+            np.copyto(who, c[:, None], where=fresh)
+            np.copyto(first, k, where=fresh)
+            wk = heard * weight[:, k, None]
+            num += wk * np.take(b.belief, c, axis=0)[:, :su]
             den += wk
-        new_belief = (belief + num) / (1.0 + den)
-        new_aware = tried.any(axis=1)
-        first = np.argmax(tried, axis=1)
-        who = np.take_along_axis(cs, first, axis=1)
+            if pull:
+                total += np.where(valid[:, k, None], np.take(b.expect, c, axis=0), 0.0)
+        new_belief = (np.take(b.belief, rows, axis=0)[:, :su] + num) / (1.0 + den)
+        ri, si = np.nonzero(who >= 0)
         helpful = np.zeros((n, k_count), dtype=bool)
-        ri, si = np.nonzero(new_aware)
         helpful[ri, first[ri, si]] = True
+        ty = cfg.currency.thank_you
+        pays = helpful & (np.cumsum(helpful, axis=1) * ty <= b.currency[rows][:, None])
         # writes
-        b.belief[rows] = new_belief
+        b.belief[rows, :su] = new_belief
         model.make_aware(rows[ri], si, who[ri, si], PEER, phase=3)
         np.add.at(b.talks, contacts[valid], 1)
-        if model.cfg.mechanisms.currency and cfg.currency.thank_you > 0:
-            ty = cfg.currency.thank_you
-            pays = helpful & (np.cumsum(helpful, axis=1) * ty <= balance[:, None])
+        if cfg.mechanisms.currency and ty > 0:
             pi, pk = np.nonzero(pays)
             model.ledger.transfer(rows[pi], contacts[pi, pk], ty)
-        if model.cfg.mechanisms.peer_pull:
+        if pull:
             cnt = valid.sum(axis=1)
-            total = np.zeros_like(expect)
-            for k in range(k_count):
-                total += np.where(valid[:, k, None], c_expect[:, k, :], 0.0)
             talked = cnt > 0
             mean = total[talked] / cnt[talked, None]
-            pulled = expect[talked] + cfg.market.peer_pull * (mean - expect[talked])
-            b.expect[rows[talked]] = pulled
+            expect = b.expect[rows[talked]]
+            b.expect[rows[talked]] = expect + cfg.market.peer_pull * (mean - expect)
 
     # 4. Influencer posts --------------------------------------------------------------------
     def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
@@ -166,8 +165,10 @@ class VectorEngine:
     def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Each buyer with a need picks a known seller by logit, or buys nothing (-1)."""
         b, m, mk = model.buyers_state, model.sellers_state, model.cfg.market
-        avail = b.aware[rows] & m.alive
-        util = mk.choice_beta * (b.belief[rows] - mk.price_weight * m.price / mk.reference_price)
+        su = model.n_used
+        avail = np.take(b.aware, rows, axis=0)[:, :su] & m.alive[:su]
+        util = mk.choice_beta * (np.take(b.belief, rows, axis=0)[:, :su]
+                                 - mk.price_weight * m.price[:su] / mk.reference_price)
         return choose(util, avail, mk.choice_beta * mk.outside_option, u)
 
     # 7. Experience --------------------------------------------------------------------------

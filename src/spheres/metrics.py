@@ -37,6 +37,11 @@ def gini(values: np.ndarray) -> float:
     return 2.0 * weighted / (n * total) - (n + 1.0) / n
 
 
+def column_means(x: np.ndarray) -> np.ndarray:
+    """Mean of each column of a tall 2-D array (a matrix-vector product: fast for many rows)."""
+    return np.ones(x.shape[0]) @ x / x.shape[0]
+
+
 def hhi(shares: np.ndarray) -> float:
     """Herfindahl-Hirschman index of market shares (fractions summing to 1, or all zero)."""
     return float((shares * shares).sum())
@@ -85,7 +90,7 @@ def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The step's market-level measures and the per-seller measures."""
     b, m, led = model.buyers_state, model.sellers_state, model.ledger
     n = model.n_buyers
-    mean_expect = b.expect.mean(axis=0)
+    mean_expect = column_means(b.expect)
     total_sales = int(m.sales.sum())
     share = m.sales / total_sales if total_sales else np.zeros(model.n_slots)
     sync = np.linalg.norm(m.offering - mean_expect, axis=1)
@@ -94,7 +99,7 @@ def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     sync_customers = np.linalg.norm(m.offering - cust_mean, axis=1)
     stock = int(b.currency.sum())
     moved = led.step_total(TRANSFER) + led.step_total(CONVERT_OUT)
-    trust = b.trust.mean(axis=0)
+    trust = column_means(b.trust)
     alive = m.alive[m.exists]
     known = m.knowledge_step[m.exists]
     entered = m.entry_step[m.exists]
@@ -137,6 +142,7 @@ def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "cash": m.cash.copy(),
         "revenue": m.revenue.copy(),
         "costs": m.costs.copy(),
+        "profit": m.revenue - m.costs,
         "sales": m.sales.copy(),
         "share": share,
         "sync": sync,
@@ -157,7 +163,7 @@ def collect(model: MarketModel) -> Results:
     """Build the run's tables and summary."""
     from spheres.simulate import Results
 
-    b, m, led = model.buyers_state, model.sellers_state, model.ledger
+    b, led = model.buyers_state, model.ledger
     metrics_df = pd.DataFrame(model.metric_rows)
     if model.seller_rows:
         cols = {k: np.concatenate([r[k] for r in model.seller_rows]) for k in model.seller_rows[0]}

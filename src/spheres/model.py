@@ -60,7 +60,8 @@ class MarketModel(mesa.Model):
         self.seller_rows: list[dict[str, np.ndarray]] = []
         self.events: dict[str, int] = {"exits": 0, "entries": 0, "promotions": 0}
         self.revenue_total = 0
-        self._buyer_agents: mesa.agent.AgentSet | None = None
+        self._views: list[Buyer] | None = None
+        self._buyer_set: mesa.agent.AgentSet | None = None
         self.engine = ENGINES[cfg.engine]()
         self.engine.attach(self)
 
@@ -123,14 +124,31 @@ class MarketModel(mesa.Model):
     @property
     def buyers(self) -> mesa.agent.AgentSet:
         """The buyer agents (influencers included), created on first use."""
-        if self._buyer_agents is None:
+        if self._views is None:
             infl = self.buyers_state.is_influencer
-            for row in range(self.n_buyers):
-                (Influencer if infl[row] else Buyer)(self, row)
-            self._buyer_agents = mesa.agent.AgentSet(
-                [*self.agents_by_type.get(Buyer, []), *self.agents_by_type.get(Influencer, [])],
-                random=self.random)
-        return self._buyer_agents
+            self._views = [(Influencer if infl[row] else Buyer)(self, row)
+                           for row in range(self.n_buyers)]
+        if self._buyer_set is None:
+            self._buyer_set = mesa.agent.AgentSet(self._views, random=self.random)
+        return self._buyer_set
+
+    def buyer_agent(self, row: int) -> Buyer:
+        """The agent viewing buyer ``row``."""
+        if self._views is None:
+            self.buyers  # noqa: B018 - creates the views
+        assert self._views is not None
+        return self._views[row]
+
+    def _promote(self, rows: np.ndarray) -> None:
+        """Buyers ``rows`` gained enough followers to become influencers."""
+        self.buyers_state.is_influencer[rows] = True
+        self.step_counts["promotions"] += int(rows.size)
+        self.events["promotions"] += int(rows.size)
+        if self._views is not None:
+            for row in rows:
+                self._views[row].remove()
+                self._views[row] = Influencer(self, int(row))
+            self._buyer_set = None
 
     @property
     def sellers(self) -> mesa.agent.AgentSet:
@@ -138,13 +156,18 @@ class MarketModel(mesa.Model):
         return self.agents_by_type[Seller]
 
     # -- helpers shared by both engines ---------------------------------------------------------
+    @property
+    def n_used(self) -> int:
+        """Seller slots in use (initial sellers and entrants so far, alive or not)."""
+        return int(self.sellers_state.exists.sum())
+
     def reputation_of(self, rows: np.ndarray) -> np.ndarray:
         """Weight multiplier of advice from ``rows``: balance relative to the mean, capped."""
         mech = self.cfg.mechanisms
         if not (mech.reputation and mech.currency):
             return np.ones(rows.shape)
         mean = self.buyers_state.currency.sum() / self.n_buyers
-        rep = (1.0 + self.buyers_state.currency[rows]) / (1.0 + mean)
+        rep = (1.0 + np.take(self.buyers_state.currency, rows)) / (1.0 + mean)
         return np.minimum(rep, self.cfg.market.reputation_cap)
 
     def make_aware(self, rows: np.ndarray, sellers: np.ndarray, sources: np.ndarray, kind: int,
@@ -234,9 +257,10 @@ class MarketModel(mesa.Model):
         self.engine.conversations(self, d)
         self.talkers = d.rows
         m = self.sellers_state
-        aware = self.buyers_state.aware[d.rows]
-        m.talk_sum[:] = aware.T.astype(float) @ self.buyers_state.expect[d.rows]
-        m.talk_n[:] = aware.sum(axis=0)
+        su = self.n_used
+        aware = np.take(self.buyers_state.aware, d.rows, axis=0)[:, :su]
+        m.talk_sum[:su] = aware.T.astype(float) @ np.take(self.buyers_state.expect, d.rows, axis=0)
+        m.talk_n[:su] = aware.sum(axis=0)
 
     def influencer_posts(self) -> None:
         """Phase 4: influencers post about one seller to their followers."""
@@ -259,7 +283,7 @@ class MarketModel(mesa.Model):
         self.purchases = (rows, sellers)
         b, m = self.buyers_state, self.sellers_state
         price = m.price[sellers]
-        np.add.at(b.spend_by, (rows, sellers), price)
+        b.spend_by[rows, sellers] += price  # one purchase per buyer and step
         b.purchases[rows] += 1
         np.add.at(m.revenue, sellers, price)
         m.sales += np.bincount(sellers, minlength=self.n_slots)
@@ -348,10 +372,7 @@ class MarketModel(mesa.Model):
         b.n_followers[:] = np.bincount(self.follows.sources(), minlength=self.n_buyers)
         promoted = np.flatnonzero(~b.is_influencer & (b.n_followers >= self.cfg.market.promote_at))
         if promoted.size:
-            b.is_influencer[promoted] = True
-            self.step_counts["promotions"] += int(promoted.size)
-            self.events["promotions"] += int(promoted.size)
-            self.engine.promoted(self, promoted)
+            self._promote(promoted)
 
     def sellers_act(self) -> None:
         """Phase 9: book revenue and costs; sense expectations, adapt, exit, enter."""

@@ -88,7 +88,8 @@ class Follows:
     def add(self, src: np.ndarray, dst: np.ndarray) -> int:
         """Add new follow edges, skipping self-follows and existing ones; return how many."""
         keep = src != dst
-        new = np.unique(src[keep].astype(np.int64) * self.n + dst[keep])
+        new = np.sort(src[keep].astype(np.int64) * self.n + dst[keep])
+        new = new[np.r_[True, np.diff(new) != 0]] if new.size else new
         pos = np.searchsorted(self.keys, new)
         if self.keys.size:
             exists = (pos < self.keys.size) & (self.keys[np.minimum(pos, self.keys.size - 1)]

@@ -1,0 +1,420 @@
+"""Mesa agents as views of the state arrays, and the per-agent reference engine.
+
+A ``Buyer`` reads and writes its own row of the model's buyer arrays; an ``Influencer`` is a buyer
+with followers who posts; a ``Seller`` is a view of a row of the seller arrays. The per-agent
+engine runs each buyer and influencer phase as methods of these agents, visited through Mesa's
+``AgentSet`` in random order. Every phase is synchronous: each agent first *decides* from the state
+at the start of the phase (a method returning its pending changes), and only when all have decided
+are the changes *committed*. The agents read the same per-phase draws as the vectorised engine
+(``spheres.kernels``), entry ``[i]`` for buyer ``i``, so both engines give the same results.
+
+The method names follow the schedule of docs/ODD.md:
+
+1. ``drift``  2. ``feel_need``  3. ``ask_contacts`` / ``learn_from_contacts``
+4. ``post`` (influencers) / ``read_posts``  5. ``see_ads``  6. ``choose_seller``
+7. ``experience`` / (commit) ``reward_advisor``  8. ``spend_currency``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from spheres.kernels import choose, fit
+from spheres.state import AD, INFLUENCER_SRC, PEER
+from spheres.strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    from spheres import draws as dr
+    from spheres.model import MarketModel
+
+
+@dataclass
+class Conversation:
+    """What a buyer took from its contacts this step, before it is written to the state."""
+
+    belief: np.ndarray
+    new_sellers: np.ndarray
+    introducers: np.ndarray
+    contacts: np.ndarray
+    thanked: np.ndarray
+    expect: np.ndarray | None
+
+
+@dataclass
+class Post:
+    """One influencer's post as a follower receives it."""
+
+    poster: int
+    seller: int
+    claim: float
+    factor: float
+
+
+@dataclass
+class Experience:
+    """The outcome of one purchase, before advisor rewards are written."""
+
+    buyer: int
+    seller: int
+    satisfied: bool
+    advisor: int
+    advisor_kind: int
+
+
+@dataclass
+class Inbox:
+    """Posts waiting for each follower, by follower row."""
+
+    posts: dict[int, list[Post]] = field(default_factory=dict)
+
+
+class Buyer(mesa.Agent):
+    """A buyer: its attributes read and write its row of the model's buyer arrays."""
+
+    model: MarketModel
+
+    def __init__(self, model: MarketModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    # -- views ---------------------------------------------------------------------------------
+    @property
+    def expectation(self) -> np.ndarray:
+        """Where this buyer's expectations are (a view of its row)."""
+        return self.model.buyers_state.expect[self.row]
+
+    @property
+    def currency(self) -> int:
+        """Social-currency balance (points)."""
+        return int(self.model.buyers_state.currency[self.row])
+
+    @property
+    def trust(self) -> np.ndarray:
+        """Trust in peers, influencers and sellers (a view of its row)."""
+        return self.model.buyers_state.trust[self.row]
+
+    @property
+    def aware(self) -> np.ndarray:
+        """Which sellers this buyer knows (a view of its row)."""
+        return self.model.buyers_state.aware[self.row]
+
+    @property
+    def belief(self) -> np.ndarray:
+        """Believed fit of each seller (a view of its row)."""
+        return self.model.buyers_state.belief[self.row]
+
+    # -- 1. drift ------------------------------------------------------------------------------
+    def drift(self) -> None:
+        """Move my expectation toward the frontier plus my own taste."""
+        b, rate = self.model.buyers_state, self.model.cfg.market.drift_rate
+        b.expect[self.row] += rate * (self.model.frontier + b.taste[self.row] - b.expect[self.row])
+
+    # -- 2. needs ------------------------------------------------------------------------------
+    def feel_need(self, u: np.ndarray) -> None:
+        """Have a need this step with probability ``p_need`` (draw ``u[row]``)."""
+        self.model.buyers_state.need[self.row] = u[self.row] < self.model.cfg.market.p_need
+
+    # -- 3. conversations ----------------------------------------------------------------------
+    def ask_contacts(self, d: dr.ConversationDraws, pos: int) -> Conversation:
+        """Ask my drawn contacts: learn of sellers they know (each with probability
+        ``p_word_of_mouth``), blend their beliefs by my trust in peers and their reputation, pick
+        whom to thank, and move toward their expectations."""
+        model = self.model
+        b, cfg = model.buyers_state, model.cfg
+        su = model.n_used
+        alive = model.sellers_state.alive[:su]
+        contacts = d.contacts[pos]
+        own_aware = b.aware[self.row, :su]
+        weight = (cfg.market.peer_weight * b.trust[self.row, 0]
+                  * model.reputation_of(np.where(contacts >= 0, contacts, 0)))
+        num = np.zeros(su)
+        den = np.zeros(su)
+        introducer = np.full(su, -1, dtype=np.int64)
+        first_k = np.full(su, -1, dtype=np.int64)
+        expect_total = np.zeros(model.dims)
+        talked = 0
+        for k, c in enumerate(contacts):
+            if c < 0:
+                continue
+            c_aware = b.aware[c, :su] & alive
+            tried = c_aware & ~own_aware & (d.u_wom[pos, k] < cfg.market.p_word_of_mouth)
+            heard = tried | (c_aware & own_aware)
+            wk = np.where(heard, weight[k], 0.0)
+            num += wk * b.belief[c, :su]
+            den += wk
+            fresh = tried & (introducer < 0)
+            introducer[fresh] = c
+            first_k[fresh] = k
+            expect_total += b.expect[c]
+            talked += 1
+        new = np.flatnonzero(introducer >= 0)
+        helpful = np.zeros(contacts.size, dtype=bool)
+        helpful[first_k[new]] = True
+        thanked = np.zeros(0, dtype=np.int64)
+        ty = cfg.currency.thank_you
+        if cfg.mechanisms.currency and ty > 0:
+            pays = helpful & (np.cumsum(helpful) * ty <= b.currency[self.row])
+            thanked = contacts[pays]
+        expect = None
+        if cfg.mechanisms.peer_pull and talked:
+            mine = b.expect[self.row]
+            expect = mine + cfg.market.peer_pull * (expect_total / talked - mine)
+        return Conversation(
+            belief=(b.belief[self.row, :su] + num) / (1.0 + den),
+            new_sellers=new,
+            introducers=introducer[new],
+            contacts=contacts[contacts >= 0],
+            thanked=thanked,
+            expect=expect,
+        )
+
+    def learn_from_contacts(self, talk: Conversation) -> None:
+        """Write what I took from my contacts; thank the helpful ones."""
+        model, b = self.model, self.model.buyers_state
+        b.belief[self.row, : talk.belief.size] = talk.belief
+        model.make_aware(np.full(talk.new_sellers.size, self.row), talk.new_sellers,
+                         talk.introducers, PEER, phase=3)
+        np.add.at(b.talks, talk.contacts, 1)
+        if talk.thanked.size:
+            model.ledger.transfer(np.full(talk.thanked.size, self.row), talk.thanked,
+                                  model.cfg.currency.thank_you)
+        if talk.expect is not None:
+            b.expect[self.row] = talk.expect
+
+    # -- 4. influencer posts (the reading side) -------------------------------------------------
+    def read_posts(self, posts: list[Post]) -> None:
+        """Learn of and blend in the posted sellers, weighted by my trust in influencers."""
+        model, b = self.model, self.model.buyers_state
+        posts = sorted(posts, key=lambda p: p.poster)
+        for seller in sorted({p.seller for p in posts}):
+            about = [p for p in posts if p.seller == seller]
+            num = den = 0.0
+            for p in about:
+                w = b.trust[self.row, 1] * p.factor
+                num += w * p.claim
+                den += w
+            new = not b.aware[self.row, seller]
+            b.belief[self.row, seller] = (b.belief[self.row, seller] + num) / (1.0 + den)
+            if new:
+                model.make_aware(np.array([self.row]), np.array([seller]),
+                                 np.array([about[0].poster]), INFLUENCER_SRC, phase=4)
+
+    # -- 5. advertising (the receiving side) ----------------------------------------------------
+    def see_ads(self, sellers: list[int]) -> None:
+        """Learn of the advertisers, blend their claims by my trust in sellers, and lose trust in
+        sellers for each ad that misses what I want."""
+        model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
+        w = cfg.market.ad_weight * b.trust[self.row, 2]
+        misses = 0
+        for s in sellers:
+            b.belief[self.row, s] = (b.belief[self.row, s] + w * cfg.market.ad_claim) / (1.0 + w)
+            if not b.aware[self.row, s]:
+                model.make_aware(np.array([self.row]), np.array([s]), np.array([s]), AD, phase=5)
+            offering = model.sellers_state.offering[s]
+            misses += fit(b.expect[self.row], offering, cfg.market.fit_width) \
+                < cfg.market.spam_threshold
+        if cfg.mechanisms.spam_penalty and misses:
+            b.trust[self.row, 2] *= (1.0 - cfg.market.spam_penalty) ** misses
+
+    # -- 6. purchase ---------------------------------------------------------------------------
+    def choose_seller(self, u: float) -> int:
+        """Pick a known seller by logit over believed fit minus price, or nothing (-1)."""
+        model, b, m = self.model, self.model.buyers_state, self.model.sellers_state
+        mk = model.cfg.market
+        su = model.n_used
+        avail = b.aware[self.row, :su] & m.alive[:su]
+        util = mk.choice_beta * (b.belief[self.row, :su]
+                                 - mk.price_weight * m.price[:su] / mk.reference_price)
+        return int(choose(util, avail, mk.choice_beta * mk.outside_option, np.float64(u)))
+
+    # -- 7. experience -------------------------------------------------------------------------
+    def experience(self, seller: int, noise: float) -> Experience:
+        """Learn the true fit of what I bought; update my belief and my trust in whoever told me."""
+        model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
+        mk = cfg.market
+        felt = (fit(b.expect[self.row], model.sellers_state.offering[seller], mk.fit_width)
+                + mk.experience_noise * noise)
+        before = b.belief[self.row, seller]
+        b.belief[self.row, seller] = before + mk.learning_rate * (felt - before)
+        satisfied = bool(felt >= mk.satisfaction)
+        kind = int(b.intro_kind[self.row, seller])
+        if cfg.mechanisms.trust and kind > 0:
+            t = b.trust[self.row, kind - 1]
+            b.trust[self.row, kind - 1] = t + mk.trust_rate * (satisfied - t)
+        return Experience(self.row, seller, satisfied, int(b.introducer[self.row, seller]), kind)
+
+    def reward_advisor(self, outcome: Experience, credibility: dict[int, float]) -> None:
+        """Credit the advisor with the purchase it caused; mint currency if it helped; report
+        the outcome to an influencer advisor's credibility."""
+        model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
+        if outcome.advisor_kind not in (PEER, INFLUENCER_SRC):
+            return
+        who = outcome.advisor
+        b.caused[who] += 1
+        b.caused_spend[who] += model.sellers_state.price[outcome.seller]
+        if outcome.advisor_kind == INFLUENCER_SRC:
+            credibility[who] = credibility.get(who, 0.0) + (outcome.satisfied
+                                                            - b.credibility[who])
+        if cfg.mechanisms.currency and cfg.currency.advice_reward > 0 and outcome.satisfied:
+            model.ledger.mint(np.array([who]), cfg.currency.advice_reward)
+
+    # -- 8. currency economy -------------------------------------------------------------------
+    def spend_currency(self) -> None:
+        """Convert currency into money above the threshold; then let attention fade (burn)."""
+        model, b, k = self.model, self.model.buyers_state, self.model.cfg.currency
+        row = np.array([self.row])
+        balance = b.currency[self.row]
+        if balance >= max(k.cashout_threshold, 1):
+            pts = np.floor(balance * k.cashout_share).astype(np.int64)
+            if pts > 0:
+                model.ledger.convert_out(row, pts)
+                b.money[self.row] += pts * k.cents_per_point
+        balance = b.currency[self.row]
+        if balance > 0:
+            burn = np.ceil(balance * k.decay).astype(np.int64)
+            if burn > 0:
+                model.ledger.burn(row, burn)
+
+
+class Influencer(Buyer):
+    """A buyer with an audience of followers, who posts about sellers."""
+
+    @property
+    def followers(self) -> np.ndarray:
+        """Rows of this influencer's followers."""
+        return self.model.follows.followers_of(np.array([self.row]))[0]
+
+    @property
+    def credibility(self) -> float:
+        """How much followers weigh this influencer's posts, in [0, 1]."""
+        return float(self.model.buyers_state.credibility[self.row])
+
+    def post(self, d: dr.PostDraws, index: int, inbox: Inbox) -> None:
+        """Post about my sponsor or the known seller I rate best; each follower edge is read
+        with probability ``post_reach`` (draw per edge)."""
+        model = self.model
+        topic, claim, factor = model.post_topics(np.array([self.row]))
+        if topic[0] < 0:
+            return
+        model.buyers_state.posts[self.row] += 1
+        post = Post(self.row, int(topic[0]), float(claim[0]), float(factor[0]))
+        edges = np.arange(np.searchsorted(d.owner, index), np.searchsorted(d.owner, index, "right"))
+        for e in edges[d.u_reach[edges] < model.cfg.market.post_reach]:
+            inbox.posts.setdefault(int(d.followers[e]), []).append(post)
+
+
+class Seller(mesa.Agent):
+    """A seller: a view of its row of the seller arrays."""
+
+    model: MarketModel
+
+    def __init__(self, model: MarketModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def strategy(self) -> str:
+        """Name of the seller's strategy."""
+        return list(STRATEGIES)[self.model.sellers_state.strategy[self.row]]
+
+    @property
+    def alive(self) -> bool:
+        """Still in the market."""
+        return bool(self.model.sellers_state.alive[self.row])
+
+    @property
+    def cash(self) -> int:
+        """Cash in cents."""
+        return int(self.model.sellers_state.cash[self.row])
+
+    @property
+    def offering(self) -> np.ndarray:
+        """The offering's position in expectation space (a view of its row)."""
+        return self.model.sellers_state.offering[self.row]
+
+
+class AgentEngine:
+    """The per-agent reference engine: every buyer and influencer phase as agent methods.
+
+    Agents are visited in a random order (``AgentSet.shuffle``) to show that the order does not
+    matter: every phase decides from the state at its start, then commits.
+    """
+
+    name = "agent"
+
+    def __init__(self, shuffle: bool = True) -> None:
+        self.shuffle = shuffle
+
+    def attach(self, model: MarketModel) -> None:
+        """Create the buyer and influencer agents (views of their rows)."""
+        model.buyers  # noqa: B018 - creates the views
+
+    def _visit(self, model: MarketModel, rows: np.ndarray) -> mesa.agent.AgentSet:
+        agents = mesa.agent.AgentSet([model.buyer_agent(int(r)) for r in rows],
+                                     random=model.random)
+        return agents.shuffle() if self.shuffle else agents
+
+    def drift(self, model: MarketModel) -> None:
+        """Phase 1 for every buyer."""
+        self._visit(model, np.arange(model.n_buyers)).do("drift")
+
+    def needs(self, model: MarketModel, u: np.ndarray) -> None:
+        """Phase 2 for every buyer."""
+        self._visit(model, np.arange(model.n_buyers)).do("feel_need", u)
+
+    def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:
+        """Phase 3: every buyer with a need asks its contacts, then all commit."""
+        pos = {int(r): i for i, r in enumerate(d.rows)}
+        talkers = self._visit(model, d.rows)
+        talks = talkers.map(lambda a: (a, a.ask_contacts(d, pos[a.row])))
+        for agent, talk in talks:
+            agent.learn_from_contacts(talk)
+
+    def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
+        """Phase 4: posting influencers deliver posts, then followers read them."""
+        inbox = Inbox()
+        index = {int(r): i for i, r in enumerate(d.posters)}
+        self._visit(model, d.posters).do(lambda a: a.post(d, index[a.row], inbox))
+        readers = np.array(sorted(inbox.posts), dtype=np.int64)
+        self._visit(model, readers).do(lambda a: a.read_posts(inbox.posts[a.row]))
+
+    def advertising(self, model: MarketModel, d: dr.AdDraws) -> None:
+        """Phase 5: sellers pay for their reach; each reached buyer sees its ads."""
+        ads: dict[int, list[int]] = {}
+        for s, reached in zip(d.sellers, d.reached, strict=True):
+            model.sellers_state.costs[s] += model.cfg.sellers.ad_cost * reached.size
+            for row in reached:
+                ads.setdefault(int(row), []).append(s)
+        rows = np.array(sorted(ads), dtype=np.int64)
+        self._visit(model, rows).do(lambda a: a.see_ads(ads[a.row]))
+
+    def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Phase 6: each buyer with a need chooses; returns the choices in row order."""
+        pos = {int(r): i for i, r in enumerate(rows)}
+        choice = np.full(rows.size, -1, dtype=np.int64)
+        for agent, pick in self._visit(model, rows).map(
+                lambda a: (a, a.choose_seller(u[pos[a.row]]))):
+            choice[pos[agent.row]] = pick
+        return choice
+
+    def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
+                   noise: np.ndarray) -> None:
+        """Phase 7: buyers who bought learn; then advisors are credited and rewarded."""
+        pos = {int(r): i for i, r in enumerate(rows)}
+        outcomes = self._visit(model, rows).map(
+            lambda a: (a, a.experience(int(sellers[pos[a.row]]), noise[pos[a.row]])))
+        credibility: dict[int, float] = {}
+        for agent, outcome in outcomes:
+            agent.reward_advisor(outcome, credibility)
+        b, rate = model.buyers_state, model.cfg.market.credibility_rate
+        for who, delta in credibility.items():
+            b.credibility[who] = np.clip(b.credibility[who] + rate * delta, 0.0, 1.0)
+
+    def economy(self, model: MarketModel) -> None:
+        """Phase 8 (buyers' part): every buyer with currency cashes out and burns."""
+        rows = np.flatnonzero(model.buyers_state.currency > 0)
+        self._visit(model, rows).do("spend_currency")

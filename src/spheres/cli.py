@@ -1,0 +1,152 @@
+"""The ``spheres`` command: ``spheres run [overrides...]`` runs a simulation through Hydra.
+
+``spheres run`` composes ``configs/config.yaml`` over the structured schema, runs one simulation,
+writes its results into Hydra's run directory and prints a summary. ``spheres run -m ...`` runs a
+sweep (Hydra multirun), one run directory per job.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import hydra
+from hydra.core.config_store import ConfigStore
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from spheres.config import ConfigError, SpheresConfig, validate
+from spheres.outputs import format_summary, write_results
+
+if TYPE_CHECKING:
+    from spheres.simulate import Results
+
+PROG = "spheres"
+
+USAGE = f"""\
+usage: {PROG} <command> [arguments...]
+
+commands:
+  run     run one simulation; with -m, a sweep (one run per combination of values)
+
+Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
+of a config group. `{PROG} run --help` lists the groups and every setting with its default.
+
+examples:
+  {PROG} run
+  {PROG} run n_buyers=10000 steps=300 network=watts_strogatz sellers=listen_vs_broadcast
+  {PROG} run +experiment=diffusion
+  {PROG} run -m seed=1,2,3 market=default,fast_drift hydra/launcher=joblib
+"""
+
+
+class RunError(CompactHydraException):
+    """A run of a sweep was refused: the message names the setting and what is allowed."""
+
+
+def config_dir() -> Path:
+    """The Hydra config tree: the copy shipped in the package, else the source checkout's."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "configs"
+    if packaged.is_dir():
+        return packaged
+    return here.parents[1] / "configs"
+
+
+def schema() -> DictConfig:
+    """The structured schema as registered with Hydra: ``sellers.mix`` is empty.
+
+    Hydra merges dicts key by key, so the mix comes only from the selected ``sellers/`` file;
+    a file listing one strategy then gives exactly that strategy.
+    """
+    node = OmegaConf.structured(SpheresConfig)
+    node.sellers.mix = {}
+    return node
+
+
+ConfigStore.instance().store(name="spheres_schema", node=schema())
+
+
+def load_config(cfg: DictConfig) -> SpheresConfig:
+    """Turn Hydra's composed config into a validated ``SpheresConfig``."""
+    # Converted as composed, not merged again over the schema's defaults: a merge would put the
+    # default seller mix back under the mix of the selected sellers/ file.
+    try:
+        obj = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as err:
+        key = getattr(err, "full_key", None)
+        message = str(err).splitlines()[0]
+        raise ConfigError(f"{key}: {message}" if key else message) from None
+    if not isinstance(obj, SpheresConfig):
+        raise ConfigError("the composed config is not a spheres config")
+    return validate(obj)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from spheres.network import NetworkError
+
+    return (ConfigError, NetworkError)
+
+
+def _simulate(config: SpheresConfig) -> Results:
+    from tqdm import tqdm
+
+    from spheres.simulate import simulate
+
+    # disable=None: shown only when stderr is a terminal.
+    with tqdm(total=config.steps, desc="steps", unit="step", file=sys.stderr, mininterval=0.5,
+              disable=None if config.output.progress else True) as bar:
+
+        def progress(step: int, steps: int) -> None:
+            bar.update(step - bar.n)
+
+        return simulate(config, progress=progress)
+
+
+@hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")
+def run_task(cfg: DictConfig) -> None:
+    """Run one simulation from a composed config and write its results to the run directory."""
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    try:
+        config = load_config(cfg)
+        results = _simulate(config)
+    except _user_errors() as err:
+        if hydra_cfg.mode == RunMode.MULTIRUN:
+            # Let the sweep's other runs go on; Hydra reports the failure and exits with 1.
+            raise RunError(f"error: {err}") from None
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    write_results(results, run_dir)
+    print(format_summary(results.summary))
+    print(f"results: {run_dir}")
+
+
+COMMANDS: dict[str, Callable[[], object]] = {"run": run_task}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Dispatch ``spheres <command> [arguments...]`` to the command."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:
+        print(USAGE, end="", file=sys.stderr)
+        sys.exit(2)
+    command, rest = args[0], args[1:]
+    if command in ("-h", "--help", "help"):
+        print(USAGE, end="")
+        return
+    if command not in COMMANDS:
+        print(f"error: unknown command {command!r}\n", file=sys.stderr)
+        print(USAGE, end="", file=sys.stderr)
+        sys.exit(2)
+    sys.argv = [f"{PROG} {command}", *rest]
+    COMMANDS[command]()
+
+
+if __name__ == "__main__":
+    main()
