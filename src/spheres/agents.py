@@ -128,7 +128,7 @@ class Buyer(mesa.Agent):
         su = model.n_used
         alive = model.sellers_state.alive[:su]
         contacts = d.contacts[pos]
-        own_aware = b.aware[self.row, :su]
+        own_aware = b.aware[self.row]
         weight = (cfg.market.peer_weight * b.trust[self.row, 0]
                   * model.reputation_of(np.where(contacts >= 0, contacts, 0)))
         num = np.zeros(su)
@@ -140,11 +140,11 @@ class Buyer(mesa.Agent):
         for k, c in enumerate(contacts):
             if c < 0:
                 continue
-            c_aware = b.aware[c, :su] & alive
-            tried = c_aware & ~own_aware & (d.u_wom[pos, k] < cfg.market.p_word_of_mouth)
+            c_aware = b.aware[c] & alive
+            tried = c_aware & ~own_aware & d.lucky[pos, k]
             heard = tried | (c_aware & own_aware)
             wk = np.where(heard, weight[k], 0.0)
-            num += wk * b.belief[c, :su]
+            num += wk * b.belief[c]
             den += wk
             fresh = tried & (introducer < 0)
             introducer[fresh] = c
@@ -164,7 +164,7 @@ class Buyer(mesa.Agent):
             mine = b.expect[self.row]
             expect = mine + cfg.market.peer_pull * (expect_total / talked - mine)
         return Conversation(
-            belief=(b.belief[self.row, :su] + num) / (1.0 + den),
+            belief=(b.belief[self.row] + num) / (1.0 + den),
             new_sellers=new,
             introducers=introducer[new],
             contacts=contacts[contacts >= 0],
@@ -175,7 +175,7 @@ class Buyer(mesa.Agent):
     def learn_from_contacts(self, talk: Conversation) -> None:
         """Write what I took from my contacts; thank the helpful ones."""
         model, b = self.model, self.model.buyers_state
-        b.belief[self.row, : talk.belief.size] = talk.belief
+        b.belief[self.row] = talk.belief
         model.make_aware(np.full(talk.new_sellers.size, self.row), talk.new_sellers,
                          talk.introducers, PEER, phase=3)
         np.add.at(b.talks, talk.contacts, 1)
@@ -226,8 +226,8 @@ class Buyer(mesa.Agent):
         model, b, m = self.model, self.model.buyers_state, self.model.sellers_state
         mk = model.cfg.market
         su = model.n_used
-        avail = b.aware[self.row, :su] & m.alive[:su]
-        util = mk.choice_beta * (b.belief[self.row, :su]
+        avail = b.aware[self.row] & m.alive[:su]
+        util = mk.choice_beta * (b.belief[self.row]
                                  - mk.price_weight * m.price[:su] / mk.reference_price)
         return int(choose(util, avail, mk.choice_beta * mk.outside_option, np.float64(u)))
 
@@ -286,7 +286,7 @@ class Influencer(Buyer):
     @property
     def followers(self) -> np.ndarray:
         """Rows of this influencer's followers."""
-        return self.model.follows.followers_of(np.array([self.row]))[0]
+        return self.model.follows.followers_of(self.row)
 
     @property
     def credibility(self) -> float:
@@ -294,17 +294,17 @@ class Influencer(Buyer):
         return float(self.model.buyers_state.credibility[self.row])
 
     def post(self, d: dr.PostDraws, index: int, inbox: Inbox) -> None:
-        """Post about my sponsor or the known seller I rate best; each follower edge is read
-        with probability ``post_reach`` (draw per edge)."""
+        """Post about my sponsor or the known seller I rate best, to the followers who read it
+        (each follower edge is read with probability ``post_reach``: the phase's draws)."""
         model = self.model
         topic, claim, factor = model.post_topics(np.array([self.row]))
         if topic[0] < 0:
             return
         model.buyers_state.posts[self.row] += 1
         post = Post(self.row, int(topic[0]), float(claim[0]), float(factor[0]))
-        edges = np.arange(np.searchsorted(d.owner, index), np.searchsorted(d.owner, index, "right"))
-        for e in edges[d.u_reach[edges] < model.cfg.market.post_reach]:
-            inbox.posts.setdefault(int(d.followers[e]), []).append(post)
+        lo, hi = np.searchsorted(d.owner, index), np.searchsorted(d.owner, index, "right")
+        for follower in d.followers[lo:hi]:
+            inbox.posts.setdefault(int(follower), []).append(post)
 
 
 class Seller(mesa.Agent):

@@ -33,6 +33,7 @@ usage: {PROG} <command> [arguments...]
 
 commands:
   run     run one simulation; with -m, a sweep (one run per combination of values)
+  bench   time both engines at 10^3..10^6 buyers and print a table
 
 Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
 of a config group. `{PROG} run --help` lists the groups and every setting with its default.
@@ -127,7 +128,14 @@ def run_task(cfg: DictConfig) -> None:
     print(f"results: {run_dir}")
 
 
-COMMANDS: dict[str, Callable[[], object]] = {"run": run_task}
+def bench_task() -> None:
+    """Run the engine benchmark (``spheres bench --help`` lists its options)."""
+    from spheres.bench import main as bench_main
+
+    sys.exit(bench_main(sys.argv[1:]))
+
+
+COMMANDS: dict[str, Callable[[], object]] = {"run": run_task, "bench": bench_task}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,21 +18,20 @@ if TYPE_CHECKING:
 
 @dataclass
 class ConversationDraws:
-    """Who talks to whom and which word-of-mouth attempts succeed."""
+    """Who talks to whom and which word-of-mouth attempts would succeed."""
 
     rows: np.ndarray  # buyers with a need, ascending
     contacts: np.ndarray  # (n, K) int64 contact rows, -1 where the buyer has no neighbour
-    u_wom: np.ndarray  # (n, K, S_used) float32 uniforms for word of mouth
+    lucky: np.ndarray  # (n, K, S_used) bool: contact k would pass seller s on (p_word_of_mouth)
 
 
 @dataclass
 class PostDraws:
-    """Which influencers post, and which follower edges of the posters are read."""
+    """Which influencers post, and which of their follower edges are read."""
 
     posters: np.ndarray  # influencer rows that post this step, ascending
-    followers: np.ndarray  # follower row of every follower edge of the posters
-    owner: np.ndarray  # index into ``posters`` of every follower edge
-    u_reach: np.ndarray  # float32 uniforms, one per follower edge
+    followers: np.ndarray  # follower row of every read follower edge, grouped by poster
+    owner: np.ndarray  # index into ``posters`` of every read follower edge (ascending)
 
 
 @dataclass
@@ -41,6 +40,25 @@ class AdDraws:
 
     sellers: list[int]
     reached: list[np.ndarray]  # ascending buyer rows, one array per seller
+
+
+def bernoulli_positions(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Ascending positions in ``[0, n)``, each included independently with probability ``p``.
+
+    Drawn as geometric gaps between successes: exactly a Bernoulli trial per position, at a cost
+    proportional to the number of successes.
+    """
+    if p <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    chunks = []
+    pos = -1
+    while True:
+        size = int(1.2 * (n - 1 - pos) * p) + 16
+        cum = pos + np.cumsum(rng.geometric(p, size=size))
+        chunks.append(cum[cum < n])
+        if cum[-1] >= n:
+            return np.concatenate(chunks).astype(np.int64)
+        pos = int(cum[-1])
 
 
 def drift(model: MarketModel) -> np.ndarray:
@@ -54,7 +72,8 @@ def needs(model: MarketModel) -> np.ndarray:
 
 
 def conversations(model: MarketModel) -> ConversationDraws:
-    """Contacts of each buyer with a need, drawn from its neighbours with replacement."""
+    """Contacts of each buyer with a need, drawn from its neighbours with replacement, and for
+    every (buyer, contact, seller) whether word of mouth would pass."""
     g = model.graph
     rows = np.flatnonzero(model.buyers_state.need)
     k = model.cfg.market.contacts
@@ -63,45 +82,32 @@ def conversations(model: MarketModel) -> ConversationDraws:
     pick = (u * deg[:, None]).astype(np.int64)
     contacts = g.indices[np.minimum(g.indptr[rows][:, None] + pick, g.indices.size - 1)]
     contacts = np.where(deg[:, None] > 0, contacts, -1).astype(np.int64)
-    u_wom = model.rng.random((rows.size, k, model.n_used), dtype=np.float32)
-    return ConversationDraws(rows, contacts, u_wom)
+    lucky = np.zeros((rows.size, k, model.n_used), dtype=bool)
+    lucky.reshape(-1)[bernoulli_positions(model.rng, lucky.size,
+                                          model.cfg.market.p_word_of_mouth)] = True
+    return ConversationDraws(rows, contacts, lucky)
 
 
 def posts(model: MarketModel) -> PostDraws:
-    """Influencers post with probability ``p_post``; each follower edge gets one uniform."""
+    """Influencers post with probability ``p_post``; each follower edge of a poster is read
+    with probability ``post_reach``."""
     infl = np.flatnonzero(model.buyers_state.is_influencer)
     u = model.rng.random(infl.size)
     posters = infl[u < model.cfg.market.p_post]
-    followers, owner = model.follows.followers_of(posters)
-    u_reach = model.rng.random(followers.size, dtype=np.float32)
-    return PostDraws(posters, followers, owner, u_reach)
+    lo, hi = model.follows.ranges(posters)
+    ends = np.cumsum(hi - lo)
+    read = bernoulli_positions(model.rng, int(ends[-1]) if ends.size else 0,
+                               model.cfg.market.post_reach)
+    owner = np.searchsorted(ends, read, side="right")
+    key_pos = lo[owner] + read - (ends[owner] - (hi - lo)[owner])
+    return PostDraws(posters, model.follows.targets_at(key_pos), owner)
 
 
 def advertising(model: MarketModel) -> AdDraws:
-    """For each advertising seller, each buyer is reached with probability ``p_ad``.
-
-    Reached rows are drawn as geometric gaps between successes, which is exactly a Bernoulli
-    trial per buyer at a cost proportional to the number reached.
-    """
-    p = model.cfg.market.p_ad
-    n = model.n_buyers
+    """For each advertising seller, each buyer is reached with probability ``p_ad``."""
     sellers = [int(s) for s in model.advertisers()]
-    reached = []
-    for _ in sellers:
-        if p <= 0:
-            reached.append(np.zeros(0, dtype=np.int64))
-            continue
-        chunks = []
-        pos = -1
-        while True:
-            size = max(16, int(1.2 * (n - pos) * p) + 16)
-            gaps = model.rng.geometric(p, size=size)
-            cum = pos + np.cumsum(gaps)
-            chunks.append(cum[cum < n])
-            if cum[-1] >= n:
-                break
-            pos = int(cum[-1])
-        reached.append(np.concatenate(chunks).astype(np.int64))
+    reached = [bernoulli_positions(model.rng, model.n_buyers, model.cfg.market.p_ad)
+               for _ in sellers]
     return AdDraws(sellers, reached)
 
 

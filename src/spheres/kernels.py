@@ -28,17 +28,29 @@ def fit(expect: np.ndarray, offering: np.ndarray, width: float) -> np.ndarray:
 def choose(util: np.ndarray, avail: np.ndarray, outside: float, u: np.ndarray) -> np.ndarray:
     """Logit choice over available sellers against the outside option; -1 means no purchase.
 
-    ``util`` and ``avail`` have sellers on the last axis; ``u`` is one uniform per chooser.
+    ``util`` and ``avail`` have sellers on the last axis; ``u`` is one uniform per chooser. The
+    chooser takes the first option whose cumulative weight exceeds ``u`` times the total, the
+    outside option first. Loops run over the (few) sellers, each step vectorised over choosers.
     """
-    top = np.max(np.where(avail, util, -np.inf), axis=-1, initial=-np.inf)
-    top = np.maximum(top, outside)
-    w = np.where(avail, np.exp(util - top[..., None]), 0.0)
+    sellers = range(util.shape[-1])
+    top = np.full(util.shape[:-1], outside, dtype=float)
+    for s in sellers:
+        top = np.maximum(top, np.where(avail[..., s], util[..., s], -np.inf))
+    weights = [np.where(avail[..., s], np.exp(util[..., s] - top), 0.0) for s in sellers]
     w0 = np.exp(outside - top)
-    cum = w0[..., None] + np.cumsum(w, axis=-1)
-    x = u * cum[..., -1]
-    below = x[..., None] < cum
-    pick = np.argmax(below, axis=-1)
-    return np.where((x >= w0) & below.any(axis=-1), pick, -1)
+    total = w0
+    for w in weights:
+        total = total + w
+    x = u * total
+    cum = w0
+    choice = np.full(util.shape[:-1], -1, dtype=np.int64)
+    open_ = x >= w0
+    for s, w in zip(sellers, weights, strict=True):
+        cum = cum + w
+        hit = open_ & (x < cum)
+        choice = np.where(hit, s, choice)
+        open_ = open_ & ~hit
+    return choice
 
 
 class VectorEngine:
@@ -76,9 +88,10 @@ class VectorEngine:
         valid = contacts >= 0
         cs = np.where(valid, contacts, 0)
         # decisions, from the state at the start of the phase
-        own = np.take(b.aware, rows, axis=0)[:, :su]
+        own = np.take(b.aware, rows, axis=0)
         alive = m.alive[:su]
-        weight = cfg.market.peer_weight * b.trust[rows, 0][:, None] * model.reputation_of(cs)
+        weight = (cfg.market.peer_weight * np.take(b.trust[:, 0], rows)[:, None]
+                  * model.reputation_of(cs))
         pull = cfg.mechanisms.peer_pull
         num = np.zeros((n, su))
         den = np.zeros((n, su))
@@ -87,24 +100,24 @@ class VectorEngine:
         total = np.zeros((n, model.dims))
         for k in range(k_count):
             c = cs[:, k]
-            heard = (np.take(b.aware, c, axis=0)[:, :su] & alive & valid[:, k, None]
-                     & (own | (d.u_wom[:, k, :] < cfg.market.p_word_of_mouth)))
+            heard = (np.take(b.aware, c, axis=0) & alive & valid[:, k, None]
+                     & (own | d.lucky[:, k, :]))
             fresh = heard & ~own & (who < 0)
             np.copyto(who, c[:, None], where=fresh)
             np.copyto(first, k, where=fresh)
             wk = heard * weight[:, k, None]
-            num += wk * np.take(b.belief, c, axis=0)[:, :su]
+            num += wk * np.take(b.belief, c, axis=0)
             den += wk
             if pull:
                 total += np.where(valid[:, k, None], np.take(b.expect, c, axis=0), 0.0)
-        new_belief = (np.take(b.belief, rows, axis=0)[:, :su] + num) / (1.0 + den)
+        new_belief = (np.take(b.belief, rows, axis=0) + num) / (1.0 + den)
         ri, si = np.nonzero(who >= 0)
         helpful = np.zeros((n, k_count), dtype=bool)
         helpful[ri, first[ri, si]] = True
         ty = cfg.currency.thank_you
-        pays = helpful & (np.cumsum(helpful, axis=1) * ty <= b.currency[rows][:, None])
+        pays = helpful & (np.cumsum(helpful, axis=1) * ty <= np.take(b.currency, rows)[:, None])
         # writes
-        b.belief[rows, :su] = new_belief
+        b.belief[rows] = new_belief
         model.make_aware(rows[ri], si, who[ri, si], PEER, phase=3)
         np.add.at(b.talks, contacts[valid], 1)
         if cfg.mechanisms.currency and ty > 0:
@@ -120,25 +133,25 @@ class VectorEngine:
     # 4. Influencer posts --------------------------------------------------------------------
     def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
         """Posting influencers recommend one seller; reached followers learn and blend beliefs."""
-        b, cfg = model.buyers_state, model.cfg
+        b = model.buyers_state
         if d.posters.size == 0:
             return
         topic, claim, factor = model.post_topics(d.posters)
         b.posts[d.posters[topic >= 0]] += 1
         t_edge = topic[d.owner]
-        ok = (t_edge >= 0) & (d.u_reach < cfg.market.post_reach)
+        ok = t_edge >= 0
         f, o, t_edge = d.followers[ok], d.owner[ok], t_edge[ok]
         if f.size == 0:
             return
-        w = b.trust[f, 1] * factor[o]
-        key = f * model.n_slots + t_edge
-        uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
-        num = np.bincount(inv, weights=w * claim[o], minlength=uniq.size)
-        den = np.bincount(inv, weights=w, minlength=uniq.size)
-        fr, ts = uniq // model.n_slots, uniq % model.n_slots
-        new = ~b.aware[fr, ts]
-        b.belief[fr, ts] = (b.belief[fr, ts] + num) / (1.0 + den)
-        model.make_aware(fr[new], ts[new], d.posters[o[first[new]]], INFLUENCER_SRC, phase=4)
+        w = np.take(b.trust[:, 1], f) * factor[o]
+        cells, first, inv = np.unique(b.cells(f, t_edge), return_index=True, return_inverse=True)
+        num = np.bincount(inv, weights=w * claim[o], minlength=cells.size)
+        den = np.bincount(inv, weights=w, minlength=cells.size)
+        new = ~b.aware.reshape(-1)[cells]
+        belief = b.belief.reshape(-1)
+        belief[cells] = (belief[cells] + num) / (1.0 + den)
+        model.make_aware(f[first[new]], t_edge[first[new]], d.posters[o[first[new]]],
+                         INFLUENCER_SRC, phase=4)
 
     # 5. Advertising -------------------------------------------------------------------------
     def advertising(self, model: MarketModel, d: dr.AdDraws) -> None:
@@ -148,8 +161,10 @@ class VectorEngine:
         spam_rows = []
         for s, r, t0 in zip(d.sellers, d.reached, trust0, strict=True):
             w = cfg.market.ad_weight * t0
-            b.belief[r, s] = (b.belief[r, s] + w * cfg.market.ad_claim) / (1.0 + w)
-            new = ~b.aware[r, s]
+            cells = b.cells(r, s)
+            belief = b.belief.reshape(-1)
+            belief[cells] = (belief[cells] + w * cfg.market.ad_claim) / (1.0 + w)
+            new = ~b.aware.reshape(-1)[cells]
             model.make_aware(r[new], np.full(int(new.sum()), s), np.full(int(new.sum()), s),
                              AD, phase=5)
             m.costs[s] += cfg.sellers.ad_cost * r.size
@@ -166,8 +181,8 @@ class VectorEngine:
         """Each buyer with a need picks a known seller by logit, or buys nothing (-1)."""
         b, m, mk = model.buyers_state, model.sellers_state, model.cfg.market
         su = model.n_used
-        avail = np.take(b.aware, rows, axis=0)[:, :su] & m.alive[:su]
-        util = mk.choice_beta * (np.take(b.belief, rows, axis=0)[:, :su]
+        avail = np.take(b.aware, rows, axis=0) & m.alive[:su]
+        util = mk.choice_beta * (np.take(b.belief, rows, axis=0)
                                  - mk.price_weight * m.price[:su] / mk.reference_price)
         return choose(util, avail, mk.choice_beta * mk.outside_option, u)
 
@@ -178,11 +193,13 @@ class VectorEngine:
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         mk = cfg.market
         felt = fit(b.expect[rows], m.offering[sellers], mk.fit_width) + mk.experience_noise * noise
-        before = b.belief[rows, sellers]
-        b.belief[rows, sellers] = before + mk.learning_rate * (felt - before)
+        cells = b.cells(rows, sellers)
+        belief = b.belief.reshape(-1)
+        before = belief[cells]
+        belief[cells] = before + mk.learning_rate * (felt - before)
         satisfied = felt >= mk.satisfaction
-        kind = b.intro_kind[rows, sellers]
-        who = b.introducer[rows, sellers]
+        kind = b.intro_kind.reshape(-1)[cells]
+        who = b.introducer.reshape(-1)[cells]
         if cfg.mechanisms.trust:
             has = kind > 0
             col = kind[has].astype(np.int64) - 1

@@ -100,7 +100,7 @@ class MarketModel(mesa.Model):
 
     def _build_buyers(self) -> None:
         cfg, n, d = self.cfg, self.n_buyers, self.dims
-        b = empty_buyers(n, self.n_slots, d)
+        b = empty_buyers(n, self.n_start_sellers, d)
         self.buyers_state = b
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
@@ -158,8 +158,9 @@ class MarketModel(mesa.Model):
     # -- helpers shared by both engines ---------------------------------------------------------
     @property
     def n_used(self) -> int:
-        """Seller slots in use (initial sellers and entrants so far, alive or not)."""
-        return int(self.sellers_state.exists.sum())
+        """Seller slots in use (initial sellers and entrants so far, alive or not): the width of
+        the per-(buyer, seller) arrays."""
+        return self.buyers_state.width
 
     def reputation_of(self, rows: np.ndarray) -> np.ndarray:
         """Weight multiplier of advice from ``rows``: balance relative to the mean, capped."""
@@ -176,10 +177,11 @@ class MarketModel(mesa.Model):
         if rows.size == 0:
             return
         b = self.buyers_state
-        b.aware[rows, sellers] = True
-        b.introducer[rows, sellers] = sources
-        b.intro_kind[rows, sellers] = kind
-        b.aware_time[rows, sellers] = 10 * self.steps + phase
+        cells = b.cells(rows, sellers)
+        b.aware.reshape(-1)[cells] = True
+        b.introducer.reshape(-1)[cells] = sources
+        b.intro_kind.reshape(-1)[cells] = kind
+        b.aware_time.reshape(-1)[cells] = 10 * self.steps + phase
         self.sellers_state.aware_count += np.bincount(sellers, minlength=self.n_slots)
         if kind in (PEER, INFLUENCER_SRC):
             np.add.at(b.informed, sources, 1)
@@ -191,7 +193,7 @@ class MarketModel(mesa.Model):
         sponsor = b.sponsor_of[posters]
         sponsored = sponsor >= 0
         sponsored[sponsored] = m.alive[sponsor[sponsored]]
-        known = b.aware[posters] & m.alive
+        known = b.aware[posters] & m.alive[: self.n_used]
         best = np.argmax(np.where(known, b.belief[posters], -np.inf), axis=1)
         topic = np.where(sponsored, sponsor, np.where(known.any(axis=1), best, -1))
         claim = b.belief[posters, np.maximum(topic, 0)]
@@ -258,7 +260,7 @@ class MarketModel(mesa.Model):
         self.talkers = d.rows
         m = self.sellers_state
         su = self.n_used
-        aware = np.take(self.buyers_state.aware, d.rows, axis=0)[:, :su]
+        aware = np.take(self.buyers_state.aware, d.rows, axis=0)
         m.talk_sum[:su] = aware.T.astype(float) @ np.take(self.buyers_state.expect, d.rows, axis=0)
         m.talk_n[:su] = aware.sum(axis=0)
 
@@ -283,7 +285,7 @@ class MarketModel(mesa.Model):
         self.purchases = (rows, sellers)
         b, m = self.buyers_state, self.sellers_state
         price = m.price[sellers]
-        b.spend_by[rows, sellers] += price  # one purchase per buyer and step
+        b.spend_by.reshape(-1)[b.cells(rows, sellers)] += price  # one purchase per buyer
         b.purchases[rows] += 1
         np.add.at(m.revenue, sellers, price)
         m.sales += np.bincount(sellers, minlength=self.n_slots)
@@ -436,10 +438,11 @@ class MarketModel(mesa.Model):
         offer = (self.frontier + s.entry_lead * self.direction
                  + 0.5 * self.cfg.market.taste_spread * z)
         row = int(free[0])
+        b = self.buyers_state
+        b.widen(row + 1, self.cfg.market.belief_prior)
         self._open_seller(row, s.entry_strategy, offer, step=self.steps)
         known = np.flatnonzero(self.rng.random(self.n_buyers, dtype=np.float32)
                                < self.cfg.market.initial_awareness)
-        b = self.buyers_state
         b.aware[known, row] = True
         b.aware_time[known, row] = 10 * self.steps + 9
         m.aware_count[row] = known.size

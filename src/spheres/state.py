@@ -1,8 +1,9 @@
 """The struct-of-arrays state of the market: one numpy array per attribute, indexed by row.
 
 Buyers (influencers included) are rows ``0..N-1``; sellers are rows ``0..S_cap-1`` of the seller
-arrays, where ``S_cap`` is the initial sellers plus the room kept for entrants. Money is integer
-cents, social currency integer points.
+arrays, where ``S_cap`` is the initial sellers plus the room kept for entrants. The per-(buyer,
+seller) arrays have one column per seller that exists so far (they widen when a seller enters).
+Money is integer cents, social currency integer points.
 """
 
 from __future__ import annotations
@@ -44,6 +45,28 @@ class BuyerArrays:
     n_followers: np.ndarray  # int64: audience size
 
 
+    @property
+    def width(self) -> int:
+        """Number of seller columns of the per-(buyer, seller) arrays."""
+        return self.aware.shape[1]
+
+    def cells(self, rows: np.ndarray, sellers: np.ndarray) -> np.ndarray:
+        """Flat indices of (buyer, seller) cells, for fast access through ``.reshape(-1)``."""
+        return np.asarray(rows, dtype=np.int64) * self.width + sellers
+
+    def widen(self, width: int, belief_prior: float) -> None:
+        """Add seller columns (for entrants): unaware, prior belief, no source, no spend."""
+        extra = width - self.width
+        if extra <= 0:
+            return
+        n = self.aware.shape[0]
+        for name, fill in (("aware", False), ("belief", belief_prior), ("introducer", -1),
+                           ("intro_kind", 0), ("aware_time", -1), ("spend_by", 0)):
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate(
+                [old, np.full((n, extra), fill, dtype=old.dtype)], axis=1))
+
+
 @dataclass
 class SellerArrays:
     """Per-seller state; shape ``(S_cap,)`` unless noted."""
@@ -75,15 +98,20 @@ class Follows:
     keys: np.ndarray
     n: int
 
-    def followers_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Followers of ``rows`` (in order) and, per follower edge, the position in ``rows``."""
-        lo = np.searchsorted(self.keys, rows.astype(np.int64) * self.n)
-        hi = np.searchsorted(self.keys, (rows.astype(np.int64) + 1) * self.n)
-        counts = hi - lo
-        owner = np.repeat(np.arange(rows.size), counts)
-        starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
-        pos = np.arange(owner.size) + starts
-        return (self.keys[pos] % self.n), owner
+    def ranges(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end positions in ``keys`` of the follower edges of each of ``rows``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return (np.searchsorted(self.keys, rows * self.n),
+                np.searchsorted(self.keys, (rows + 1) * self.n))
+
+    def targets_at(self, positions: np.ndarray) -> np.ndarray:
+        """The followers of the edges at ``positions`` in ``keys``."""
+        return self.keys[positions] % self.n
+
+    def followers_of(self, row: int) -> np.ndarray:
+        """The followers of one agent, ascending."""
+        lo, hi = self.ranges(np.array([row]))
+        return self.keys[lo[0]:hi[0]] % self.n
 
     def add(self, src: np.ndarray, dst: np.ndarray) -> int:
         """Add new follow edges, skipping self-follows and existing ones; return how many."""
@@ -110,30 +138,34 @@ class Follows:
 
 
 def empty_buyers(n: int, s: int, d: int) -> BuyerArrays:
-    """Zeroed buyer arrays for ``n`` buyers, ``s`` seller slots and ``d`` dimensions."""
+    """Zeroed buyer arrays for ``n`` buyers, ``s`` seller columns and ``d`` dimensions.
+
+    Arrays are filled (not lazily zeroed by the OS), so their memory is touched here, at set-up,
+    rather than page by page during the first steps.
+    """
     return BuyerArrays(
-        expect=np.zeros((n, d)),
-        taste=np.zeros((n, d)),
-        need=np.zeros(n, dtype=bool),
-        aware=np.zeros((n, s), dtype=bool),
-        belief=np.zeros((n, s)),
-        trust=np.zeros((n, 3)),
-        currency=np.zeros(n, dtype=np.int64),
-        money=np.zeros(n, dtype=np.int64),
-        is_influencer=np.zeros(n, dtype=bool),
-        credibility=np.ones(n),
+        expect=np.full((n, d), 0.0),
+        taste=np.full((n, d), 0.0),
+        need=np.full(n, 0, dtype=bool),
+        aware=np.full((n, s), 0, dtype=bool),
+        belief=np.full((n, s), 0.0),
+        trust=np.full((n, 3), 0.0),
+        currency=np.full(n, 0, dtype=np.int64),
+        money=np.full(n, 0, dtype=np.int64),
+        is_influencer=np.full(n, 0, dtype=bool),
+        credibility=np.full(n, 1.0),
         sponsor_of=np.full(n, -1, dtype=np.int32),
         introducer=np.full((n, s), -1, dtype=np.int32),
-        intro_kind=np.zeros((n, s), dtype=np.int8),
+        intro_kind=np.full((n, s), 0, dtype=np.int8),
         aware_time=np.full((n, s), -1, dtype=np.int32),
-        spend_by=np.zeros((n, s), dtype=np.int64),
-        purchases=np.zeros(n, dtype=np.int64),
-        caused=np.zeros(n, dtype=np.int64),
-        caused_spend=np.zeros(n, dtype=np.int64),
-        talks=np.zeros(n, dtype=np.int64),
-        posts=np.zeros(n, dtype=np.int64),
-        informed=np.zeros(n, dtype=np.int64),
-        n_followers=np.zeros(n, dtype=np.int64),
+        spend_by=np.full((n, s), 0, dtype=np.int64),
+        purchases=np.full(n, 0, dtype=np.int64),
+        caused=np.full(n, 0, dtype=np.int64),
+        caused_spend=np.full(n, 0, dtype=np.int64),
+        talks=np.full(n, 0, dtype=np.int64),
+        posts=np.full(n, 0, dtype=np.int64),
+        informed=np.full(n, 0, dtype=np.int64),
+        n_followers=np.full(n, 0, dtype=np.int64),
     )
 
 

@@ -1,0 +1,132 @@
+"""Benchmark the two engines: set-up time, time per step, ns per buyer-step and peak memory.
+
+``spheres bench`` measures each (buyers, engine) pair in a fresh Python process, so that the
+peak resident memory it reports belongs to that run alone, and prints a Markdown table. The
+vector/agent speed ratio compares the two engines measured in the same invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+DEFAULT_SIZES = "1000,10000,100000,1000000"
+
+
+def measure(n_buyers: int, engine: str, steps: int, seed: int) -> dict[str, Any]:
+    """Build one default market of ``n_buyers`` and time ``steps`` steps with ``engine``."""
+    from spheres.config import make_config
+    from spheres.model import MarketModel
+
+    cfg = make_config(n_buyers=n_buyers, steps=steps, seed=seed, engine=engine,
+                      **{"output.progress": False})
+    t0 = time.perf_counter()
+    model = MarketModel(cfg)
+    setup = time.perf_counter() - t0
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        model.step()
+        times.append(time.perf_counter() - t)
+    return {
+        "n_buyers": n_buyers,
+        "engine": engine,
+        "steps": steps,
+        "setup_s": setup,
+        "step_s": times,
+        "total_s": setup + sum(times),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _run_child(n: int, engine: str, steps: int, seed: int) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "spheres.bench", "--child", str(n), engine, str(steps), str(seed)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmark of {engine} at {n} buyers failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _agent_steps(n: int, budget_s: float) -> int:
+    """Steps of the agent engine that fit the time budget (roughly 40 us per buyer-step)."""
+    return max(2, min(20, int(budget_s / (n * 40e-6))))
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The results as a Markdown table, with the vector/agent ratio per size."""
+    median = {(r["n_buyers"], r["engine"]): statistics.median(r["step_s"]) for r in rows}
+    lines = [
+        "| buyers | engine | steps | set-up (s) | median step (ms) | ns per buyer-step "
+        "| total (s) | peak RSS (MB) | vector/agent |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        n, eng = r["n_buyers"], r["engine"]
+        med = median[(n, eng)]
+        ratio = ""
+        if eng == "vector" and (n, "agent") in median:
+            ratio = f"{median[(n, 'agent')] / med:.0f}x"
+        lines.append(
+            f"| {n:,} | {eng} | {r['steps']} | {r['setup_s']:.2f} | {med * 1e3:.2f} "
+            f"| {med / n * 1e9:.0f} | {r['total_s']:.1f} | {r['peak_rss_mb']:.0f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point of ``spheres bench``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        n, engine, steps, seed = argv[1:5]
+        print(json.dumps(measure(int(n), engine, int(steps), int(seed))))
+        return 0
+    parser = argparse.ArgumentParser(
+        prog="spheres bench",
+        description="Time both engines on the default market (10 sellers, Barabási–Albert "
+                    "graph of mean degree 10) at several numbers of buyers.")
+    parser.add_argument("--sizes", default=DEFAULT_SIZES,
+                        help=f"comma-separated numbers of buyers (default {DEFAULT_SIZES})")
+    parser.add_argument("--steps", type=int, default=100,
+                        help="steps of the vector engine per size (default 100)")
+    parser.add_argument("--agent-max", type=int, default=100_000,
+                        help="largest size run with the agent engine (default 100000)")
+    parser.add_argument("--agent-budget", type=float, default=120.0,
+                        help="seconds of stepping allowed to the agent engine per size "
+                             "(default 120); sets its number of steps")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw timings to FILE")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
+    if not sizes or min(sizes) < 2:
+        parser.error("--sizes: every size must be an integer >= 2")
+    if args.steps < 1:
+        parser.error("--steps must be >= 1")
+    rows = []
+    for n in sizes:
+        runs = [("vector", args.steps)]
+        if n <= args.agent_max:
+            runs.append(("agent", _agent_steps(n, args.agent_budget)))
+        for engine, steps in runs:
+            print(f"measuring {engine} engine, {n:,} buyers, {steps} steps ...", file=sys.stderr,
+                  flush=True)
+            rows.append(_run_child(n, engine, steps, args.seed))
+    print(f"spheres bench on {platform.python_implementation()} {platform.python_version()}, "
+          f"{platform.machine()}; seed {args.seed}\n")
+    print(table(rows))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
