@@ -79,6 +79,7 @@ class MarketConfig:
     promote_at: int = 20
     reputation_cap: float = 5.0
     network_value_decay: float = 0.5
+    knowledge_share: float = 0.5
 
 
 @dataclass
@@ -270,7 +271,8 @@ def validate(config: SpheresConfig) -> SpheresConfig:
                  "peer_weight", "belief_prior", "learning_rate", "satisfaction", "trust_peers",
                  "trust_influencers", "trust_sellers", "trust_rate", "p_post", "post_reach",
                  "influencer_weight", "credibility_rate", "p_ad", "ad_claim", "ad_weight",
-                 "spam_threshold", "spam_penalty", "audience_growth", "network_value_decay"):
+                 "spam_threshold", "spam_penalty", "audience_growth", "network_value_decay",
+                 "knowledge_share"):
         _prob(getattr(m, name), f"market.{name}")
     _check(1 <= m.contacts <= 100, "market.contacts", "an integer between 1 and 100", m.contacts)
     for name in ("frontier_speed", "frontier_noise", "taste_spread", "choice_beta", "price_weight",

@@ -1,8 +1,10 @@
-"""The random draws of each phase, made once per phase as arrays indexed by agent.
+"""The random draws of the buyer and influencer phases, made once per phase as arrays.
 
 Both engines read the same draws: the vectorised engine reads whole arrays, the per-agent engine
 reads the entries of its own row. All draws come from the model's one generator (``model.rng``)
-in a fixed order, so the same seed gives the same run whatever the engine.
+in a fixed order, so the same seed gives the same run whatever the engine. (Market- and
+seller-level draws - the frontier's noise, sensing noise, entry, random sponsorship targets - are
+made where they are used, in ``spheres.model``, shared by both engines.)
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from spheres.currency import BURN, CONVERT_IN, CONVERT_OUT, KINDS, MINT, TRANSFER
+from spheres.currency import AGENT_TYPES, BURN, CONVERT_IN, CONVERT_OUT, KINDS, MINT, TRANSFER
 from spheres.state import INFLUENCER_SRC, PEER
 from spheres.strategies import STRATEGIES
 
@@ -197,6 +197,9 @@ def collect(model: MarketModel) -> Results:
     if model.cfg.output.ledger_entries:
         entries = pd.DataFrame(led.entries(), columns=[
             "step", "kind", "source_type", "source", "destination_type", "destination", "amount"])
+        entries["kind"] = np.asarray(KINDS)[entries["kind"].to_numpy()]
+        for col in ("source_type", "destination_type"):
+            entries[col] = np.asarray(AGENT_TYPES)[entries[col].to_numpy()]
     summary = _summary(model, agents_df)
     return Results(model.cfg, metrics_df, sellers_df, flows_df, agents_df, summary, entries)
 

@@ -302,13 +302,12 @@ class MarketModel(mesa.Model):
         self.engine.experience(self, rows, sellers, dr.experience(self, rows.size))
 
     def currency_economy(self) -> None:
-        """Phase 8: sponsorship and co-creation (money into currency), cash-outs, decay, and
-        audiences that grow with the attention earned."""
-        if not self.cfg.mechanisms.currency:
-            return
-        self._sponsorship()
-        self._cocreation()
-        self.engine.economy(self)
+        """Phase 8: sponsorship and co-creation (money into currency), cash-outs and decay; then
+        audiences grow in proportion to the attention earned (balance plus followers)."""
+        if self.cfg.mechanisms.currency:
+            self._sponsorship()
+            self._cocreation()
+            self.engine.economy(self)
         self._grow_audiences()
 
     def _sponsorship(self) -> None:
@@ -399,7 +398,8 @@ class MarketModel(mesa.Model):
         if cfg.mechanisms.entry:
             self._maybe_enter()
         reach = m.aware_count / n
-        m.knowledge_step[m.exists & (m.knowledge_step < 0) & (reach >= 0.5)] = self.steps
+        known = reach >= self.cfg.market.knowledge_share
+        m.knowledge_step[m.exists & (m.knowledge_step < 0) & known] = self.steps
 
     def _sense(self, seller: int, z: np.ndarray) -> np.ndarray | None:
         m, s = self.sellers_state, self.cfg.sellers

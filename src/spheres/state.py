@@ -83,7 +83,7 @@ class SellerArrays:
     costs: np.ndarray  # int64: this step's costs
     sales: np.ndarray  # int64: this step's purchases
     aware_count: np.ndarray  # int64: buyers aware of the seller
-    knowledge_step: np.ndarray  # int32: step its reach first passed half the buyers, -1 if not
+    knowledge_step: np.ndarray  # int32: step its reach first passed knowledge_share, -1 if not
     hist_sum: np.ndarray  # (delay+1, S, D) float64: customers' expectations, by booking step
     hist_n: np.ndarray  # (delay+1, S) int64: customers counted, by booking step
     cust_sum: np.ndarray  # (S, D) float64: this step's customers' expectations

@@ -9,8 +9,8 @@ Sensing methods:
 - ``none``: never senses, never adapts;
 - ``sales``: the mean expectation of the seller's own customers, booked ``sense_delay`` steps ago,
   plus noise (a lagging measure);
-- ``conversations``: the mean expectation of the buyers talking this step, plus a small noise
-  (real-time listening);
+- ``conversations``: the mean expectation of this step's talking buyers (those with a need) who
+  know the seller, plus a small noise (real-time listening);
 - ``customers``: the mean expectation of this step's own customers (co-creation).
 """
 
