@@ -255,8 +255,9 @@ def validate(config: SpheresConfig) -> SpheresConfig:
                f"a number > 0 and < n_buyers ({c.n_buyers})", n.mean_degree)
     _prob(n.rewire, "network.rewire")
     _prob(n.mixing, "network.mixing")
-    _check(1 <= n.blocks <= c.n_buyers, "network.blocks", "an integer between 1 and n_buyers",
-           n.blocks)
+    if n.kind == "sbm":
+        _check(1 <= n.blocks <= c.n_buyers, "network.blocks", "an integer between 1 and n_buyers",
+               n.blocks)
     _prob(n.influencer_share, "network.influencer_share")
     _check(round(n.influencer_share * c.n_buyers) <= c.n_buyers, "network.influencer_share",
            "at most all buyers", n.influencer_share)

@@ -50,9 +50,9 @@ class Ledger:
         """Move currency from buyers ``src`` to buyers ``dst`` (thank-yous)."""
         src, amount = self._prepare(src, amount)
         dst = np.asarray(dst, dtype=_I64)
+        self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)
         np.add.at(self.balance, dst, amount)
-        self._check_nonnegative(src)
         self._record(TRANSFER, src, dst, amount)
 
     def convert_in(self, sellers: np.ndarray, dst: np.ndarray, amount: np.ndarray) -> None:
@@ -64,15 +64,15 @@ class Ledger:
     def convert_out(self, src: np.ndarray, amount: np.ndarray) -> None:
         """Remove currency from buyers ``src`` that they turned into money."""
         src, amount = self._prepare(src, amount)
+        self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)
-        self._check_nonnegative(src)
         self._record(CONVERT_OUT, src, None, amount, dst_type=NONE)
 
     def burn(self, src: np.ndarray, amount: np.ndarray) -> None:
         """Destroy currency of buyers ``src`` (attention fades)."""
         src, amount = self._prepare(src, amount)
+        self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)
-        self._check_nonnegative(src)
         self._record(BURN, src, None, amount, dst_type=NONE)
 
     # -- bookkeeping -----------------------------------------------------------------------
@@ -112,9 +112,14 @@ class Ledger:
             raise LedgerError("ledger amounts must be >= 0")
         return ids, amount
 
-    def _check_nonnegative(self, ids: np.ndarray) -> None:
-        if ids.size and self.balance[ids].min() < 0:
-            raise LedgerError("a movement left a negative social-currency balance")
+    def _check_covered(self, src: np.ndarray, amount: np.ndarray) -> None:
+        """Refuse, before anything changes, movements that would overdraw a balance."""
+        if src.size == 0:
+            return
+        rows, inv = np.unique(src, return_inverse=True)
+        owed = np.bincount(inv, weights=amount)
+        if (self.balance[rows] < owed).any():
+            raise LedgerError("a movement would leave a negative social-currency balance")
 
     def _types(self, ids: np.ndarray) -> np.ndarray:
         return BUYER + self.is_influencer[ids].astype(_I64)

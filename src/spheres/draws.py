@@ -56,7 +56,8 @@ def bernoulli_positions(rng: np.random.Generator, n: int, p: float) -> np.ndarra
     pos = -1
     while True:
         size = int(1.2 * (n - 1 - pos) * p) + 16
-        cum = pos + np.cumsum(rng.geometric(p, size=size))
+        # gaps beyond n end the scan; clipping them keeps the cumulative sum from overflowing
+        cum = pos + np.cumsum(np.minimum(rng.geometric(p, size=size), n + 1))
         chunks.append(cum[cum < n])
         if cum[-1] >= n:
             return np.concatenate(chunks).astype(np.int64)

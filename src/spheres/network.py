@@ -322,7 +322,13 @@ def _barabasi_albert(p: NetworkParams) -> tuple[Graph, dict]:
     """Preferential attachment: each new node links to m = max(1, round(mean_degree/2)) nodes."""
     _check_mean_degree(p)
     m = max(1, round(p.mean_degree / 2))
-    g = rx.barabasi_albert_graph(p.n, m, seed=p.seed)
+    # rustworkx needs a seed graph for m = 1 (its default start panics): start from one edge.
+    start = None
+    if m == 1:
+        start = rx.PyGraph()
+        start.add_nodes_from(range(2))
+        start.add_edge(0, 1, None)
+    g = rx.barabasi_albert_graph(p.n, m, seed=p.seed, initial_graph=start)
     graph, facts = edges_to_csr(p.n, *_rx_edges(g))
     facts["m"] = m
     return graph, facts

@@ -1,0 +1,507 @@
+"""The model's mechanisms, one at a time: word of mouth, advertising, diffusion, seller exit,
+sponsorship, lagging sensing, and the measures (HHI, Gini, network value, scores)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from spheres import draws as dr
+from spheres.config import SpheresConfig, make_config
+from spheres.currency import CONVERT_IN
+from spheres.metrics import gini, hhi, klout_score, network_value
+from spheres.model import MarketModel
+from spheres.network import edges_to_csr
+from spheres.simulate import simulate
+from spheres.state import AD, INFLUENCER_SRC, PEER
+
+MECHANISMS = ("drift", "peer_pull", "influencers", "advertising", "currency", "reputation",
+              "audience_growth", "trust", "spam_penalty", "adaptation", "exit", "entry")
+ALL_OFF = dict.fromkeys(MECHANISMS, False)
+DIFFUSION = {**ALL_OFF, "advertising": True}  # configs/experiment/diffusion.yaml
+
+
+def config(mix: dict[str, int], mechanisms: dict[str, bool] | None = None,
+           **dotted: Any) -> SpheresConfig:
+    """A validated config with the given seller mix and switches; ``a__b=x`` sets ``a.b``."""
+    nested: dict[str, Any] = {"sellers": {"mix": mix}}
+    if mechanisms is not None:
+        nested["mechanisms"] = mechanisms
+    return make_config(nested, **dotted)
+
+
+def assert_binomial(successes: int, trials: int, p: float, alpha: float = 1e-4) -> None:
+    """``successes`` out of ``trials`` is consistent with probability ``p`` (two-sided test)."""
+    result = stats.binomtest(int(successes), int(trials), p)
+    assert result.pvalue > alpha, (
+        f"{successes}/{trials} = {successes / trials:.4f} is not consistent with p = {p}")
+
+
+def rejects(successes: int, trials: int, p: float, alpha: float = 1e-4) -> bool:
+    """The observed rate is clearly not ``p``."""
+    return stats.binomtest(int(successes), int(trials), p).pvalue < alpha
+
+
+# -- 1. word of mouth ----------------------------------------------------------------------------
+
+
+def word_of_mouth_trial(p: float, contacts: int, seed: int, engine: str = "vector",
+                        n: int = 2000, knowers: int = 100) -> tuple[int, int]:
+    """Buyers ``knowers..n-1`` each have one neighbour, a buyer that knows seller 0; everyone has
+    a need. Returns (askers who became aware of seller 0, askers)."""
+    cfg = config({"inert": 2}, ALL_OFF, n_buyers=n, seed=seed, engine=engine,
+                 network__kind="erdos_renyi", market__p_need=1.0, market__contacts=contacts,
+                 market__p_word_of_mouth=p, market__initial_awareness=0.0)
+    model = MarketModel(cfg)
+    askers = np.arange(knowers, n)
+    model.graph, _ = edges_to_csr(n, askers, askers % knowers)
+    b = model.buyers_state
+    b.aware[:knowers, 0] = True
+    model.needs()
+    model.conversations()
+    assert not b.aware[:, 1].any(), "nobody knows seller 1, so nobody can learn of it"
+    learned = b.aware[askers, 0]
+    assert np.all(b.intro_kind[askers[learned], 0] == PEER)
+    assert np.array_equal(b.introducer[askers[learned], 0], askers[learned] % knowers)
+    return int(learned.sum()), askers.size
+
+
+@pytest.mark.parametrize("p", [0.3, 0.5])
+def test_word_of_mouth_rate_per_contact(p: float) -> None:
+    """The share of asker-contact pairs that pass on awareness is p_word_of_mouth."""
+    runs = [word_of_mouth_trial(p, 1, seed) for seed in range(3)]
+    hits, trials = sum(h for h, _ in runs), sum(t for _, t in runs)
+    assert_binomial(hits, trials, p)
+    other = 0.5 if p == 0.3 else 0.3
+    assert rejects(hits, trials, other)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_word_of_mouth_from_k_knowing_contacts(k: int) -> None:
+    """With k contacts who all know the seller, P(aware) = 1 - (1 - p)^k."""
+    p = 0.3
+    runs = [word_of_mouth_trial(p, k, seed) for seed in range(3)]
+    hits, trials = sum(h for h, _ in runs), sum(t for _, t in runs)
+    assert_binomial(hits, trials, 1 - (1 - p) ** k)
+    assert rejects(hits, trials, p)
+
+
+def test_word_of_mouth_agent_engine_same_rate() -> None:
+    """The per-agent engine transmits at the same per-contact rate as the vectorised one."""
+    vec = word_of_mouth_trial(0.3, 2, seed=5, n=600, knowers=30)
+    agt = word_of_mouth_trial(0.3, 2, seed=5, engine="agent", n=600, knowers=30)
+    assert vec == agt
+    assert_binomial(agt[0], agt[1], 1 - 0.7**2)
+
+
+def test_word_of_mouth_on_a_complete_graph_counts_knowing_contacts() -> None:
+    """On a complete graph, an unaware asker with j knowing contacts (of 2) becomes aware with
+    probability 1 - (1 - p)^j; with no knowing contact it never does."""
+    p, n, knowers = 0.3, 400, 100
+    counts = np.zeros((3, 2), dtype=np.int64)  # by j: (aware, askers)
+    for seed in range(6):
+        cfg = config({"inert": 1}, ALL_OFF, n_buyers=n, seed=seed, network__kind="complete",
+                     market__p_need=1.0, market__contacts=2, market__p_word_of_mouth=p,
+                     market__initial_awareness=0.0)
+        model = MarketModel(cfg)
+        b = model.buyers_state
+        b.aware[:knowers, 0] = True
+        model.needs()
+        d = dr.conversations(model)
+        model.engine.conversations(model, d)
+        unaware = d.rows >= knowers
+        j = (d.contacts[unaware] < knowers).sum(axis=1)
+        aware = b.aware[d.rows[unaware], 0]
+        for jj in range(3):
+            counts[jj] += (int(aware[j == jj].sum()), int((j == jj).sum()))
+    assert counts[0, 0] == 0
+    assert_binomial(counts[1, 0], counts[1, 1], p)
+    assert_binomial(counts[2, 0], counts[2, 1], 1 - (1 - p) ** 2)
+
+
+# -- 2. advertising reach ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p_ad", [0.02, 0.2, 0.7])
+def test_advertising_reach(p_ad: float) -> None:
+    """After one advertising phase the share of buyers newly aware of an advertiser is p_ad, in
+    both halves of the buyer rows; non-advertisers gain nobody."""
+    hits = first_half = trials = 0
+    n = 2000
+    for seed in range(3):
+        cfg = config({"broadcast": 2, "inert": 1}, DIFFUSION, n_buyers=n, seed=seed,
+                     market__p_ad=p_ad, market__initial_awareness=0.0)
+        model = MarketModel(cfg)
+        model.advertising()
+        b = model.buyers_state
+        assert not b.aware[:, 2].any()
+        for s in (0, 1):
+            hits += int(b.aware[:, s].sum())
+            first_half += int(b.aware[: n // 2, s].sum())
+            trials += n
+            assert np.all(b.intro_kind[b.aware[:, s], s] == AD)
+            assert model.sellers_state.costs[s] == cfg.sellers.ad_cost * b.aware[:, s].sum()
+    assert_binomial(hits, trials, p_ad)
+    assert_binomial(first_half, hits, 0.5)
+
+
+@pytest.mark.parametrize("p_ad", [0.0, 1.0])
+def test_advertising_reach_extremes(p_ad: float) -> None:
+    """p_ad = 0 reaches nobody and p_ad = 1 reaches every buyer."""
+    model = MarketModel(config({"broadcast": 1}, DIFFUSION, n_buyers=500,
+                               market__p_ad=p_ad, market__initial_awareness=0.0))
+    model.advertising()
+    assert model.buyers_state.aware[:, 0].sum() == round(p_ad * 500)
+
+
+@pytest.mark.parametrize("p", [0.001, 0.05, 0.5, 0.999])
+def test_bernoulli_positions_include_each_position_with_probability_p(p: float) -> None:
+    """The geometric-gap sampler gives ascending, distinct positions in [0, n), each included
+    with probability p, evenly over the range."""
+    rng = np.random.default_rng(11)
+    n, runs = 5000, 20
+    hits = np.zeros(n, dtype=np.int64)
+    for _ in range(runs):
+        pos = dr.bernoulli_positions(rng, n, p)
+        assert np.all(np.diff(pos) > 0) and (pos.size == 0 or (pos[0] >= 0 and pos[-1] < n))
+        hits[pos] += 1
+    assert_binomial(int(hits.sum()), n * runs, p)
+    assert_binomial(int(hits[: n // 4].sum()), int(hits.sum()), 0.25)
+
+
+@pytest.mark.parametrize("p", [1e-20, 1e-19])
+def test_bernoulli_positions_with_a_tiny_probability(p: float) -> None:
+    """A tiny but valid probability gives positions inside [0, n) (almost surely none)."""
+    for seed in range(5):
+        pos = dr.bernoulli_positions(np.random.default_rng(seed), 30, p)
+        assert pos.size == 0 or (pos.min() >= 0 and pos.max() < 30)
+
+
+@pytest.mark.parametrize("setting", ["market__p_word_of_mouth", "market__p_ad"])
+def test_a_tiny_probability_runs(setting: str) -> None:
+    """A run with a valid but tiny probability completes."""
+    res = simulate(make_config(n_buyers=30, steps=1, **{setting: 1e-20}))
+    assert res.summary["steps"] == 1
+
+
+# -- 3. innovation / imitation diffusion --------------------------------------------------------
+
+
+def diffusion_reach(p_wom: float, seed: int, steps: int = 40, n: int = 2000) -> np.ndarray:
+    """Reach of one broadcasting seller per step, with only advertising and word of mouth."""
+    cfg = config({"broadcast": 1}, DIFFUSION, n_buyers=n, steps=steps, seed=seed,
+                 network__kind="erdos_renyi", market__p_need=0.3, market__contacts=3,
+                 market__p_ad=0.02, market__p_word_of_mouth=p_wom, market__initial_awareness=0.0)
+    return simulate(cfg).sellers["reach"].to_numpy()
+
+
+def test_diffusion_by_advertising_alone_follows_the_innovation_curve() -> None:
+    """Without word of mouth, reach after t steps is 1 - (1 - p_ad)^t, within 4 standard errors
+    at every step."""
+    n, p_ad = 2000, 0.02
+    reach = np.mean([diffusion_reach(0.0, seed) for seed in range(2)], axis=0)
+    t = np.arange(1, reach.size + 1)
+    expected = 1 - (1 - p_ad) ** t
+    se = np.sqrt(expected * (1 - expected) / (2 * n))
+    assert np.all(np.abs(reach - expected) < 4 * se)
+
+
+def test_diffusion_with_word_of_mouth_is_an_s_curve() -> None:
+    """With imitation, reach never falls, adoption per step first accelerates then slows down,
+    and reach saturates far above the advertising-only curve."""
+    reach = diffusion_reach(0.3, seed=3)
+    alone = diffusion_reach(0.0, seed=3)
+    assert np.all(np.diff(reach) >= 0)
+    new = np.diff(np.r_[0.0, reach])
+    peak = int(np.argmax(np.convolve(new, np.ones(3) / 3, mode="same")))
+    assert 3 <= peak <= 25
+    assert new[5:12].mean() > 1.5 * new[:3].mean()
+    assert new[-10:].mean() < 0.5 * new[5:12].mean()
+    assert reach[-1] > 0.95
+    assert np.all(reach[10:] > alone[10:] + 0.05)
+
+
+# -- 5. exit -------------------------------------------------------------------------------------
+
+
+def broke_sponsor_model(exit_on: bool) -> MarketModel:
+    """Seller 0 sponsors influencers and starts deep in debt; everyone knows every seller."""
+    mech = {m: True for m in MECHANISMS} | {"exit": exit_on, "entry": False}
+    cfg = config({"sponsor": 1, "listen": 2}, mech, n_buyers=400, seed=4,
+                 market__initial_awareness=1.0, market__p_need=0.5, market__outside_option=0.0,
+                 network__influencer_share=0.05, sellers__sponsor_k=3, sellers__sponsor_period=2,
+                 output__ledger_entries=True)
+    model = MarketModel(cfg)
+    model.sellers_state.cash[0] = -(10**9)
+    return model
+
+
+def test_a_seller_without_cash_exits() -> None:
+    """A seller whose cash is negative after booking leaves: not alive, exit step set, no more
+    sales, no new awareness, its sponsorship contracts end, and the summary counts the exit."""
+    model = broke_sponsor_model(exit_on=True)
+    model.step()
+    m, b = model.sellers_state, model.buyers_state
+    assert not m.alive[0] and m.exit_step[0] == 1
+    assert m.alive[1:].all() and np.all(m.exit_step[1:] == -1)
+    assert 0 not in model.contracts and not np.any(b.sponsor_of == 0)
+    spent, aware = b.spend_by[:, 0].copy(), int(m.aware_count[0])
+    for _ in range(5):
+        model.step()
+    res = model.results()
+    later = res.sellers[(res.sellers.seller_id == 0) & (res.sellers.step > 1)]
+    assert len(later) == 5 and not later.alive.any() and (later.sales == 0).all()
+    assert res.sellers[(res.sellers.seller_id != 0) & (res.sellers.step > 1)].sales.sum() > 0
+    assert np.array_equal(b.spend_by[:, 0], spent)
+    assert m.aware_count[0] == aware
+    assert 0 not in model.contracts and not np.any(b.sponsor_of == 0)
+    e = model.ledger.entries()
+    paid = e[(e[:, 1] == CONVERT_IN) & (e[:, 3] == 0)]
+    assert paid.size and set(paid[:, 0].tolist()) == {1}
+    assert res.summary["exits"] == 1 and res.metrics.exits.tolist() == [1, 0, 0, 0, 0, 0]
+    assert res.summary["sellers_alive_by_strategy"]["sponsor"]["alive"] == 0
+    assert res.summary["sellers_alive_by_strategy"]["sponsor"]["mean_survival_steps"] == 1
+
+
+def test_without_exit_a_broke_seller_stays() -> None:
+    """With mechanisms.exit off, the same seller stays alive with negative cash and still sells."""
+    model = broke_sponsor_model(exit_on=False)
+    for _ in range(6):
+        model.step()
+    m = model.sellers_state
+    assert m.alive.all() and np.all(m.exit_step == -1) and m.cash[0] < 0
+    res = model.results()
+    assert res.summary["exits"] == 0
+    assert res.sellers[res.sellers.seller_id == 0].sales.iloc[1:].sum() > 0
+    assert 0 in model.contracts
+
+
+def test_fixed_costs_above_cash_close_every_seller() -> None:
+    """When the fixed cost exceeds the starting cash, every seller exits in step 1 and nothing
+    is bought afterwards."""
+    cfg = config({"inert": 2, "listen": 1}, n_buyers=200, steps=4,
+                 sellers__fixed_cost_per_buyer=500, mechanisms__entry=False)
+    res = simulate(cfg)
+    assert res.summary["exits"] == 3 and res.summary["sellers_alive"] == 0
+    assert res.metrics.sellers_alive.tolist() == [0, 0, 0, 0]
+    assert (res.metrics.purchases.iloc[1:] == 0).all()
+    assert set(res.sellers[res.sellers.step == 4].alive) == {False}
+
+
+# -- 6. sponsorship ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fee", "cents_per_point", "k"), [(2000, 10, 3), (2005, 10, 4),
+                                                          (999, 7, 2)])
+def test_sponsorship_converts_money_at_the_stated_rate(fee: int, cents_per_point: int,
+                                                       k: int) -> None:
+    """Each step a sponsor buys fee // cents_per_point points for each of its k influencers,
+    paying that many points times cents_per_point."""
+    mech = {m: True for m in MECHANISMS} | {"adaptation": False, "entry": False, "exit": False,
+                                            "audience_growth": False}
+    cfg = config({"sponsor": 1, "inert": 1}, mech, n_buyers=500, seed=2,
+                 network__influencer_share=0.02, sellers__sponsor_k=k, sellers__sponsor_fee=fee,
+                 currency__cents_per_point=cents_per_point, currency__decay=0.0,
+                 currency__cashout_threshold=10**9, currency__advice_reward=0,
+                 currency__thank_you=0)
+    model = MarketModel(cfg)
+    model.step()
+    pts = fee // cents_per_point
+    n = cfg.n_buyers
+    assert model.ledger.totals[CONVERT_IN] == k * pts
+    assert model.sellers_state.costs[0] == k * pts * cents_per_point + 5 * n
+    assert model.sellers_state.costs[1] == 5 * n
+    chosen = model.contracts[0]
+    b = model.buyers_state
+    assert chosen.size == k and b.is_influencer[chosen].all()
+    assert np.all(b.currency[chosen] == pts)
+    assert b.currency.sum() == k * pts
+    assert np.all(b.sponsor_of[chosen] == 0) and (b.sponsor_of >= 0).sum() == k
+    model.step()
+    model.step()
+    assert model.ledger.totals[CONVERT_IN] == 3 * k * pts
+    assert np.all(b.currency[chosen] == 3 * pts)
+    flows = model.results().flows
+    row = flows[(flows.step == 1) & (flows.kind == "convert_in")]
+    assert row[["source_type", "destination_type", "amount"]].values.tolist() == [
+        ["seller", "influencer", k * pts]]
+
+
+# -- 7. lagging sensing --------------------------------------------------------------------------
+
+
+def test_sales_sensing_lags_by_sense_delay() -> None:
+    """After expectations jump, the listening seller moves toward them at the next step; the
+    broadcasting seller, sensing its customers' expectations `sense_delay` steps late, keeps
+    moving toward the old place until then, and reaches the customers of the jump step exactly
+    `sense_delay` steps later."""
+    d, t0 = 3, 10
+    mech = {**ALL_OFF, "advertising": True, "adaptation": True}
+    cfg = config({"broadcast": 1, "listen": 1}, mech, n_buyers=600, seed=1, market__p_need=1.0,
+                 market__initial_awareness=1.0, market__outside_option=0.0,
+                 market__learning_rate=0.0, sellers__sense_delay=d, sellers__sense_noise=0.0,
+                 sellers__listen_noise=0.0, sellers__adapt_rate=0.2)
+    model = MarketModel(cfg)
+    m, b = model.sellers_state, model.buyers_state
+    rate = cfg.sellers.adapt_rate
+    for _ in range(t0 - 1):
+        model.step()
+    shift = np.array([2.0, -1.0])
+    unit = shift / np.linalg.norm(shift)
+    b.expect += shift
+    b.taste += shift
+    model.frontier = model.frontier + shift
+    proj = [m.offering[:2] @ unit]
+    jump_customers = None
+    for t in range(t0, t0 + d + 1):
+        before = m.offering.copy()
+        model.step()
+        assert model.steps == t
+        proj.append(m.offering[:2] @ unit)
+        if t == t0:
+            rows, sellers = model.purchases
+            jump_customers = b.expect[rows[sellers == 0]].mean(axis=0)
+            target = b.expect.mean(axis=0)  # all buyers talk and know the listener
+            assert np.allclose(m.offering[1], before[1] + rate * (target - before[1]))
+        if t == t0 + d:
+            assert np.allclose(m.offering[0], before[0] + rate * (jump_customers - before[0]))
+    step = np.diff(np.array(proj), axis=0)  # rows: steps t0..t0+d; columns: sellers
+    moved = rate * np.linalg.norm(shift) * 0.8
+    assert step[0, 1] > moved
+    assert np.all(np.abs(step[:d, 0]) < 0.1 * moved)
+    assert step[d, 0] > moved
+
+
+# -- 11. measures --------------------------------------------------------------------------------
+
+
+def gini_reference(x: np.ndarray) -> float:
+    """Mean absolute difference over twice the mean."""
+    x = x.astype(float)
+    return float(np.abs(x[:, None] - x[None, :]).sum() / (2 * x.size**2 * x.mean()))
+
+
+@pytest.mark.parametrize("value", [1, 7, 10_000])
+def test_gini_of_equal_holdings_is_zero(value: int) -> None:
+    """Equal balances give Gini 0 (bincount path for small values, sort path for large)."""
+    assert gini(np.full(50, value, dtype=np.int64)) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("value", [1, 3, 10_000])
+@pytest.mark.parametrize("n", [2, 10, 101])
+def test_gini_of_a_single_holder(value: int, n: int) -> None:
+    """One holder among n gives Gini (n - 1) / n, whichever path computes it."""
+    x = np.zeros(n, dtype=np.int64)
+    x[n // 2] = value
+    assert gini(x) == pytest.approx((n - 1) / n, rel=1e-12)
+
+
+def test_gini_zero_and_empty() -> None:
+    """No currency at all, or no holders, gives 0."""
+    assert gini(np.zeros(5, dtype=np.int64)) == 0.0
+    assert gini(np.zeros(0, dtype=np.int64)) == 0.0
+
+
+@pytest.mark.parametrize("high", [5, 40, 100_000])
+def test_gini_matches_the_mean_difference_formula(high: int) -> None:
+    """Both computation paths agree with the mean-absolute-difference definition."""
+    rng = np.random.default_rng(high)
+    for _ in range(20):
+        x = rng.integers(0, high, size=int(rng.integers(2, 60)))
+        if x.sum() == 0:
+            continue
+        assert gini(x) == pytest.approx(gini_reference(x), rel=1e-9, abs=1e-12)
+
+
+def test_hhi_of_known_shares() -> None:
+    """HHI is the sum of squared shares: 1 for a monopoly, 1/n for n equal sellers."""
+    assert hhi(np.array([1.0, 0.0, 0.0])) == 1.0
+    assert hhi(np.full(4, 0.25)) == pytest.approx(0.25)
+    assert hhi(np.zeros(3)) == 0.0
+
+
+def test_hhi_of_a_run_lies_between_one_over_sellers_and_one() -> None:
+    """In every step with sales, 1 / (sellers alive at the start of the step) <= HHI <= 1, and
+    HHI equals the sum of the squared shares in the sellers table."""
+    cfg = make_config(n_buyers=600, steps=40, seed=3, sellers__fixed_cost_per_buyer=12,
+                      sellers__p_entry=0.3)
+    res = simulate(cfg)
+    met = res.metrics
+    with_sales = met[met.purchases > 0]
+    assert len(with_sales) > 10
+    at_start = with_sales.sellers_alive + with_sales.exits - with_sales.entries
+    assert np.all(with_sales.hhi >= 1.0 / at_start - 1e-12)
+    assert np.all(with_sales.hhi <= 1.0 + 1e-12)
+    squares = (res.sellers.share**2).groupby(res.sellers.step).sum()
+    assert np.allclose(met.set_index("step").hhi, squares.reindex(met.step, fill_value=0.0))
+
+
+def chain_model() -> MarketModel:
+    """Five buyers: A(0) made B(1) aware of seller 0, B made C(2) aware; D(3) learned of seller 0
+    from its advertising; C spent 100, B 50, D 70, A 30."""
+    model = MarketModel(config({"inert": 2}, ALL_OFF, n_buyers=5, network__kind="complete",
+                               market__initial_awareness=0.0))
+    b = model.buyers_state
+    for row, parent, kind, when in ((1, 0, PEER, 13), (2, 1, PEER, 23), (3, 0, AD, 15)):
+        b.aware[row, 0] = True
+        b.introducer[row, 0] = parent
+        b.intro_kind[row, 0] = kind
+        b.aware_time[row, 0] = when
+    b.spend_by[[0, 1, 2, 3], 0] = (30, 50, 100, 70)
+    return model
+
+
+@pytest.mark.parametrize("decay", [0.5, 0.2, 0.0])
+def test_network_value_of_a_chain(decay: float) -> None:
+    """A's network value is B's spend plus decay times C's; B's is C's spend; advertising is
+    nobody's network value; lifetime value stays each buyer's own spend."""
+    model = chain_model()
+    model.cfg.market.network_value_decay = decay
+    value = network_value(model)
+    assert value.tolist() == pytest.approx([50 + decay * 100, 100, 0, 0, 0])
+
+
+def test_network_value_counts_influencer_introductions_and_sellers_separately() -> None:
+    """An influencer's introduction counts; spend at another seller does not flow up a chain
+    that concerns a different seller."""
+    model = chain_model()
+    b = model.buyers_state
+    b.aware[4, 1] = True
+    b.introducer[4, 1] = 2
+    b.intro_kind[4, 1] = INFLUENCER_SRC
+    b.aware_time[4, 1] = 33
+    b.spend_by[4, 1] = 40
+    b.spend_by[2, 1] = 1000  # C's spend at seller 1 is its own, not advice of anyone
+    value = network_value(model)
+    assert value.tolist() == pytest.approx([100, 100, 40, 0, 0])
+
+
+def test_scores_and_rank_correlation_ranges() -> None:
+    """Klout-like scores lie in [0, 100] and use the whole range's top; the score-influence rank
+    correlation lies in [-1, 1]; lifetime values sum to the sellers' revenue."""
+    res = simulate(make_config(n_buyers=800, steps=25, seed=9))
+    score = res.agents.score
+    assert score.between(0.0, 100.0).all() and score.max() > 50
+    rho = res.summary["score_influence_spearman"]
+    assert -1.0 <= rho <= 1.0
+    assert res.agents.lifetime_value.sum() == res.sellers.revenue.sum()
+
+
+def test_klout_score_is_100_for_the_top_agent_in_every_part() -> None:
+    """An agent with the most friends and followers, activity and engagement scores 100; an
+    agent with none of them scores 0."""
+    model = MarketModel(config({"inert": 1}, ALL_OFF, n_buyers=20, network__kind="erdos_renyi",
+                               network__mean_degree=3))
+    b = model.buyers_state
+    top = int(np.argmax(model.degree))
+    b.n_followers[top] = 50
+    b.talks[top], b.informed[top] = 9, 4
+    b.talks[(top + 1) % 20], b.informed[(top + 2) % 20] = 3, 1
+    score = klout_score(model)
+    assert score[top] == pytest.approx(100.0)
+    assert np.all((score >= 0) & (score <= 100))
+    isolated = np.flatnonzero((model.degree == 0) & (b.talks == 0) & (b.informed == 0))
+    assert np.all(score[isolated] == 0)
