@@ -90,6 +90,7 @@ class VectorEngine:
         # decisions, from the state at the start of the phase
         own = np.take(b.aware, rows, axis=0)
         alive = m.alive[:su]
+        every_alive, every_valid = bool(alive.all()), bool(valid.all())
         weight = (cfg.market.peer_weight * np.take(b.trust[:, 0], rows)[:, None]
                   * model.reputation_of(cs))
         pull = cfg.mechanisms.peer_pull
@@ -97,29 +98,40 @@ class VectorEngine:
         den = np.zeros((n, su))
         who = np.full((n, su), -1, dtype=np.int64)
         first = np.zeros((n, su), dtype=np.int64)
+        pending = ~own  # sellers not yet known (nor heard of earlier in the contact order)
         total = np.zeros((n, model.dims))
         for k in range(k_count):
             c = cs[:, k]
-            heard = (np.take(b.aware, c, axis=0) & alive & valid[:, k, None]
-                     & (own | d.lucky[:, k, :]))
-            fresh = heard & ~own & (who < 0)
+            heard = np.take(b.aware, c, axis=0) & (own | d.lucky[:, k, :])
+            if not every_alive:
+                heard &= alive
+            if not every_valid:
+                heard &= valid[:, k, None]
+            fresh = heard & pending
+            pending ^= fresh
             np.copyto(who, c[:, None], where=fresh)
             np.copyto(first, k, where=fresh)
             wk = heard * weight[:, k, None]
             num += wk * np.take(b.belief, c, axis=0)
             den += wk
             if pull:
-                total += np.where(valid[:, k, None], np.take(b.expect, c, axis=0), 0.0)
+                near = np.take(b.expect, c, axis=0)
+                total += near if every_valid else np.where(valid[:, k, None], near, 0.0)
         new_belief = (np.take(b.belief, rows, axis=0) + num) / (1.0 + den)
         ri, si = np.nonzero(who >= 0)
         helpful = np.zeros((n, k_count), dtype=bool)
         helpful[ri, first[ri, si]] = True
         ty = cfg.currency.thank_you
-        pays = helpful & (np.cumsum(helpful, axis=1) * ty <= np.take(b.currency, rows)[:, None])
+        balance = np.take(b.currency, rows)
+        pays = np.zeros_like(helpful)
+        owed = np.zeros(n, dtype=np.int64)
+        for k in range(k_count):
+            owed += helpful[:, k]
+            pays[:, k] = helpful[:, k] & (owed * ty <= balance)
         # writes
         b.belief[rows] = new_belief
         model.make_aware(rows[ri], si, who[ri, si], PEER, phase=3)
-        np.add.at(b.talks, contacts[valid], 1)
+        np.add.at(b.talks, contacts[valid] if not every_valid else contacts.reshape(-1), 1)
         if cfg.mechanisms.currency and ty > 0:
             pi, pk = np.nonzero(pays)
             model.ledger.transfer(rows[pi], contacts[pi, pk], ty)
@@ -127,8 +139,9 @@ class VectorEngine:
             cnt = valid.sum(axis=1)
             talked = cnt > 0
             mean = total[talked] / cnt[talked, None]
-            expect = b.expect[rows[talked]]
-            b.expect[rows[talked]] = expect + cfg.market.peer_pull * (mean - expect)
+            moved = rows[talked]
+            expect = np.take(b.expect, moved, axis=0)
+            b.expect[moved] = expect + cfg.market.peer_pull * (mean - expect)
 
     # 4. Influencer posts --------------------------------------------------------------------
     def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
