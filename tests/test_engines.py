@@ -239,25 +239,24 @@ def test_engines_equal_long_run() -> None:
 # --------------------------------------------------------------------------- the comparator
 
 
-def test_need_threshold_perturbation_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An agent engine whose need threshold is 0.05 higher is caught at the first step where a
-    draw falls between the thresholds, in ``buyers.need``, at the first such buyer."""
+def test_need_perturbation_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agent engine in which the last buyer always has a need is caught at the first step
+    where the draw gave that buyer none, in ``buyers.need``, at that buyer's row."""
     cfg = config(**{"mechanisms.peer_pull": False})
-    lo, hi = cfg.market.p_need, cfg.market.p_need + 0.05
+    last = cfg.n_buyers - 1
     draws: list[np.ndarray] = []
 
-    def feel_need(self: agents.Buyer, u: np.ndarray) -> None:
-        if not draws or draws[-1] is not u:
-            draws.append(u)
-        self.model.buyers_state.need[self.row] = u[self.row] < hi
+    def feel_need(self: agents.Buyer, drawn: np.ndarray) -> None:
+        if not draws or draws[-1] is not drawn:
+            draws.append(drawn)
+        self.model.buyers_state.need[self.row] = drawn[self.row] or self.row == last
 
     monkeypatch.setattr(agents.Buyer, "feel_need", feel_need)
     diff = first_difference(cfg)
     assert diff is not None
-    between = [np.flatnonzero((u >= lo) & (u < hi)) for u in draws]
-    step = next(i for i, rows in enumerate(between, start=1) if rows.size)
+    step = next(i for i, drawn in enumerate(draws, start=1) if not drawn[last])
     assert (diff.step, diff.field) == (step, "buyers.need")
-    assert diff.detail.startswith(f"first at index ({between[step - 1][0]},): ")
+    assert diff.detail.startswith(f"first at index ({last},): ")
     assert f"step {step}, field buyers.need" in str(diff)
 
 

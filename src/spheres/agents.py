@@ -114,9 +114,9 @@ class Buyer(mesa.Agent):
         b.expect[self.row] += rate * (self.model.frontier + b.taste[self.row] - b.expect[self.row])
 
     # -- 2. needs ------------------------------------------------------------------------------
-    def feel_need(self, u: np.ndarray) -> None:
-        """Have a need this step with probability ``p_need`` (draw ``u[row]``)."""
-        self.model.buyers_state.need[self.row] = u[self.row] < self.model.cfg.market.p_need
+    def feel_need(self, drawn: np.ndarray) -> None:
+        """Have a need this step (probability ``p_need``: the phase's draw, entry ``[row]``)."""
+        self.model.buyers_state.need[self.row] = drawn[self.row]
 
     # -- 3. conversations ----------------------------------------------------------------------
     def ask_contacts(self, d: dr.ConversationDraws, pos: int) -> Conversation:
@@ -362,9 +362,9 @@ class AgentEngine:
         """Phase 1 for every buyer."""
         self._visit(model, np.arange(model.n_buyers)).do("drift")
 
-    def needs(self, model: MarketModel, u: np.ndarray) -> None:
+    def needs(self, model: MarketModel, drawn: np.ndarray) -> None:
         """Phase 2 for every buyer."""
-        self._visit(model, np.arange(model.n_buyers)).do("feel_need", u)
+        self._visit(model, np.arange(model.n_buyers)).do("feel_need", drawn)
 
     def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:
         """Phase 3: every buyer with a need asks its contacts, then all commit."""

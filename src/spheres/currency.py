@@ -116,9 +116,12 @@ class Ledger:
         """Refuse, before anything changes, movements that would overdraw a balance."""
         if src.size == 0:
             return
-        rows, inv = np.unique(src, return_inverse=True)
-        owed = np.bincount(inv, weights=amount)
-        if (self.balance[rows] < owed).any():
+        if src.size == 1 or bool((np.diff(src) > 0).all()):  # ascending, distinct payers
+            short = (self.balance[src] < amount).any()
+        else:
+            rows, inv = np.unique(src, return_inverse=True)
+            short = (self.balance[rows] < np.bincount(inv, weights=amount)).any()
+        if short:
             raise LedgerError("a movement would leave a negative social-currency balance")
 
     def _types(self, ids: np.ndarray) -> np.ndarray:

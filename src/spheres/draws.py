@@ -70,8 +70,10 @@ def drift(model: MarketModel) -> np.ndarray:
 
 
 def needs(model: MarketModel) -> np.ndarray:
-    """One uniform per buyer."""
-    return model.rng.random(model.n_buyers)
+    """Which buyers have a need (bool per buyer), each with probability ``p_need``."""
+    mask = np.zeros(model.n_buyers, dtype=bool)
+    mask[bernoulli_positions(model.rng, model.n_buyers, model.cfg.market.p_need)] = True
+    return mask
 
 
 def conversations(model: MarketModel) -> ConversationDraws:

@@ -32,21 +32,22 @@ def choose(util: np.ndarray, avail: np.ndarray, outside: float, u: np.ndarray) -
     chooser takes the first option whose cumulative weight exceeds ``u`` times the total, the
     outside option first. Loops run over the (few) sellers, each step vectorised over choosers.
     """
+    masked = np.where(avail, util, -np.inf)
     sellers = range(util.shape[-1])
     top = np.full(util.shape[:-1], outside, dtype=float)
     for s in sellers:
-        top = np.maximum(top, np.where(avail[..., s], util[..., s], -np.inf))
-    weights = [np.where(avail[..., s], np.exp(util[..., s] - top), 0.0) for s in sellers]
+        top = np.maximum(top, masked[..., s])
+    weights = np.exp(masked - top[..., None])  # exactly 0 where unavailable
     w0 = np.exp(outside - top)
     total = w0
-    for w in weights:
-        total = total + w
+    for s in sellers:
+        total = total + weights[..., s]
     x = u * total
     cum = w0
     choice = np.full(util.shape[:-1], -1, dtype=np.int64)
     open_ = x >= w0
-    for s, w in zip(sellers, weights, strict=True):
-        cum = cum + w
+    for s in sellers:
+        cum = cum + weights[..., s]
         hit = open_ & (x < cum)
         choice = np.where(hit, s, choice)
         open_ = open_ & ~hit
@@ -58,6 +59,9 @@ class VectorEngine:
 
     name = "vector"
 
+    def __init__(self) -> None:
+        self._move: np.ndarray | None = None
+
     def attach(self, model: MarketModel) -> None:
         """Prepare for a model (nothing to build for this engine)."""
 
@@ -66,15 +70,18 @@ class VectorEngine:
         """Expectations move toward the frontier plus each buyer's taste."""
         b = model.buyers_state
         rate = model.cfg.market.drift_rate
-        move = model.frontier + b.taste
+        if self._move is None or self._move.shape != b.expect.shape:
+            self._move = np.empty_like(b.expect)  # kept: a fresh large array costs page faults
+        move = self._move
+        np.add(model.frontier, b.taste, out=move)
         move -= b.expect
         move *= rate
         b.expect += move
 
     # 2. Needs -------------------------------------------------------------------------------
-    def needs(self, model: MarketModel, u: np.ndarray) -> None:
-        """A buyer has a need this step with probability ``p_need``."""
-        model.buyers_state.need[:] = u < model.cfg.market.p_need
+    def needs(self, model: MarketModel, drawn: np.ndarray) -> None:
+        """A buyer has a need this step with probability ``p_need`` (the drawn mask)."""
+        model.buyers_state.need[:] = drawn
 
     # 3. Conversations -----------------------------------------------------------------------
     def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:

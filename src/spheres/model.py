@@ -54,7 +54,6 @@ class MarketModel(mesa.Model):
                              keep_entries=cfg.output.ledger_entries)
         self.contracts: dict[int, np.ndarray] = {}
         self.purchases = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-        self.talkers = np.zeros(0, dtype=np.int64)
         self.step_counts: dict[str, int] = {}
         self.metric_rows: list[dict[str, Any]] = []
         self.seller_rows: list[dict[str, np.ndarray]] = []
@@ -118,8 +117,8 @@ class MarketModel(mesa.Model):
                                       cfg.network.influencer_selection, self.rng)
             b.is_influencer[infl] = True
             src, dst = follower_edges(n, infl, cfg.network.followers_per_influencer, self.rng)
-            self.follows.add(np.asarray(src), np.asarray(dst))
-            b.n_followers[:] = np.bincount(self.follows.sources(), minlength=n)
+            b.n_followers[:] = np.bincount(self.follows.add(np.asarray(src), np.asarray(dst)),
+                                           minlength=n)
 
     @property
     def buyers(self) -> mesa.agent.AgentSet:
@@ -257,7 +256,6 @@ class MarketModel(mesa.Model):
         """Phase 3: word of mouth among buyers with a need and their contacts."""
         d = dr.conversations(self)
         self.engine.conversations(self, d)
-        self.talkers = d.rows
         m = self.sellers_state
         su = self.n_used
         aware = np.take(self.buyers_state.aware, d.rows, axis=0)
@@ -368,9 +366,10 @@ class MarketModel(mesa.Model):
             return
         u, followers = dr.audience_growth(self, count)
         targets = np.searchsorted(np.cumsum(weight), u * total, side="right")
-        if self.follows.add(targets, followers) == 0:
+        followed = self.follows.add(targets, followers)
+        if followed.size == 0:
             return
-        b.n_followers[:] = np.bincount(self.follows.sources(), minlength=self.n_buyers)
+        np.add.at(b.n_followers, followed, 1)
         promoted = np.flatnonzero(~b.is_influencer & (b.n_followers >= self.cfg.market.promote_at))
         if promoted.size:
             self._promote(promoted)

@@ -113,8 +113,9 @@ class Follows:
         lo, hi = self.ranges(np.array([row]))
         return self.keys[lo[0]:hi[0]] % self.n
 
-    def add(self, src: np.ndarray, dst: np.ndarray) -> int:
-        """Add new follow edges, skipping self-follows and existing ones; return how many."""
+    def add(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """Add new follow edges, skipping self-follows and existing ones; return the followed
+        agent of each edge added."""
         keep = src != dst
         new = np.sort(src[keep].astype(np.int64) * self.n + dst[keep])
         new = new[np.r_[True, np.diff(new) != 0]] if new.size else new
@@ -126,7 +127,7 @@ class Follows:
             exists = np.zeros(new.size, dtype=bool)
         new, pos = new[~exists], pos[~exists]
         self.keys = np.insert(self.keys, pos, new)
-        return int(new.size)
+        return new // self.n
 
     def sources(self) -> np.ndarray:
         """The followed agent of every edge."""
