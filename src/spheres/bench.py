@@ -79,6 +79,35 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def graph_table(n: int, seed: int) -> str:
+    """Time every generated network kind at ``n`` nodes (mean degree 10) and the loading of an
+    edge-list file of ``10 n`` edges; a Markdown table."""
+    import tempfile
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from spheres.network import build_network
+
+    lines = ["| network | nodes | edges | seconds |", "|---|---:|---:|---:|"]
+    for kind in ("erdos_renyi", "watts_strogatz", "barabasi_albert", "sbm"):
+        t = time.perf_counter()
+        graph, _ = build_network(kind, n, seed, mean_degree=10.0)
+        lines.append(f"| {kind} | {n:,} | {graph.n_edges:,} | {time.perf_counter() - t:.2f} |")
+    rng = np.random.default_rng(seed)
+    m = 10 * n
+    edges = pa.table({"a": rng.integers(0, n, m), "b": rng.integers(0, n, m)})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/edges.csv"
+        pacsv.write_csv(edges, path, pacsv.WriteOptions(include_header=False))
+        t = time.perf_counter()
+        graph, _ = build_network("edgelist", n, seed, path=path)
+        lines.append(f"| edge-list file, {m:,} lines | {n:,} | {graph.n_edges:,} "
+                     f"| {time.perf_counter() - t:.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point of ``spheres bench``."""
     argv = sys.argv[1:] if argv is None else argv
@@ -101,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(default 120); sets its number of steps")
     parser.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw timings to FILE")
+    parser.add_argument("--graphs", type=int, metavar="N", default=0,
+                        help="also time building each network kind with N nodes and loading "
+                             "an edge-list file of 10 N edges")
     args = parser.parse_args(argv)
     try:
         sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
@@ -110,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sizes: every size must be an integer >= 2")
     if args.steps < 1:
         parser.error("--steps must be >= 1")
+    if args.graphs < 0 or args.graphs == 1:
+        parser.error("--graphs must be an integer >= 2 (or 0 for none)")
     rows = []
     for n in sizes:
         runs = [("vector", args.steps)]
@@ -122,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"spheres bench on {platform.python_implementation()} {platform.python_version()}, "
           f"{platform.machine()}; seed {args.seed}\n")
     print(table(rows))
+    if args.graphs:
+        print(f"\n{graph_table(args.graphs, args.seed)}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)
