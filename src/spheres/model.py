@@ -22,7 +22,7 @@ from spheres.state import (
     empty_buyers,
     empty_sellers,
 )
-from spheres.strategies import STRATEGIES, strategy_index
+from spheres.strategies import SENSING, STRATEGIES, strategy_index
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,10 @@ class MarketModel(mesa.Model):
         n_start = sum(cfg.sellers.mix.values())
         self.n_slots = n_start + (cfg.sellers.max_entrants if cfg.mechanisms.entry else 0)
         self.n_start_sellers = n_start
+        classes = list(STRATEGIES.values())
+        self._levers = {lever: np.array([getattr(c, lever) for c in classes])
+                        for lever in ("advertises", "sponsors", "cocreates")}
+        self._sensing = np.array([SENSING.index(c.sensing) for c in classes])
         self._build_network()
         self._build_sellers()
         self._build_buyers()
@@ -204,14 +208,12 @@ class MarketModel(mesa.Model):
 
     def advertisers(self) -> np.ndarray:
         """Rows of the alive sellers whose strategy advertises."""
-        m = self.sellers_state
-        adv = np.array([cls.advertises for cls in STRATEGIES.values()])
-        return np.flatnonzero(m.alive & adv[m.strategy])
+        return self._has("advertises")
 
-    def _has(self, attr: str) -> np.ndarray:
-        flags = np.array([getattr(cls, attr) for cls in STRATEGIES.values()])
+    def _has(self, lever: str) -> np.ndarray:
+        """Rows of the alive sellers whose strategy uses ``lever`` (a Strategy flag)."""
         m = self.sellers_state
-        return np.flatnonzero(m.alive & flags[m.strategy])
+        return np.flatnonzero(m.alive & self._levers[lever][m.strategy])
 
     # -- one step -------------------------------------------------------------------------------
     def step(self) -> None:
@@ -377,18 +379,15 @@ class MarketModel(mesa.Model):
     def sellers_act(self) -> None:
         """Phase 9: book revenue and costs; sense expectations, adapt, exit, enter."""
         cfg, m, n = self.cfg, self.sellers_state, self.n_buyers
-        alive = np.flatnonzero(m.alive)
-        m.costs[alive] += cfg.sellers.fixed_cost_per_buyer * n
+        m.costs[m.alive] += cfg.sellers.fixed_cost_per_buyer * n
         if cfg.mechanisms.adaptation:
             z = self.rng.standard_normal((self.n_slots, self.dims))
-            for seller in alive:
-                target = self._sense(int(seller), z[seller])
-                if target is None:
-                    continue
-                old = m.offering[seller].copy()
-                m.offering[seller] = old + cfg.sellers.adapt_rate * (target - old)
-                moved = float(np.linalg.norm(m.offering[seller] - old))
-                m.costs[seller] += round(cfg.sellers.adapt_cost_per_buyer * n * moved)
+            target, sensed = self._sensed(z)
+            rows = np.flatnonzero(sensed)
+            old = m.offering[rows]
+            m.offering[rows] = old + cfg.sellers.adapt_rate * (target[rows] - old)
+            moved = np.linalg.norm(m.offering[rows] - old, axis=1)
+            m.costs[rows] += np.rint(cfg.sellers.adapt_cost_per_buyer * n * moved).astype(np.int64)
         m.cash += m.revenue - m.costs
         self.revenue_total += int(m.revenue.sum())
         if cfg.mechanisms.exit:
@@ -400,22 +399,27 @@ class MarketModel(mesa.Model):
         known = reach >= self.cfg.market.knowledge_share
         m.knowledge_step[m.exists & (m.knowledge_step < 0) & known] = self.steps
 
-    def _sense(self, seller: int, z: np.ndarray) -> np.ndarray | None:
+    def _sensed(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each seller senses expectations to be, by its strategy's sensing method, and
+        which alive sellers sensed anything this step (``z``: one normal draw per seller)."""
         m, s = self.sellers_state, self.cfg.sellers
-        sensing = list(STRATEGIES.values())[m.strategy[seller]].sensing
-        if sensing == "sales":
-            if self.steps - s.sense_delay < 1:
-                return None
-            slot = (self.steps - s.sense_delay) % (s.sense_delay + 1)
-            count = m.hist_n[slot, seller]
-            return None if count == 0 else m.hist_sum[slot, seller] / count + s.sense_noise * z
-        if sensing == "conversations":
-            count = m.talk_n[seller]
-            return None if count == 0 else m.talk_sum[seller] / count + s.listen_noise * z
-        if sensing == "customers":
-            count = m.sales[seller]
-            return None if count == 0 else m.cust_sum[seller] / count
-        return None
+        method = self._sensing[m.strategy]
+        total = np.zeros_like(m.offering)
+        count = np.zeros(self.n_slots, dtype=np.int64)
+        noise = np.zeros(self.n_slots)
+        late = self.steps - s.sense_delay
+        for name, has, sums, counts, sd in (
+            ("sales", late >= 1, m.hist_sum[late % (s.sense_delay + 1)],
+             m.hist_n[late % (s.sense_delay + 1)], s.sense_noise),
+            ("conversations", True, m.talk_sum, m.talk_n, s.listen_noise),
+            ("customers", True, m.cust_sum, m.sales, 0.0),
+        ):
+            mine = method == SENSING.index(name)
+            if has and mine.any():
+                total[mine], count[mine], noise[mine] = sums[mine], counts[mine], sd
+        sensed = m.alive & (count > 0)
+        target = total / np.maximum(count, 1)[:, None] + noise[:, None] * z
+        return target, sensed
 
     def _close_seller(self, seller: int) -> None:
         m, b = self.sellers_state, self.buyers_state
