@@ -1,14 +1,18 @@
 """Benchmark the two engines: set-up time, time per step, ns per buyer-step and peak memory.
 
-``spheres bench`` measures each (buyers, engine) pair in a fresh Python process, so that the
-peak resident memory it reports belongs to that run alone, and prints a Markdown table. The
-vector/agent speed ratio compares the two engines measured in the same invocation.
+``spheres bench`` measures each (buyers, engine) pair in fresh Python processes, so that the
+peak resident memory it reports belongs to that run alone, and prints a Markdown table. Step
+times are the process's CPU time (``time.process_time``, single-threaded numpy), which other
+work on a shared machine disturbs much less than wall time; set-up and totals are wall time.
+Each pair is measured ``--repeats`` times and the median of the per-run medians is reported.
+The vector/agent speed ratio compares the two engines measured in the same invocation.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -30,25 +34,27 @@ def measure(n_buyers: int, engine: str, steps: int, seed: int) -> dict[str, Any]
     t0 = time.perf_counter()
     model = MarketModel(cfg)
     setup = time.perf_counter() - t0
-    times = []
+    cpu = []
     for _ in range(steps):
-        t = time.perf_counter()
+        t = time.process_time()
         model.step()
-        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - t)
     return {
         "n_buyers": n_buyers,
         "engine": engine,
         "steps": steps,
         "setup_s": setup,
-        "step_s": times,
-        "total_s": setup + sum(times),
+        "step_s": cpu,
+        "total_s": time.perf_counter() - t0,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
 def _run_child(n: int, engine: str, steps: int, seed: int) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "spheres.bench", "--child", str(n), engine, str(steps), str(seed)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                         env={**os.environ, **threads})
     if out.returncode != 0:
         raise RuntimeError(f"benchmark of {engine} at {n} buyers failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -59,11 +65,23 @@ def _agent_steps(n: int, budget_s: float) -> int:
     return max(2, min(20, int(budget_s / (n * 40e-6))))
 
 
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row from repeated runs of a (size, engine) pair: medians of set-up, per-run median
+    step time and total; the largest peak RSS."""
+    row = dict(runs[0])
+    row["repeats"] = len(runs)
+    row["setup_s"] = statistics.median(r["setup_s"] for r in runs)
+    row["step_s"] = [statistics.median(r["step_s"]) for r in runs]
+    row["total_s"] = statistics.median(r["total_s"] for r in runs)
+    row["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    return row
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     """The results as a Markdown table, with the vector/agent ratio per size."""
     median = {(r["n_buyers"], r["engine"]): statistics.median(r["step_s"]) for r in rows}
     lines = [
-        "| buyers | engine | steps | set-up (s) | median step (ms) | ns per buyer-step "
+        "| buyers | engine | steps | set-up (s) | median step (ms CPU) | ns per buyer-step "
         "| total (s) | peak RSS (MB) | vector/agent |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -126,8 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agent-max", type=int, default=100_000,
                         help="largest size run with the agent engine (default 100000)")
     parser.add_argument("--agent-budget", type=float, default=120.0,
-                        help="seconds of stepping allowed to the agent engine per size "
-                             "(default 120); sets its number of steps")
+                        help="seconds of stepping allowed to the agent engine per size, over "
+                             "all repeats (default 120); sets its number of steps")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each size and engine; the median is reported (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw timings to FILE")
     parser.add_argument("--graphs", type=int, metavar="N", default=0,
@@ -142,19 +162,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sizes: every size must be an integer >= 2")
     if args.steps < 1:
         parser.error("--steps must be >= 1")
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
     if args.graphs < 0 or args.graphs == 1:
         parser.error("--graphs must be an integer >= 2 (or 0 for none)")
     rows = []
     for n in sizes:
         runs = [("vector", args.steps)]
         if n <= args.agent_max:
-            runs.append(("agent", _agent_steps(n, args.agent_budget)))
+            runs.append(("agent", _agent_steps(n, args.agent_budget / args.repeats)))
         for engine, steps in runs:
-            print(f"measuring {engine} engine, {n:,} buyers, {steps} steps ...", file=sys.stderr,
-                  flush=True)
-            rows.append(_run_child(n, engine, steps, args.seed))
+            print(f"measuring {engine} engine, {n:,} buyers, {steps} steps, "
+                  f"{args.repeats} runs ...", file=sys.stderr, flush=True)
+            rows.append(combine([_run_child(n, engine, steps, args.seed)
+                                 for _ in range(args.repeats)]))
     print(f"spheres bench on {platform.python_implementation()} {platform.python_version()}, "
-          f"{platform.machine()}; seed {args.seed}\n")
+          f"{platform.machine()}; seed {args.seed}; median of {args.repeats} runs each\n")
     print(table(rows))
     if args.graphs:
         print(f"\n{graph_table(args.graphs, args.seed)}")

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from spheres.currency import KINDS as CURRENCY_KINDS
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -29,7 +31,6 @@ TABLES = ("metrics", "sellers", "flows", "agents")
 SUMMARY = "summary.json"
 TRUST_COLUMNS = {"peers": "trust_peers", "influencers": "trust_influencers",
                  "sellers": "trust_sellers"}
-CURRENCY_KINDS = ("mint", "transfer", "convert_in", "convert_out", "burn")
 CURRENCY_LABELS = {"mint": "minted", "transfer": "transferred", "convert_in": "converted in",
                    "convert_out": "converted out", "burn": "burned"}
 
