@@ -185,8 +185,8 @@ class VectorEngine:
             belief = b.belief.reshape(-1)
             belief[cells] = (belief[cells] + w * cfg.market.ad_claim) / (1.0 + w)
             new = ~b.aware.reshape(-1)[cells]
-            model.make_aware(r[new], np.full(int(new.sum()), s), np.full(int(new.sum()), s),
-                             AD, phase=5)
+            seller = np.full(int(new.sum()), s)
+            model.make_aware(r[new], seller, seller, AD, phase=5)
             m.costs[s] += cfg.sellers.ad_cost * r.size
             if cfg.mechanisms.spam_penalty:
                 spam_rows.append(r[fit(b.expect[r], m.offering[s], cfg.market.fit_width)

@@ -14,7 +14,6 @@ import numpy as np
 
 # Source of a buyer's awareness of a seller (``intro_kind``), also used to pick the trust column.
 NO_SOURCE, PEER, INFLUENCER_SRC, AD = 0, 1, 2, 3
-TRUST_COLUMNS = ("peers", "influencers", "sellers")
 
 
 @dataclass
@@ -128,14 +127,6 @@ class Follows:
         new, pos = new[~exists], pos[~exists]
         self.keys = np.insert(self.keys, pos, new)
         return new // self.n
-
-    def sources(self) -> np.ndarray:
-        """The followed agent of every edge."""
-        return self.keys // self.n
-
-    def targets(self) -> np.ndarray:
-        """The follower of every edge."""
-        return self.keys % self.n
 
 
 def empty_buyers(n: int, s: int, d: int) -> BuyerArrays:
