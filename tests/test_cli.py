@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 import spheres
 from spheres.cli import config_dir, load_config
 from spheres.config import ConfigError
-from spheres.strategies import STRATEGIES
+from spheres.model.strategies import STRATEGIES
 
 SMALL = ["n_buyers=300", "steps=10"]
 TABLE_COLUMNS = {

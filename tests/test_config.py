@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from spheres.config import ConfigError, SpheresConfig, make_config, to_config, to_dict, validate
-from spheres.model import MarketModel
+from spheres.model.model import MarketModel
+from spheres.model.state import AD, INFLUENCER_SRC
 from spheres.simulate import Results
-from spheres.state import AD, INFLUENCER_SRC
 
 # -- building ------------------------------------------------------------------------------------
 

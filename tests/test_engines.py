@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 
 import spheres
-from spheres import agents
 from spheres.config import NETWORK_KINDS, TARGETING, MechanismsConfig, SpheresConfig, make_config
-from spheres.currency import KINDS
-from spheres.model import MarketModel
-from spheres.state import AD, INFLUENCER_SRC, PEER
-from spheres.strategies import STRATEGIES
+from spheres.model import agents
+from spheres.model.currency import KINDS
+from spheres.model.model import MarketModel
+from spheres.model.state import AD, INFLUENCER_SRC, PEER
+from spheres.model.strategies import STRATEGIES
 from spheres.verify import compare, first_difference, snapshot
 
 MECHANISMS = [f.name for f in dataclasses.fields(MechanismsConfig)]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spheres.config import make_config
-from spheres.currency import (
+from spheres.model.currency import (
     AGENT_TYPES,
     BURN,
     CONVERT_IN,
@@ -22,8 +22,8 @@ from spheres.currency import (
     Ledger,
     LedgerError,
 )
+from spheres.model.strategies import STRATEGIES
 from spheres.simulate import simulate
-from spheres.strategies import STRATEGIES
 
 # -- unit tests ----------------------------------------------------------------------------------
 

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from spheres import draws as dr
 from spheres.config import SpheresConfig, make_config
-from spheres.currency import CONVERT_IN
-from spheres.metrics import gini, hhi, klout_score, network_value
-from spheres.model import MarketModel
-from spheres.network import edges_to_csr
+from spheres.model import draws as dr
+from spheres.model.currency import CONVERT_IN
+from spheres.model.measures import gini, hhi, klout_score, network_value
+from spheres.model.model import MarketModel
+from spheres.model.network import edges_to_csr
+from spheres.model.state import AD, INFLUENCER_SRC, PEER
 from spheres.simulate import simulate
-from spheres.state import AD, INFLUENCER_SRC, PEER
 
 MECHANISMS = ("drift", "peer_pull", "influencers", "advertising", "currency", "reputation",
               "audience_growth", "trust", "spam_penalty", "adaptation", "exit", "entry")

@@ -1,4 +1,4 @@
-"""Tests for spheres.network: graph kinds, CSR building, edge-list files and influencers."""
+"""Tests for spheres.model.network: graph kinds, CSR building, edge-list files and influencers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spheres.network import (
+from spheres.model.network import (
     KINDS,
     Graph,
     NetworkError,

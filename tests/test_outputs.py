@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spheres import outputs
+from spheres import results as outputs
 from spheres.config import make_config
-from spheres.outputs import format_summary, write_results
+from spheres.results import format_summary, write_results
 from spheres.simulate import Results
 
 STRATEGIES = ("inert", "broadcast", "listen")

@@ -27,7 +27,7 @@ DEFAULT_SIZES = "1000,10000,100000,1000000"
 def measure(n_buyers: int, engine: str, steps: int, seed: int) -> dict[str, Any]:
     """Build one default market of ``n_buyers`` and time ``steps`` steps with ``engine``."""
     from spheres.config import make_config
-    from spheres.model import MarketModel
+    from spheres.model.model import MarketModel
 
     cfg = make_config(n_buyers=n_buyers, steps=steps, seed=seed, engine=engine,
                       **{"output.progress": False})
@@ -106,7 +106,7 @@ def graph_table(n: int, seed: int) -> str:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from spheres.network import build_network
+    from spheres.model.network import build_network
 
     lines = ["| network | nodes | edges | seconds |", "|---|---:|---:|---:|"]
     for kind in ("erdos_renyi", "watts_strogatz", "barabasi_albert", "sbm"):

@@ -21,10 +21,10 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from spheres.config import ConfigError, SpheresConfig, validate
-from spheres.outputs import format_summary, write_results
+from spheres.results import format_summary, write_results
 
 if TYPE_CHECKING:
-    from spheres.simulate import Results
+    from spheres.results import Results
 
 PROG = "spheres"
 
@@ -89,7 +89,7 @@ def load_config(cfg: DictConfig) -> SpheresConfig:
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    from spheres.network import NetworkError
+    from spheres.model.network import NetworkError
 
     return (ConfigError, NetworkError)
 

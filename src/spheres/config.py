@@ -237,7 +237,7 @@ def _nonneg(value: float, setting: str) -> None:
 
 def validate(config: SpheresConfig) -> SpheresConfig:
     """Check ranges and cross-field rules; raise ``ConfigError`` naming the first bad setting."""
-    from spheres.strategies import STRATEGIES
+    from spheres.model.strategies import STRATEGIES
 
     c = config
     _check(c.engine in ENGINES, "engine", f"one of {', '.join(ENGINES)}", c.engine)

@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from spheres.config import SpheresConfig, make_config, validate
-
-
-@dataclass
-class Results:
-    """The tables and summary of one run (columns are documented in the README)."""
-
-    config: SpheresConfig
-    metrics: pd.DataFrame
-    sellers: pd.DataFrame
-    flows: pd.DataFrame
-    agents: pd.DataFrame
-    summary: dict[str, Any]
-    ledger_entries: pd.DataFrame | None = None
-    timings: dict[str, float] = field(default_factory=dict)
+from spheres.results import Results
 
 
 def simulate(
@@ -34,7 +18,7 @@ def simulate(
 
     ``progress(step, steps)`` is called after every step when given.
     """
-    from spheres.model import MarketModel
+    from spheres.model.model import MarketModel
 
     if config is None:
         cfg = make_config()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spheres.config import SpheresConfig, validate
-from spheres.model import MarketModel
+from spheres.model.model import MarketModel
 
 
 @dataclass

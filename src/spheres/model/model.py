@@ -8,21 +8,21 @@ from typing import Any
 import mesa
 import numpy as np
 
-from spheres import draws as dr
-from spheres import metrics
-from spheres.agents import AgentEngine, Buyer, Influencer, Seller
 from spheres.config import SpheresConfig, make_config, validate
-from spheres.currency import Ledger
-from spheres.kernels import VectorEngine
-from spheres.network import build_network, choose_influencers, follower_edges
-from spheres.state import (
+from spheres.model import draws as dr
+from spheres.model import measures
+from spheres.model.agents import AgentEngine, Buyer, Influencer, Seller
+from spheres.model.currency import Ledger
+from spheres.model.network import build_network, choose_influencers, follower_edges
+from spheres.model.state import (
     INFLUENCER_SRC,
     PEER,
     Follows,
     empty_buyers,
     empty_sellers,
 )
-from spheres.strategies import SENSING, STRATEGIES, strategy_index
+from spheres.model.strategies import SENSING, STRATEGIES, strategy_index
+from spheres.model.vector import VectorEngine
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +338,7 @@ class MarketModel(mesa.Model):
         how = self.cfg.sellers.sponsor_targeting
         b = self.buyers_state
         if how == "score":
-            return metrics.klout_score(self)
+            return measures.klout_score(self)
         if how == "degree":
             return (self.degree + b.n_followers).astype(float)
         if how == "true_influence":
@@ -454,7 +454,7 @@ class MarketModel(mesa.Model):
 
     def observe(self) -> None:
         """Phase 10: record the step's measures and close the ledger's step."""
-        row, sellers = metrics.observe(self)
+        row, sellers = measures.observe(self)
         self.metric_rows.append(row)
         self.seller_rows.append(sellers)
         self.ledger.close_step(self.steps)
@@ -462,4 +462,4 @@ class MarketModel(mesa.Model):
     # -- results --------------------------------------------------------------------------------
     def results(self) -> Any:
         """The run's tables and summary as a :class:`spheres.simulate.Results`."""
-        return metrics.collect(self)
+        return measures.collect(self)

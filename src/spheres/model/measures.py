@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from spheres.currency import AGENT_TYPES, BURN, CONVERT_IN, CONVERT_OUT, KINDS, MINT, TRANSFER
-from spheres.state import INFLUENCER_SRC, PEER
-from spheres.strategies import STRATEGIES
+from spheres.model.currency import AGENT_TYPES, BURN, CONVERT_IN, CONVERT_OUT, KINDS, MINT, TRANSFER
+from spheres.model.state import INFLUENCER_SRC, PEER
+from spheres.model.strategies import STRATEGIES
 
 if TYPE_CHECKING:
-    from spheres.model import MarketModel
-    from spheres.simulate import Results
+    from spheres.model.model import MarketModel
+    from spheres.results import Results
 
 
 def gini(values: np.ndarray) -> float:
@@ -161,7 +161,7 @@ def _strategy_names(codes: np.ndarray) -> np.ndarray:
 
 def collect(model: MarketModel) -> Results:
     """Build the run's tables and summary."""
-    from spheres.simulate import Results
+    from spheres.results import Results
 
     b, led = model.buyers_state, model.ledger
     metrics_df = pd.DataFrame(model.metric_rows)

@@ -2,7 +2,7 @@
 
 Each function reads the state as it was at the start of its phase, computes every buyer's
 decision from it, and then writes the results (synchronous update). The per-agent engine in
-``spheres.agents`` computes the same phases one agent at a time from the same draws; both give
+``spheres.model.agents`` computes the same phases one agent at a time from the same draws; both give
 the same results.
 """
 
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spheres import draws as dr
-from spheres.state import AD, INFLUENCER_SRC, PEER
+from spheres.model import draws as dr
+from spheres.model.state import AD, INFLUENCER_SRC, PEER
 
 if TYPE_CHECKING:
-    from spheres.model import MarketModel
+    from spheres.model.model import MarketModel
 
 
 def fit(expect: np.ndarray, offering: np.ndarray, width: float) -> np.ndarray:

@@ -72,7 +72,7 @@ class SellerArrays:
 
     exists: np.ndarray  # bool: the slot holds a seller (initial or entered)
     alive: np.ndarray  # bool
-    strategy: np.ndarray  # int16: index into spheres.strategies.STRATEGIES
+    strategy: np.ndarray  # int16: index into spheres.model.strategies.STRATEGIES
     offering: np.ndarray  # (S, D) float64
     price: np.ndarray  # int64 cents
     cash: np.ndarray  # int64 cents

@@ -1,4 +1,4 @@
-"""Writing a run's results: Parquet tables, a dashboard figure and the summary.
+"""A run's results: the ``Results`` tables, and writing them as Parquet, a dashboard and a summary.
 
 Every file is written under a temporary name in the run directory and renamed when complete, so
 a file with its final name is always whole. ``summary.json`` is written last: its presence means
@@ -13,19 +13,20 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from spheres.currency import KINDS as CURRENCY_KINDS
+from spheres.model.currency import KINDS as CURRENCY_KINDS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from spheres.simulate import Results
+    from spheres.config import SpheresConfig
 
 TABLES = ("metrics", "sellers", "flows", "agents")
 SUMMARY = "summary.json"
@@ -33,6 +34,21 @@ TRUST_COLUMNS = {"peers": "trust_peers", "influencers": "trust_influencers",
                  "sellers": "trust_sellers"}
 CURRENCY_LABELS = {"mint": "minted", "transfer": "transferred", "convert_in": "converted in",
                    "convert_out": "converted out", "burn": "burned"}
+
+
+
+@dataclass
+class Results:
+    """The tables and summary of one run (columns are documented in the README)."""
+
+    config: SpheresConfig
+    metrics: pd.DataFrame
+    sellers: pd.DataFrame
+    flows: pd.DataFrame
+    agents: pd.DataFrame
+    summary: dict[str, Any]
+    ledger_entries: pd.DataFrame | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def write_results(results: Results, run_dir: Path) -> dict[str, Path]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from spheres.model import MarketModel
+    from spheres.model.model import MarketModel
 
 
 @dataclass

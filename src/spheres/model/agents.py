@@ -6,7 +6,7 @@ engine runs each buyer and influencer phase as methods of these agents, visited 
 ``AgentSet`` in random order. Every phase is synchronous: each agent first *decides* from the state
 at the start of the phase (a method returning its pending changes), and only when all have decided
 are the changes *committed*. The agents read the same per-phase draws as the vectorised engine
-(``spheres.kernels``), entry ``[i]`` for buyer ``i``, so both engines give the same results.
+(``spheres.model.vector``), entry ``[i]`` for buyer ``i``, so both engines give the same results.
 
 The method names follow the schedule of docs/ODD.md:
 
@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from spheres.kernels import choose, fit
-from spheres.state import AD, INFLUENCER_SRC, PEER
-from spheres.strategies import STRATEGIES
+from spheres.model.state import AD, INFLUENCER_SRC, PEER
+from spheres.model.strategies import STRATEGIES
+from spheres.model.vector import choose, fit
 
 if TYPE_CHECKING:
-    from spheres import draws as dr
-    from spheres.model import MarketModel
+    from spheres.model import draws as dr
+    from spheres.model.model import MarketModel
 
 
 @dataclass
