@@ -13,7 +13,12 @@ from spheres.model import draws as dr
 from spheres.model import measures
 from spheres.model.agents import AgentEngine, Buyer, Influencer, Seller
 from spheres.model.currency import Ledger
-from spheres.model.network import build_network, choose_influencers, follower_edges
+from spheres.model.network import (
+    build_network,
+    choose_influencers,
+    follower_edges,
+    network_notes,
+)
 from spheres.model.state import (
     INFLUENCER_SRC,
     PEER,
@@ -72,12 +77,12 @@ class MarketModel(mesa.Model):
     def _build_network(self) -> None:
         net = self.cfg.network
         seed = int(self.rng.integers(2**62))
-        self.graph, self.network_facts = build_network(
-            net.kind, self.n_buyers, seed, mean_degree=net.mean_degree, rewire=net.rewire,
-            blocks=net.blocks, mixing=net.mixing, path=net.path)
+        self.graph, self.network_facts = build_network(net, self.n_buyers, seed)
         for key, value in self.network_facts.items():
             if value:
                 log.info("network %s: %s", key, value)
+        for note in network_notes(self.network_facts, net, self.n_buyers):
+            log.warning(note)
         self.degree = self.graph.degree()
 
     def _build_sellers(self) -> None:
