@@ -541,14 +541,18 @@ def _edge_rows(data: bytes, path: str) -> tuple[np.ndarray, dict]:
     """
     text = data.replace(b",", b" ") if b"," in data else data
     pairs = _read_pairs(text, integers=True)
-    if pairs is None or (pairs.size and pairs.min() < 0):
+    if pairs is not None and pairs.min() >= 0:
+        return _integer_rows(pairs)
+    # Plain "a b" lines of names need no clean-up; '#' may start a comment inside a line.
+    tokens = _read_pairs(text, integers=False) if b"#" not in text else None
+    if tokens is None:
         text = _normalise(data)
         if not text:
             return _integer_rows(np.empty((0, 2), dtype=np.int64))
         pairs = _read_pairs(text, integers=True)
-    if pairs is not None and (pairs.size == 0 or pairs.min() >= 0):
-        return _integer_rows(pairs)
-    tokens = _read_pairs(text, integers=False)
+        if pairs is not None and pairs.min() >= 0:
+            return _integer_rows(pairs)
+        tokens = _read_pairs(text, integers=False)
     if tokens is None:
         _raise_first_bad_line(data, path)
         raise NetworkError(f"network.path: cannot parse the edge list {path}")
@@ -576,10 +580,17 @@ def _integer_rows(pairs: np.ndarray) -> tuple[np.ndarray, dict]:
             rows, gap = pairs, distinct
         else:
             rows, gap = np.cumsum(present, dtype=np.int64)[pairs] - 1, int(np.argmin(present))
-    else:
-        uniq, inverse = np.unique(pairs, return_inverse=True)
-        distinct = int(uniq.size)
-        rows = inverse.reshape(pairs.shape)
+    else:  # hash the ids, then sort only the distinct ones
+        import pyarrow as pa
+
+        encoded = pa.array(pairs.ravel()).dictionary_encode()
+        values = encoded.dictionary.to_numpy()
+        order = np.argsort(values)
+        distinct = int(values.size)
+        rank = np.empty(distinct, dtype=np.int64)
+        rank[order] = np.arange(distinct)
+        rows = rank[encoded.indices.to_numpy()].reshape(pairs.shape)
+        uniq = values[order]
         gap = int(np.count_nonzero(uniq == np.arange(distinct)))  # uniq[i] == i for a prefix
     return rows, {"file_ids": distinct, "ids": "integers", "first_gap": gap}
 
@@ -590,21 +601,18 @@ def _name_rows(tokens: tuple) -> tuple[np.ndarray, dict]:
     import pyarrow.compute as pc
 
     first, second = tokens
-    both = pa.chunked_array(first.chunks + second.chunks)
-    encoded = both.dictionary_encode().combine_chunks()
-    codes = encoded.indices.to_numpy()
     count = len(first)
-    interleaved = np.empty(2 * count, dtype=np.int64)
-    interleaved[0::2] = codes[:count]
-    interleaved[1::2] = codes[count:]
-    # Encoding the interleaved codes numbers them by first appearance, line by line.
-    reencoded = pa.array(interleaved).dictionary_encode()
-    rows = reencoded.indices.to_numpy()
-    first_codes = reencoded.dictionary
-    ordered = encoded.dictionary.take(first_codes)
+    both = pa.concat_arrays([c.cast(pa.large_string()) for c in first.chunks + second.chunks])
+    line_order = np.empty(2 * count, dtype=np.int64)  # a, b of line 1, a, b of line 2, ...
+    line_order[0::2] = np.arange(count)
+    line_order[1::2] = np.arange(count, 2 * count)
+    # Dictionary encoding numbers the names by first appearance in the order given.
+    encoded = both.take(pa.array(line_order)).dictionary_encode()
+    rows = encoded.indices.to_numpy()
+    ordered = encoded.dictionary
     is_int = pc.match_substring_regex(ordered, r"^[0-9]+$").to_numpy(zero_copy_only=False)
     facts = {
-        "file_ids": len(first_codes),
+        "file_ids": len(ordered),
         "ids": "names",
         "first_gap": 0,
         "first_name": ordered[0].as_py(),
@@ -637,7 +645,7 @@ def _read_pairs(text: bytes, integers: bool) -> np.ndarray | tuple | None:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if any(col.null_count for col in table.columns):
+    if table.num_rows == 0 or any(col.null_count for col in table.columns):
         return None
     if not integers:
         return table.column("a"), table.column("b")
