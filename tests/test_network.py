@@ -170,6 +170,11 @@ def test_lattice_and_attachment_refuse_a_degree_they_cannot_make(kind, why, mean
     assert why in message
 
 
+def test_two_buyers_cannot_form_a_lattice_or_grow_by_attachment():
+    for kind in ("watts_strogatz", "barabasi_albert"):
+        assert "none (needs 3 buyers)" in refusal(kind, 2, mean_degree=2)
+
+
 @pytest.mark.parametrize(("n", "mean_degree"), [(100, 2), (100, 98.0), (3, 2), (100, 10.0)])
 def test_watts_strogatz_accepts_even_degrees_below_n(n, mean_degree):
     graph, facts = build("watts_strogatz", n, mean_degree=mean_degree, rewire=0)

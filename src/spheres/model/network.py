@@ -265,11 +265,11 @@ def _check_even_degree(why: str) -> Check:
         d = net.mean_degree
         if not (float(d).is_integer() and d % 2 == 0 and 2 <= d <= n - 1):
             top = (n - 1) - (n - 1) % 2
+            allowed = f"an even integer from 2 to {top}" if top >= 2 else "none (needs 3 buyers)"
             raise _refuse(
                 "mean_degree",
                 d,
-                f"an even integer from 2 to {top} (below n_buyers = {n}) for "
-                f"network.kind={net.kind}: {why}",
+                f"{allowed} (below n_buyers = {n}) for network.kind={net.kind}: {why}",
             )
 
     return check
