@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -32,6 +33,14 @@ from spheres.model.vector import VectorEngine
 log = logging.getLogger(__name__)
 
 ENGINES = {"vector": VectorEngine, "agent": AgentEngine}
+
+# How a sponsoring seller ranks the influencers it contracts: a key per buyer, highest first.
+TARGETING: dict[str, Callable[[MarketModel], np.ndarray]] = {
+    "score": lambda model: measures.klout_score(model),
+    "degree": lambda model: (model.degree + model.buyers_state.n_followers).astype(float),
+    "random": lambda model: model.rng.random(model.n_buyers),
+    "true_influence": lambda model: model.buyers_state.caused.astype(float),
+}
 
 
 class MarketModel(mesa.Model):
@@ -340,15 +349,7 @@ class MarketModel(mesa.Model):
                 m.costs[seller] += pts * self.cfg.currency.cents_per_point * chosen.size
 
     def _targeting_key(self) -> np.ndarray:
-        how = self.cfg.sellers.sponsor_targeting
-        b = self.buyers_state
-        if how == "score":
-            return measures.klout_score(self)
-        if how == "degree":
-            return (self.degree + b.n_followers).astype(float)
-        if how == "true_influence":
-            return b.caused.astype(float)
-        return self.rng.random(self.n_buyers)
+        return TARGETING[self.cfg.sellers.sponsor_targeting](self)
 
     def _cocreation(self) -> None:
         m, k = self.sellers_state, self.cfg.currency
