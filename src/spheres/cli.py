@@ -8,6 +8,7 @@ sweep (Hydra multirun), one run directory per job.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -47,10 +47,6 @@ examples:
 """
 
 
-class RunError(CompactHydraException):
-    """A run of a sweep was refused: the message names the setting and what is allowed."""
-
-
 def config_dir() -> Path:
     """The Hydra config tree: the copy shipped in the package, else the source checkout's."""
     here = Path(__file__).resolve().parent
@@ -72,6 +68,9 @@ def schema() -> DictConfig:
 
 
 ConfigStore.instance().store(name="spheres_schema", node=schema())
+# configs/hydra/launcher/ holds this project's defaults for launchers whose plugins register a
+# config of the same name; Hydra validates the file against the plugin's schema, and warns.
+warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/\w+' is validated against")
 
 
 def load_config(cfg: DictConfig) -> SpheresConfig:
@@ -115,13 +114,16 @@ def run_task(cfg: DictConfig) -> None:
     """Run one simulation from a composed config and write its results to the run directory."""
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        from spheres.sweeps.job import run_job
+
+        run_job(cfg, run_dir, list(hydra_cfg.overrides.task), load_config, _simulate,
+                _user_errors())
+        return
     try:
         config = load_config(cfg)
         results = _simulate(config)
     except _user_errors() as err:
-        if hydra_cfg.mode == RunMode.MULTIRUN:
-            # Let the sweep's other runs go on; Hydra reports the failure and exits with 1.
-            raise RunError(f"error: {err}") from None
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     write_results(results, run_dir)
@@ -143,7 +145,17 @@ def collect_task() -> None:
     sys.exit(collect_main(sys.argv[1:]))
 
 
-COMMANDS: dict[str, Callable[[], object]] = {"run": run_task, "bench": bench_task,
+def run_command() -> None:
+    """``spheres run``: one run; with ``-m`` a sweep, exiting 1 if any run failed, 2 if the sweep
+    itself is misconfigured."""
+    if {"-m", "--multirun", "hydra.mode=MULTIRUN"} & set(sys.argv[1:]):
+        from spheres.sweeps.progress import run_sweep
+
+        sys.exit(run_sweep(run_task))
+    run_task()
+
+
+COMMANDS: dict[str, Callable[[], object]] = {"run": run_command, "bench": bench_task,
                                              "collect": collect_task}
 
 
