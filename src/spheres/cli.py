@@ -35,6 +35,7 @@ commands:
   run     run one simulation; with -m, a sweep (one run per combination of values)
   bench   time both engines at 10^3..10^6 buyers and print a table
   collect gather a sweep directory's runs into SWEEP_DIR/sweep.duckdb and Parquet tables
+  bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
 
 Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
 of a config group. `{PROG} run --help` lists the groups and every setting with its default.
@@ -155,8 +156,16 @@ def run_command() -> None:
     run_task()
 
 
+def bench_sweep_task() -> None:
+    """Run the sweep benchmark (``spheres bench-sweep --help``)."""
+    from spheres.sweeps.bench import main as bench_sweep_main
+
+    sys.exit(bench_sweep_main(sys.argv[1:]))
+
+
 COMMANDS: dict[str, Callable[[], object]] = {"run": run_command, "bench": bench_task,
-                                             "collect": collect_task}
+                                             "collect": collect_task,
+                                             "bench-sweep": bench_sweep_task}
 
 
 def main(argv: list[str] | None = None) -> None:
