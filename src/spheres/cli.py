@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import CompactHydraException, HydraException
+from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
@@ -60,9 +61,11 @@ USAGE = f"""\
 usage: {PROG} <command> [arguments...]
 
 commands:
-  run       run one simulation; with -m, a sweep (one run per combination of values)
-  settings  print every setting (name, default, allowed values, unit, meaning) as Markdown
-  bench     time both engines at 10^3..10^6 buyers and print a table
+  run          run one simulation; with -m, a sweep (one run per combination of values)
+  collect      gather a sweep directory's runs into SWEEP_DIR/sweep.duckdb and Parquet tables
+  settings     print every setting (name, default, allowed values, unit, meaning) as Markdown
+  bench        time both engines at 10^3..10^6 buyers and print a table
+  bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
 
 Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
 of a config group. `{PROG} run --help` lists the groups and every setting with its default.
@@ -82,10 +85,6 @@ HELP_TEMPLATE = (
     "== Settings (set with key=value; defaults shown) ==\n" + settings_text()
     + "\n${hydra.help.footer}\n"
 )
-
-
-class RunError(CompactHydraException):
-    """A run of a sweep failed: the message names the setting or the error."""
 
 
 def config_dir() -> Path:
@@ -112,6 +111,9 @@ ConfigStore.instance().store(name="spheres_schema", node=schema())
 ConfigStore.instance().store(group="hydra/help", name="spheres_help",
                              node={"app_name": "spheres run", "header": "", "footer": "",
                                    "template": HELP_TEMPLATE})
+# configs/hydra/launcher/ holds this project's defaults for launchers whose plugins register a
+# config of the same name; Hydra validates the file against the plugin's schema, and warns.
+warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/\w+' is validated against")
 
 
 def load_config(cfg: DictConfig, cwd: str | Path | None = None) -> SpheresConfig:
@@ -172,8 +174,12 @@ class Progress:
         self.bar.close()
 
 
-def _run(config: SpheresConfig, run_dir: Path, console: bool) -> Results:
-    """Run one simulation into ``run_dir``, logging start, progress and finish or interruption."""
+def _simulate(config: SpheresConfig, run_dir: Path, console: bool) -> Results:
+    """Run one simulation for ``run_dir``, logging start, progress and finish or interruption.
+
+    The run directory is checked for writing and space first. On Ctrl-C, files a write left
+    behind are removed and the process exits 130 with one line.
+    """
     from spheres.simulate import simulate
 
     check_run_dir(run_dir, estimate_output_bytes(config))
@@ -184,10 +190,8 @@ def _run(config: SpheresConfig, run_dir: Path, console: bool) -> Results:
     progress = Progress(config, console)
     try:
         results = simulate(config, progress=progress)
-        write_results(results, run_dir)
     except KeyboardInterrupt:
         progress.close()
-        clear_results(run_dir)
         line = f"interrupted at step {progress.step} of {config.steps}: no results written"
         log.info("%s (after %.1f s)", line, time.monotonic() - t0)
         print(line, file=sys.stderr)
@@ -204,29 +208,35 @@ def run_task(cfg: DictConfig) -> None:
     _task_started = True
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        from spheres.sweeps.job import run_job
+
+        # A job never raises: it skips a run already done for this config (resume), and
+        # records a failure in error.json, so the sweep goes on and names every failure.
+        run_job(cfg, run_dir, list(hydra_cfg.overrides.task),
+                lambda c: load_config(c, cwd=hydra_cfg.runtime.cwd),
+                lambda config: _simulate(config, run_dir, console=False), _user_errors())
+        return
     # First of all: an earlier run's results in this directory must not outlive this run's start.
     removed = clear_results(run_dir)
     if removed:
         log.info("removed an earlier run's result files: %s", ", ".join(removed))
     try:
         config = load_config(cfg, cwd=hydra_cfg.runtime.cwd)
-        results = _run(config, run_dir, console=not multirun)
+        results = _simulate(config, run_dir, console=True)
+        write_results(results, run_dir)
+    except KeyboardInterrupt:
+        clear_results(run_dir)
+        print("interrupted: no results written", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     except _user_errors() as err:
         log.info("configuration error: %s", err)
-        if multirun:
-            # Let the sweep's other runs go on; Hydra reports the failure and exits with 1.
-            raise RunError(f"error: {err}") from None
         print(f"error: {err}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
-    except (KeyboardInterrupt, SystemExit):
-        raise
     except Exception as err:
         log.exception("the run failed")
         message = f"error: the run failed: {type(err).__name__}: {err}"
         clear_results(run_dir)
-        if multirun:
-            raise RunError(message) from None
         print(f"{message} (traceback in {run_dir / 'spheres.log'})", file=sys.stderr)
         sys.exit(EXIT_FAILED)
     print(format_summary(results.summary))
@@ -262,9 +272,8 @@ def _hydra_command(task: Callable[[], object]) -> None:
     try:
         task()
     except (HydraException, OmegaConfBaseException) as err:
-        code = EXIT_FAILED if isinstance(err, RunError) or _task_started else EXIT_CONFIG
-        print(err if isinstance(err, RunError) else f"error: {_one_line(err)}", file=sys.stderr)
-        sys.exit(code)
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        sys.exit(EXIT_FAILED if _task_started else EXIT_CONFIG)
     except BrokenPipeError:
         raise
     except OSError as err:
@@ -293,10 +302,36 @@ def bench_task() -> None:
     sys.exit(bench_main(sys.argv[1:]))
 
 
+def collect_task() -> None:
+    """Collect a sweep directory (``spheres collect --help``)."""
+    from spheres.sweeps.cli import collect_main
+
+    sys.exit(collect_main(sys.argv[1:]))
+
+
+def run_command() -> None:
+    """``spheres run``: one run; with ``-m`` a sweep, exiting 1 if any run failed, 2 if the sweep
+    itself is misconfigured."""
+    if {"-m", "--multirun", "hydra.mode=MULTIRUN"} & set(sys.argv[1:]):
+        from spheres.sweeps.progress import run_sweep
+
+        sys.exit(run_sweep(run_task))
+    _hydra_command(run_task)
+
+
+def bench_sweep_task() -> None:
+    """Run the sweep benchmark (``spheres bench-sweep --help``)."""
+    from spheres.sweeps.bench import main as bench_sweep_main
+
+    sys.exit(bench_sweep_main(sys.argv[1:]))
+
+
 COMMANDS: dict[str, Callable[[], object]] = {
-    "run": lambda: _hydra_command(run_task),
+    "run": run_command,
+    "collect": collect_task,
     "settings": settings_task,
     "bench": bench_task,
+    "bench-sweep": bench_sweep_task,
 }
 
 

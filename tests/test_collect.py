@@ -1,0 +1,97 @@
+"""``spheres collect``: a sweep directory into ``sweep.duckdb`` and Parquet tables."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from spheres.sweeps.collect import DATABASE, collect
+from test_cli import SMALL, spheres_cli
+
+TABLES = ("runs", "swept", "strategies", "steps", "sellers", "flows")
+
+
+def query(database: Path, sql: str) -> pd.DataFrame:
+    """Run ``sql`` on a collected store and return the result as a frame."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished 2 x 2 sweep (two values of market.p_ad, two seeds)."""
+    sweep_dir = tmp_path_factory.mktemp("sweep")
+    done = spheres_cli("run", "-m", *SMALL, "seed=1,2", "market.p_ad=0.01,0.05",
+                       f"hydra.sweep.dir={sweep_dir}")
+    assert done.returncode == 0, done.stderr
+    return sweep_dir
+
+
+def test_collect_writes_every_table(sweep: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(sweep, copy)
+    done = spheres_cli("collect", str(copy))
+    assert done.returncode == 0, done.stderr
+    assert "4 runs: 4 ok" in done.stdout
+    database = copy / DATABASE
+    assert database.is_file()
+    assert not [p for p in copy.iterdir() if p.name.endswith(".tmp")]
+    for table in TABLES:
+        parquet = f"read_parquet('{copy / table}.parquet')"
+        counts = query(database, f"SELECT (SELECT count(*) FROM {table}) AS n, "
+                                 f"(SELECT count(*) FROM {parquet}) AS m, "
+                                 f"(SELECT count(*) FROM (SELECT * FROM {parquet} EXCEPT ALL "
+                                 f"SELECT * FROM {table})) AS extra")
+        n, m, extra = counts.iloc[0].tolist()
+        assert n == m and n > 0 and extra == 0, table
+
+
+def test_runs_table_has_swept_columns_seed_status_and_outcomes(sweep: Path) -> None:
+    database = collect(sweep)
+    runs = query(database, 'SELECT * FROM runs ORDER BY job')
+    assert runs["job"].tolist() == [0, 1, 2, 3]
+    assert runs["market.p_ad"].tolist() == [0.01, 0.05, 0.01, 0.05]
+    assert runs["seed"].tolist() == [1, 1, 2, 2]
+    assert set(runs["status"]) == {"ok"}
+    assert runs["error"].isna().all()
+    for job in range(4):
+        summary = json.loads((sweep / str(job) / "summary.json").read_text())
+        row = runs.iloc[job]
+        assert row["sellers_alive"] == summary["sellers_alive"]
+        assert row["currency_stock"] == summary["currency_stock"]
+        assert row["trust_final_sellers"] == summary["trust_final"]["sellers"]
+        for kind, total in summary["currency_by_kind"].items():
+            assert row[f"currency_{kind}"] == total
+    types = query(database, "SELECT column_name, data_type FROM information_schema.columns "
+                            "WHERE table_name = 'runs'")
+    types = dict(zip(types["column_name"], types["data_type"], strict=True))
+    assert (types["job"], types["seed"], types["market.p_ad"]) == ("INTEGER", "INTEGER", "DOUBLE")
+    swept = query(database, "SELECT * FROM swept")
+    assert swept.to_dict("records") == [{"key": "market.p_ad", "type": "DOUBLE"}]
+
+
+def test_per_step_tables_equal_the_runs_files(sweep: Path) -> None:
+    database = collect(sweep)
+    for table, name in (("steps", "metrics"), ("sellers", "sellers"), ("flows", "flows")):
+        stored = query(database, f"SELECT * FROM {table} WHERE job = 2")
+        own = pd.read_parquet(sweep / "2" / f"{name}.parquet")
+        sort = list(own.columns)
+        pd.testing.assert_frame_equal(
+            stored.drop(columns="job").sort_values(sort).reset_index(drop=True),
+            own.sort_values(sort).reset_index(drop=True), check_dtype=False)
+    strategies = query(database, "SELECT * FROM strategies WHERE job = 0")
+    summary = json.loads((sweep / "0" / "summary.json").read_text())
+    assert set(strategies["strategy"]) == set(summary["sellers_alive_by_strategy"])
+
+
+def test_collect_refuses_a_directory_without_runs(tmp_path: Path) -> None:
+    done = spheres_cli("collect", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: SWEEP_DIR")
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / DATABASE).exists()
