@@ -22,6 +22,9 @@ from spheres.sweeps.progress import Watcher, sweep_size, tally
 from test_cli import SMALL, composed, spheres_cli
 
 TABLES = ("runs", "strategies", "steps", "sellers", "flows")
+# Joblib with one process runs the jobs in the sweep's own process: the same job code, without
+# starting workers (parallel joblib sweeps: test_cli, the slow tests here and test_launchers).
+SERIAL = "hydra.launcher.n_jobs=1"
 
 
 def tables(sweep_dir: Path) -> dict[str, pd.DataFrame]:
@@ -118,7 +121,7 @@ def test_progress_counts_finished_and_failed_runs_of_this_sweep(tmp_path: Path) 
 
 
 def test_failed_runs_are_recorded_listed_and_collected(tmp_path: Path) -> None:
-    done = spheres_cli("run", "-m", *SMALL, "n_buyers=-5,300", "seed=1,2",
+    done = spheres_cli("run", "-m", *SMALL, "n_buyers=-5,300", "seed=1,2", SERIAL,
                        f"hydra.sweep.dir={tmp_path}")
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
@@ -145,7 +148,7 @@ def test_failed_runs_are_recorded_listed_and_collected(tmp_path: Path) -> None:
 
 
 def test_rerun_skips_runs_of_the_same_config_and_redoes_the_rest(tmp_path: Path) -> None:
-    sweep = ["run", "-m", *SMALL, "seed=1,2,3", f"hydra.sweep.dir={tmp_path}"]
+    sweep = ["run", "-m", *SMALL, "seed=1,2,3", SERIAL, f"hydra.sweep.dir={tmp_path}"]
     assert spheres_cli(*sweep).returncode == 0
     assert not list(tmp_path.glob("*/dashboard.png"))  # no per-run dashboards in a sweep
     first = mtimes(tmp_path)
@@ -157,7 +160,7 @@ def test_rerun_skips_runs_of_the_same_config_and_redoes_the_rest(tmp_path: Path)
     assert second["1"] != first["1"]
     assert "collected 3 runs: 3 ok" in again.stdout
     # A different resolved config (steps) makes every old summary stale: all runs again.
-    changed = spheres_cli("run", "-m", "n_buyers=300", "steps=12", "seed=1,2,3",
+    changed = spheres_cli("run", "-m", "n_buyers=300", "steps=12", "seed=1,2,3", SERIAL,
                           f"hydra.sweep.dir={tmp_path}")
     assert changed.returncode == 0, changed.stderr
     third = mtimes(tmp_path)
@@ -167,11 +170,11 @@ def test_rerun_skips_runs_of_the_same_config_and_redoes_the_rest(tmp_path: Path)
 
 
 def test_a_failing_rerun_leaves_no_stale_result(tmp_path: Path) -> None:
-    ok = spheres_cli("run", "-m", *SMALL, "seed=4", "output.dashboard=true",
+    ok = spheres_cli("run", "-m", *SMALL, "seed=4", "output.dashboard=true", SERIAL,
                      f"hydra.sweep.dir={tmp_path}")
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "0" / "dashboard.png").is_file()  # asked for explicitly
-    bad = spheres_cli("run", "-m", *SMALL, "seed=4", "market.p_need=2",
+    bad = spheres_cli("run", "-m", *SMALL, "seed=4", "market.p_need=2", SERIAL,
                       f"hydra.sweep.dir={tmp_path}")
     assert bad.returncode == 1
     assert not (tmp_path / "0" / "summary.json").exists()
