@@ -232,3 +232,19 @@ def test_a_killed_sweep_resumed_equals_an_uninterrupted_one(tmp_path: Path) -> N
     assert all(after[job] == t for job, t in before.items())  # finished runs were skipped
     assert len(after) == 16
     assert_same_tables(whole, resumed)
+
+
+# -- the benchmark's arithmetic (the benchmark itself is run by hand: spheres bench-sweep) -----
+
+
+def test_bench_sweep_table_gives_speed_up_and_overhead_per_run() -> None:
+    from spheres.sweeps.bench import SETUPS, Timing, format_table, main
+
+    serial = Timing(SETUPS[0], wall_s=30.0, simulate_s=20.0, runs=20)
+    parallel = Timing(SETUPS[1], wall_s=15.0, simulate_s=24.0, runs=20)
+    assert serial.overhead_per_run_s(20.0) == pytest.approx(0.5)
+    assert parallel.overhead_per_run_s(20.0) == pytest.approx(0.5)
+    lines = format_table([serial, parallel]).splitlines()
+    assert lines[1].split()[-4:] == ["30.0", "1.00x", "1.000", "0.500"]
+    assert lines[2].split()[-4:] == ["15.0", "2.00x", "1.200", "0.500"]
+    assert main(["--runs", "0"]) == 2
