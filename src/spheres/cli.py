@@ -2,7 +2,8 @@
 
 ``spheres run`` composes ``configs/config.yaml`` over the structured schema, runs one simulation,
 writes its results into Hydra's run directory and prints a summary; ``spheres run -m ...`` runs a
-sweep (Hydra multirun), one run directory per job. ``spheres settings`` prints every setting.
+sweep (Hydra multirun), one run directory per job (``spheres.sweeps``); ``spheres collect`` and
+``spheres bench-sweep`` are the sweep commands. ``spheres settings`` prints every setting.
 
 A run's lifecycle: the config is validated once (settings, the chosen network's needs, memory),
 the run directory is checked for writing and space and cleared of an earlier run's result files
@@ -62,7 +63,7 @@ usage: {PROG} <command> [arguments...]
 
 commands:
   run          run one simulation; with -m, a sweep (one run per combination of values)
-  collect      gather a sweep directory's runs into SWEEP_DIR/sweep.duckdb and Parquet tables
+  collect      gather a sweep directory into SWEEP_DIR/sweep.duckdb and Parquet tables
   settings     print every setting (name, default, allowed values, unit, meaning) as Markdown
   bench        time both engines at 10^3..10^6 buyers and print a table
   bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
@@ -77,7 +78,8 @@ examples:
   {PROG} run
   {PROG} run n_buyers=10000 steps=300 network=watts_strogatz sellers=listen_vs_broadcast
   {PROG} run +experiment=diffusion
-  {PROG} run -m seed=1,2,3 market=default,fast_drift hydra/launcher=joblib
+  {PROG} run -m 'seed=range(0,20)' market=default,fast_drift
+  {PROG} collect outputs/sweeps/<date>/<time>
 """
 
 HELP_TEMPLATE = (
