@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -88,6 +89,47 @@ def test_launcher_configs_keep_ray_quiet_and_slurm_takes_partition_and_time() ->
                                "hydra.launcher.timeout_min=30").hydra.launcher
     assert (set_.partition, set_.timeout_min) == ("cpu", 30)
     assert composed().steps == 200  # launcher files leave the task config alone
+
+
+def spheres_sweeper(*overrides: str) -> Any:
+    """The default sweeper, set up as ``spheres run -m`` sets it up, without launching."""
+    from hydra._internal.callbacks import Callbacks
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.plugins import Plugins
+    from hydra.types import HydraContext, RunMode
+
+    from spheres.cli import config_dir
+
+    loader = ConfigLoaderImpl(create_config_search_path(str(config_dir())))
+    config = loader.load_configuration("config", list(overrides), RunMode.MULTIRUN)
+    return Plugins.instance().instantiate_sweeper(
+        hydra_context=HydraContext(config_loader=loader, callbacks=Callbacks()),
+        task_function=lambda cfg: None, config=config)
+
+
+def test_the_sweep_is_checked_with_one_composition_per_group_choice(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.errors import ConfigCompositionException
+
+    sweeper = spheres_sweeper()
+    assert type(sweeper).__name__ == "SpheresSweeper"
+    composed: list[list[str]] = []
+    load = ConfigLoaderImpl.load_sweep_config
+
+    def counting(self: ConfigLoaderImpl, master: DictConfig, overrides: list[str]) -> DictConfig:
+        composed.append(list(overrides))
+        return load(self, master, overrides)
+
+    monkeypatch.setattr(ConfigLoaderImpl, "load_sweep_config", counting)
+    jobs = [[f"market={m}", f"market.p_ad={p}", f"seed={s}"]
+            for m in ("default", "fast_drift") for p in (0.01, 0.05) for s in range(5)]
+    sweeper.validate_batch_is_legal(jobs)
+    assert composed == [["market=default"], ["market=fast_drift"]]
+    for bad in ("market.nosuch=1", "n_buyers=abc", "market=nosuch", "+sellers.mix=3"):
+        with pytest.raises(ConfigCompositionException):
+            sweeper.validate_batch_is_legal([["seed=1"], ["seed=2", bad]])
 
 
 def fake_run(sweep_dir: Path, job: int, *files: str) -> Path:

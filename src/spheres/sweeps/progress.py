@@ -24,7 +24,6 @@ from omegaconf import DictConfig, OmegaConf
 from spheres.results import SUMMARY
 from spheres.sweeps.collect import ERROR, read_error, run_dirs
 
-BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 POLL_S = 1.0
 # A run directory counts as started in this sweep when Hydra wrote its overrides after the
 # sweep started (less this slack, for coarse file times).
@@ -32,11 +31,19 @@ SLACK_S = 1.0
 
 
 def sweep_size(config: DictConfig) -> int | None:
-    """The number of jobs Hydra's basic sweeper makes of ``config``; ``None`` for other sweepers."""
+    """The number of jobs Hydra's basic sweeper (or a subclass) makes of ``config``.
+
+    ``None`` for other sweepers, whose jobs are not the combinations of the overrides.
+    """
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.utils import get_class
 
-    if config.hydra.sweeper.get("_target_") != BASIC_SWEEPER:
+    try:
+        sweeper = get_class(str(config.hydra.sweeper.get("_target_")))
+    except (ImportError, ValueError):
+        return None
+    if not issubclass(sweeper, BasicSweeper):
         return None
     params = config.hydra.sweeper.get("params") or {}
     arguments = [f"{k}={v}" for k, v in params.items()]
