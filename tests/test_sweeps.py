@@ -108,13 +108,15 @@ def spheres_sweeper(*overrides: str) -> Any:
         task_function=lambda cfg: None, config=config)
 
 
-def test_the_sweep_is_checked_with_one_composition_per_group_choice(
+def test_jobs_are_composed_once_per_group_choice_into_hydras_own_config(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
     from hydra.errors import ConfigCompositionException
+    from omegaconf import OmegaConf
 
-    sweeper = spheres_sweeper()
+    sweeper = spheres_sweeper("hydra.sweep.dir=/tmp/sweep", "hydra/launcher=basic")
     assert type(sweeper).__name__ == "SpheresSweeper"
+    loader = sweeper.hydra_context.config_loader
     composed: list[list[str]] = []
     load = ConfigLoaderImpl.load_sweep_config
 
@@ -123,10 +125,20 @@ def test_the_sweep_is_checked_with_one_composition_per_group_choice(
         return load(self, master, overrides)
 
     monkeypatch.setattr(ConfigLoaderImpl, "load_sweep_config", counting)
-    jobs = [[f"market={m}", f"market.p_ad={p}", f"seed={s}"]
+    jobs = [[f"market.p_ad={p}", f"market={m}", f"seed={s}", "sellers=all_listen",
+             "+sellers.mix.cocreate=1"]
             for m in ("default", "fast_drift") for p in (0.01, 0.05) for s in range(5)]
     sweeper.validate_batch_is_legal(jobs)
-    assert composed == [["market=default"], ["market=fast_drift"]]
+    assert composed == [["market=default", "sellers=all_listen"],
+                        ["market=fast_drift", "sellers=all_listen"]]
+    # Each job's config is the one Hydra's own composition of all its overrides gives.
+    for job in (jobs[0], jobs[-1]):
+        mine = loader.load_sweep_config(sweeper.config, job)
+        hydras = load(loader, sweeper.config, job)
+        assert mine.hydra.overrides.task == job
+        assert (OmegaConf.to_container(mine, resolve=False)
+                == OmegaConf.to_container(hydras, resolve=False))
+    assert len(composed) == 2
     for bad in ("market.nosuch=1", "n_buyers=abc", "market=nosuch", "+sellers.mix=3"):
         with pytest.raises(ConfigCompositionException):
             sweeper.validate_batch_is_legal([["seed=1"], ["seed=2", bad]])
