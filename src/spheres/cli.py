@@ -131,8 +131,11 @@ def load_config(cfg: DictConfig, cwd: str | Path | None = None) -> SpheresConfig
         from spheres.config import omegaconf_message
 
         raise ConfigError(omegaconf_message(err)) from None
-    path = config.network.path
-    if cwd is not None and isinstance(path, str) and path and not Path(path).is_absolute():
+    from spheres.model.network import KINDS
+
+    path, kind = config.network.path, KINDS.get(config.network.kind)
+    if (cwd is not None and kind is not None and "path" in kind.uses and isinstance(path, str)
+            and path and not Path(path).is_absolute()):
         config.network.path = str(Path(cwd) / path)
     return validate(config)
 
