@@ -34,6 +34,7 @@ usage: {PROG} <command> [arguments...]
 commands:
   run     run one simulation; with -m, a sweep (one run per combination of values)
   bench   time both engines at 10^3..10^6 buyers and print a table
+  viz     serve the classroom page (a market with sliders and live plots) on this machine
 
 Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
 of a config group. `{PROG} run --help` lists the groups and every setting with its default.
@@ -135,7 +136,15 @@ def bench_task() -> None:
     sys.exit(bench_main(sys.argv[1:]))
 
 
-COMMANDS: dict[str, Callable[[], object]] = {"run": run_task, "bench": bench_task}
+def viz_task() -> None:
+    """Serve the classroom page (``spheres viz --help`` lists its options)."""
+    from spheres.viz.serve import main as viz_main
+
+    sys.exit(viz_main(sys.argv[1:]))
+
+
+COMMANDS: dict[str, Callable[[], object]] = {"run": run_task, "bench": bench_task,
+                                             "viz": viz_task}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,367 @@
+"""What the classroom page draws, read from a running model: the network view, the live plots and
+the headline numbers.
+
+Everything here reads the model's own state (``buyers_state``, ``sellers_state``) and the rows
+it records each step (``metric_rows``, ``seller_rows``); nothing is computed that the model does
+not already keep. Figures are plain matplotlib ``Figure`` objects (no pyplot), so they can be
+drawn from the web server's threads.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_hex, to_rgba
+from matplotlib.figure import Figure
+
+from spheres.model.currency import KINDS
+from spheres.model.strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from spheres.model import MarketModel
+
+SAMPLE_SIZE = 300  # nodes drawn in the network view
+GREY = to_rgba("#c8c8c8")
+EXITED = to_rgba("#8c8c8c")
+CURRENCY_LABELS = {"mint": "minted", "transfer": "transferred", "convert_in": "converted in",
+                   "convert_out": "converted out", "burn": "burned"}
+# The metric-row column of each currency kind (points moved this step).
+FLOW_COLUMNS = {"mint": "currency_minted", "transfer": "currency_transferred",
+                "convert_in": "currency_converted_in", "convert_out": "currency_converted_out",
+                "burn": "currency_burned"}
+TRUST_SOURCES = ("peers", "influencers", "sellers")
+
+
+def strategy_color(code: int) -> tuple[float, float, float, float]:
+    """The colour of a strategy (by its position in the strategy registry)."""
+    return colormaps["tab10"](code % 10)
+
+
+def seller_colors(model: MarketModel) -> np.ndarray:
+    """One RGBA colour per seller slot: its strategy's hue, a lighter or darker shade for each
+    further seller of the same strategy, and grey once the seller has left the market."""
+    m = model.sellers_state
+    colors = np.tile(np.array(GREY), (model.n_slots, 1))
+    seen: dict[int, int] = {}
+    for row in np.flatnonzero(m.exists):
+        code = int(m.strategy[row])
+        rank = seen.get(code, 0)
+        seen[code] = rank + 1
+        base = np.array(strategy_color(code))
+        mix = (0.0, 0.45, -0.35, 0.25, -0.2)[rank % 5]
+        target = np.ones(4) if mix > 0 else np.r_[0.0, 0.0, 0.0, 1.0]
+        colors[row] = base + abs(mix) * (target - base)
+        if not m.alive[row]:
+            colors[row] = EXITED
+    return colors
+
+
+# -- the network view ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkSample:
+    """A fixed sample of buyers to draw: their rows, the edges among them and their positions."""
+
+    rows: np.ndarray  # buyer rows drawn
+    edges: np.ndarray  # (E, 2) positions in ``rows`` of the two ends of each edge
+    xy: np.ndarray  # (len(rows), 2) layout positions
+
+
+_SAMPLES: weakref.WeakKeyDictionary[Any, NetworkSample] = weakref.WeakKeyDictionary()
+
+
+def network_sample(model: MarketModel, size: int = SAMPLE_SIZE) -> NetworkSample:
+    """Up to ``size`` buyers around the best-connected one (breadth first), with a spring layout
+    computed once per model and kept for later calls."""
+    sample = _SAMPLES.get(model)
+    if sample is None:
+        sample = _build_sample(model, size)
+        _SAMPLES[model] = sample
+    return sample
+
+
+def _build_sample(model: MarketModel, size: int) -> NetworkSample:
+    import networkx as nx
+
+    g = model.graph
+    n = g.n_nodes
+    order: list[int] = []
+    picked = np.zeros(n, dtype=bool)
+    for start in np.argsort(-g.degree(), kind="stable"):  # each component, biggest hubs first
+        if len(order) >= size:
+            break
+        if picked[start]:
+            continue
+        frontier = [int(start)]
+        picked[start] = True
+        while frontier and len(order) < size:
+            order.extend(frontier[: size - len(order)])
+            nxt = np.concatenate([g.neighbours(v) for v in frontier])
+            nxt = np.unique(nxt[~picked[nxt]])
+            picked[nxt] = True
+            frontier = nxt.tolist()
+    rows = np.sort(np.asarray(order, dtype=np.int64))
+    local = np.full(n, -1, dtype=np.int64)
+    local[rows] = np.arange(rows.size)
+    src = np.repeat(np.arange(n), g.degree())
+    keep = (local[src] >= 0) & (local[g.indices] >= 0) & (src < g.indices)
+    edges = np.column_stack([local[src[keep]], local[g.indices[keep]]])
+    graph = nx.Graph()
+    graph.add_nodes_from(range(rows.size))
+    graph.add_edges_from(edges.tolist())
+    pos = nx.spring_layout(graph, seed=0, iterations=60)
+    xy = np.array([pos[i] for i in range(rows.size)])
+    return NetworkSample(rows, edges, xy)
+
+
+def preferred_sellers(model: MarketModel, rows: np.ndarray) -> np.ndarray:
+    """For each buyer in ``rows``, the alive seller it knows and believes fits best (the one
+    it would most likely buy from), or -1 when it knows no seller in the market."""
+    b, m = model.buyers_state, model.sellers_state
+    width = model.n_used
+    known = b.aware[rows] & m.alive[:width]
+    best = np.argmax(np.where(known, b.belief[rows], -np.inf), axis=1)
+    return np.where(known.any(axis=1), best, -1)
+
+
+# Figures are kept per model and redrawn in place: building axes and ticks is most of the cost
+# of a matplotlib figure, and the page redraws after every step.
+_FIGURES: weakref.WeakKeyDictionary[Any, dict[str, Figure]] = weakref.WeakKeyDictionary()
+
+
+def _kept_figure(model: MarketModel, name: str, build: Callable[[], Figure]) -> Figure:
+    """The figure ``name`` of ``model``, built on first use."""
+    figures = _FIGURES.setdefault(model, {})
+    if name not in figures:
+        figures[name] = build()
+    return figures[name]
+
+
+def _clear(ax: Axes) -> None:
+    """Remove what the last redraw added to ``ax`` (artists with the gid ``fixed`` stay)."""
+    for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
+        if artist.get_gid() != "fixed":
+            artist.remove()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+
+
+def draw_network(model: MarketModel, ax: Axes) -> None:
+    """Buyers of the sample coloured by the seller they prefer (grey when they know none),
+    influencers drawn larger with a black ring."""
+    sample = network_sample(model)
+    b = model.buyers_state
+    if not ax.collections:
+        edges = LineCollection(sample.xy[sample.edges], colors="#b0b0b0", linewidths=0.3,
+                               zorder=1)
+        edges.set_gid("fixed")
+        ax.add_collection(edges)
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        ax.update_datalim(sample.xy)
+        ax.autoscale_view()
+    _clear(ax)
+    colors = seller_colors(model)
+    prefer = preferred_sellers(model, sample.rows)
+    face = np.where(prefer[:, None] >= 0, colors[np.maximum(prefer, 0)], np.array(GREY))
+    influencer = b.is_influencer[sample.rows]
+    ax.scatter(*sample.xy[~influencer].T, s=16, c=face[~influencer], linewidths=0, zorder=2)
+    ax.scatter(*sample.xy[influencer].T, s=120, c=face[influencer], edgecolors="black",
+               linewidths=1.2, zorder=3)
+    shown = sample.rows.size
+    ax.set_title(f"{shown} of {model.n_buyers} buyers" if shown < model.n_buyers
+                 else f"all {shown} buyers", fontsize=9)
+
+
+def network_figure(model: MarketModel) -> Figure:
+    """The network view, redrawn for the model's current step."""
+    fig = _kept_figure(model, "network", _new_network_figure)
+    draw_network(model, fig.axes[0])
+    return fig
+
+
+def _new_network_figure() -> Figure:
+    fig = Figure(figsize=(5.0, 4.4))
+    fig.add_axes((0.0, 0.0, 1.0, 0.94))
+    return fig
+
+
+def seller_legend(model: MarketModel) -> list[tuple[str, str, bool]]:
+    """The network view's legend: (label, CSS colour, still in the market) per seller, then
+    buyers who know no seller."""
+    m = model.sellers_state
+    colors = seller_colors(model)
+    names = list(STRATEGIES)
+    items = []
+    for row in np.flatnonzero(m.exists):
+        label = f"seller {row}: {names[int(m.strategy[row])]}"
+        if not m.alive[row]:
+            label += f" (left at step {int(m.exit_step[row])})"
+        items.append((label, to_hex(colors[row]), bool(m.alive[row])))
+    items.append(("knows no seller in the market", to_hex(GREY), True))
+    return items
+
+
+def strategy_legend(model: MarketModel) -> list[tuple[str, str]]:
+    """The plots' legend: (strategy, CSS colour) for each strategy in the market."""
+    m = model.sellers_state
+    names = list(STRATEGIES)
+    return [(names[c], to_hex(strategy_color(c))) for c in np.unique(m.strategy[m.exists])]
+
+
+# -- the live plots --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class History:
+    """The per-step rows the model has recorded, as arrays (one row per step)."""
+
+    steps: np.ndarray  # (T,)
+    sellers: dict[str, np.ndarray]  # name -> (T, S): alive, share, sync, ...
+    metrics: dict[str, np.ndarray]  # name -> (T,)
+
+
+def history(model: MarketModel) -> History:
+    """The model's ``seller_rows`` and ``metric_rows`` stacked into arrays."""
+    steps = np.array([r["step"] for r in model.metric_rows], dtype=np.int64)
+    if steps.size == 0:
+        return History(steps, {}, {})
+    sellers = {k: np.stack([r[k] for r in model.seller_rows]) for k in ("alive", "share", "sync")}
+    columns = [*FLOW_COLUMNS.values(), *(f"trust_{s}" for s in TRUST_SOURCES)]
+    metrics = {k: np.array([r[k] for r in model.metric_rows]) for k in columns}
+    return History(steps, sellers, metrics)
+
+
+def _by_strategy(model: MarketModel, values: np.ndarray) -> dict[int, np.ndarray]:
+    """Per-step sums of ``values`` (T, S) over the sellers of each strategy present."""
+    m = model.sellers_state
+    return {int(code): values[:, m.exists & (m.strategy == code)].sum(axis=1)
+            for code in np.unique(m.strategy[m.exists])}
+
+
+def draw_alive(model: MarketModel, h: History, ax: Axes) -> None:
+    """Sellers alive by strategy, stacked (the top edge is all sellers alive)."""
+    alive = _by_strategy(model, h.sellers["alive"].astype(int))
+    ax.stackplot(h.steps, *alive.values(), colors=[strategy_color(c) for c in alive], step="post")
+    top = int(sum(alive.values()).max()) if alive else 1
+    ax.set_ylim(0, top + 0.5)
+    ax.set_yticks(range(0, top + 1, max(1, top // 5)))
+    ax.set_title("sellers alive by strategy (stacked)", fontsize=9)
+
+
+def draw_share(model: MarketModel, h: History, ax: Axes) -> None:
+    """Market share of this step's purchases by strategy, stacked."""
+    shares = _by_strategy(model, h.sellers["share"])
+    ax.stackplot(h.steps, *shares.values(), colors=[strategy_color(c) for c in shares])
+    ax.set_ylim(0, 1)
+    ax.set_title("market share by strategy", fontsize=9)
+
+
+def draw_sync(model: MarketModel, h: History, ax: Axes) -> None:
+    """Each seller's sync: distance between its offering and buyers' mean expectation (the
+    frog's water temperature); a line stops when the seller leaves the market."""
+    colors = seller_colors(model)
+    m = model.sellers_state
+    sync = np.where(h.sellers["alive"], h.sellers["sync"], np.nan)
+    for row in np.flatnonzero(m.exists):
+        ax.plot(h.steps, sync[:, row], color=colors[row], linewidth=1.2)
+    top = np.nanmax(sync) if np.isfinite(sync).any() else 1.0
+    ax.set_ylim(0, 1.05 * top)
+    ax.set_title("each seller's sync: distance from offering to buyers' expectations "
+                 "(the frog's water)", fontsize=9)
+
+
+def draw_flows(h: History, ax: Axes) -> None:
+    """Social currency moved per step, one line per kind."""
+    top = 1
+    for i, kind in enumerate(KINDS):  # colours 5.. of tab10: apart from the strategies'
+        values = h.metrics[FLOW_COLUMNS[kind]]
+        ax.plot(h.steps, values, label=CURRENCY_LABELS[kind], linewidth=1,
+                color=colormaps["tab10"](5 + i % 5))
+        top = max(top, int(values.max()))
+    ax.set_ylim(0, 1.4 * top)  # room for the legend
+    ax.set_title("currency flows by kind (points per step)", fontsize=9)
+    ax.legend(fontsize=6, loc="upper left", ncols=2)
+
+
+def draw_trust(h: History, ax: Axes) -> None:
+    """Mean trust in peers, influencers and sellers."""
+    for source, style in zip(TRUST_SOURCES, ("-", "--", ":"), strict=True):
+        ax.plot(h.steps, h.metrics[f"trust_{source}"], label=source, color="black",
+                linestyle=style)
+    ax.set_ylim(0, 1)
+    ax.set_title("mean trust by source", fontsize=9)
+    ax.legend(fontsize=6, loc="lower left")
+
+
+def plots_figure(model: MarketModel) -> Figure:
+    """The live plots: sellers alive, market share, each seller's sync (wide), currency flows,
+    trust; redrawn for the model's current step."""
+    fig = _kept_figure(model, "plots", _new_plots_figure)
+    h = history(model)
+    alive, share, sync, flows, trust = fig.axes
+    panels = [(alive, lambda ax: draw_alive(model, h, ax)),
+              (share, lambda ax: draw_share(model, h, ax)),
+              (sync, lambda ax: draw_sync(model, h, ax)),
+              (flows, lambda ax: draw_flows(h, ax)),
+              (trust, lambda ax: draw_trust(h, ax))]
+    for ax, draw in panels:
+        _clear(ax)
+        if h.steps.size:
+            ax.set_xlim(0, max(int(h.steps[-1]), 10))
+            draw(ax)
+        else:
+            ax.text(0.5, 0.5, "press Step or Play", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=8, color="grey")
+    return fig
+
+
+def _new_plots_figure() -> Figure:
+    fig = Figure(figsize=(6.4, 6.4))
+    grid = fig.add_gridspec(3, 2, left=0.08, right=0.98, top=0.95, bottom=0.06, hspace=0.5,
+                            wspace=0.22)
+    for spec in (grid[0, 0], grid[0, 1], grid[1, :], grid[2, 0], grid[2, 1]):
+        ax = fig.add_subplot(spec)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("step", fontsize=7)
+    return fig
+
+
+# -- the headline ----------------------------------------------------------------------------
+
+
+def headline(model: MarketModel) -> list[str]:
+    """This step's headline numbers: a title line (``step N · ...``), then one line each."""
+    m = model.sellers_state
+    names = list(STRATEGIES)
+    alive = [f"{names[c]} {int((m.alive & (m.strategy == c)).sum())}"
+             f"/{int((m.exists & (m.strategy == c)).sum())}"
+             for c in np.unique(m.strategy[m.exists])]
+    lines = [f"step {model.steps}",
+             f"{model.n_buyers} buyers · seed {model.cfg.seed} · "
+             f"{int(model.buyers_state.is_influencer.sum())} influencers",
+             f"sellers alive: {int(m.alive.sum())} of {int(m.exists.sum())} "
+             f"({', '.join(alive)}); exits {model.events['exits']}, "
+             f"entries {model.events['entries']}"]
+    if not model.metric_rows:
+        return [*lines, "press Step or Play to start"]
+    r = model.metric_rows[-1]
+    return [
+        *lines,
+        f"this step: {r['purchases']} purchases by {r['buyers_with_need']} buyers with a need; "
+        f"concentration (HHI) {r['hhi']:.2f}",
+        f"mean sync {r['sync_mean']:.3f}; mean reach {r['reach_mean']:.0%}",
+        f"social currency: {r['currency_stock']:,} points held (Gini {r['currency_gini']:.2f}), "
+        f"{r['currency_minted']:,} minted this step",
+        f"trust: peers {r['trust_peers']:.2f}, influencers {r['trust_influencers']:.2f}, "
+        f"sellers {r['trust_sellers']:.2f}",
+    ]

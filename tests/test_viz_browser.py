@@ -1,0 +1,167 @@
+"""The classroom page in a real browser: ``spheres viz`` served offline and driven by Chromium.
+
+Playwright drives Debian's ``chromium`` (``/usr/bin/chromium``). Every request to a host other
+than 127.0.0.1 is blocked and recorded: there must be none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+import spheres
+
+CHROMIUM = Path("/usr/bin/chromium")
+LOCAL_HOSTS = {"127.0.0.1"}
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def spheres_env() -> dict[str, str]:
+    """The environment of a ``spheres`` subprocess that imports this checkout's package."""
+    env = dict(os.environ)
+    src = str(Path(spheres.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def wait_until_served(url: str, server: subprocess.Popen[str], timeout: float = 90) -> float:
+    """Seconds until ``url`` answers 200 (fails if the server exits or the time runs out)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if server.poll() is not None:
+            pytest.fail(f"spheres viz exited with {server.returncode}: {server.stderr.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.perf_counter() - start
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"spheres viz did not answer at {url} within {timeout} s")
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, subprocess.Popen[str], float]]:
+    """``spheres viz`` on a free port: its URL, the process and the seconds until it answered."""
+    port = free_port()
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "spheres.cli", "viz", "--port", str(port)],
+                              env=spheres_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        first = server.stdout.readline()
+        url = f"http://127.0.0.1:{port}/"
+        assert url in first, first
+        wait_until_served(url, server)
+        yield url, server, started
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def headline_step(page) -> int:  # type: ignore[no-untyped-def]
+    """The step shown in the headline panel."""
+    text = page.get_by_text(re.compile(r"^step \d+$")).first.inner_text()
+    return int(text.split()[1])
+
+
+def plots_image(page) -> str:  # type: ignore[no-untyped-def]
+    """The source of the live plots' image (a data URL that changes when the plots change)."""
+    return page.locator("img").nth(1).get_attribute("src") or ""
+
+
+def test_classroom_page_in_chromium(served, tmp_path: Path) -> None:
+    """Load the page offline, move a slider, Step, Play and pause; no outside requests, no
+    console errors; Ctrl-C stops the server cleanly."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, server, started = served
+    outside: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1500, "height": 1100})
+
+        def guard(route) -> None:  # type: ignore[no-untyped-def]
+            host = urlparse(route.request.url).hostname
+            if host is not None and host not in LOCAL_HOSTS:
+                outside.append(route.request.url)
+                route.abort()
+            else:
+                route.continue_()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        page.on("websocket", lambda ws: outside.append(ws.url)
+                if urlparse(ws.url).hostname not in LOCAL_HOSTS else None)
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.set_default_timeout(30_000)
+
+        page.goto(url)
+        expect(page.get_by_text("step 0", exact=True)).to_be_visible()
+        expect(page.locator("img")).to_have_count(2)
+        print(f"\nserved and interactive after {time.perf_counter() - started:.1f} s")
+
+        # A slider: n_buyers from 300 to 400 (two steps of 50), then Reset builds that market.
+        expect(page.get_by_text("300 buyers")).to_be_visible()
+        slider = page.locator(".v-input", has_text="n_buyers").locator("[role=slider]")
+        slider.focus()
+        slider.press("ArrowRight")
+        slider.press("ArrowRight")
+        page.get_by_role("button", name="Reset").click()
+        expect(page.get_by_text("400 buyers")).to_be_visible()
+
+        # Step: time advances and the plots change.
+        before = plots_image(page)
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="Step").click()
+        expect(page.get_by_text("step 1", exact=True)).to_be_visible()
+        print(f"one Step updated the page in {time.perf_counter() - t0:.2f} s")
+        expect(page.get_by_text("Time: 1.0")).to_be_visible()
+        assert plots_image(page) != before
+
+        # Play, let it run, pause: time moves while playing and stops after.
+        page.get_by_role("button", name="▶").click()
+        page.wait_for_function(
+            "() => /step ([5-9]|\\d\\d+)\\b/.test(document.body.innerText)", timeout=30_000)
+        page.get_by_role("button", name="❚❚").click()
+        expect(page.get_by_role("button", name="▶")).to_be_visible()
+        time.sleep(1.0)  # a step already under way when pausing still shows
+        paused = headline_step(page)
+        time.sleep(1.5)
+        assert headline_step(page) == paused >= 5
+
+        shot = tmp_path / "classroom.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+        context.unroute_all(behavior="ignoreErrors")
+        browser.close()
+
+    assert outside == [], f"requests to outside hosts: {outside}"
+    assert errors == [], f"console errors: {errors}"
+    assert shot.stat().st_size > 10_000
+
+    server.send_signal(signal.SIGINT)
+    assert server.wait(timeout=30) == 0
+    stderr = server.stderr.read()
+    assert "Traceback" not in stderr, stderr
