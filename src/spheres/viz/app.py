@@ -24,7 +24,8 @@ from spheres.viz.panels import (
 )
 
 TITLE = "spheres: a market of talking buyers"
-DPI = 90
+# Fast PNG compression: the page is served on this machine, and a step should redraw quickly.
+IMAGE = {"format": "png", "dpi": 90, "pil_kwargs": {"compress_level": 1}}
 
 
 def _dot(color: str, label: str, muted: bool = False) -> str:
@@ -49,7 +50,7 @@ def market_view(model: MarketModel) -> None:
     with solara.Column(style={"padding": "4px 10px", "font-size": "13px"}, gap="4px"):
         solara.HTML(tag="div", unsafe_innerHTML="".join(parts))
         solara.FigureMatplotlib(network_figure(model), dependencies=[model, model.steps],
-                                format="png", dpi=DPI)
+                                **IMAGE)
         legend = [_dot(color, label, not alive) for label, color, alive in seller_legend(model)]
         legend.append(_dot("#ffffff; -webkit-text-stroke:1.5px black", "influencer (larger)"))
         solara.HTML(tag="div", unsafe_innerHTML="<b>buyers coloured by the seller they "
@@ -62,7 +63,7 @@ def plots_view(model: MarketModel) -> None:
         legend = " ".join(_dot(color, name) for name, color in strategy_legend(model))
         solara.HTML(tag="div", unsafe_innerHTML=f"<b>strategies</b> {legend}")
         solara.FigureMatplotlib(plots_figure(model), dependencies=[model, model.steps],
-                                format="png", dpi=DPI)
+                                **IMAGE)
 
 
 page = SolaraViz(

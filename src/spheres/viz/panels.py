@@ -19,6 +19,8 @@ from matplotlib import colormaps
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_hex, to_rgba
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from spheres.model.currency import KINDS
 from spheres.model.strategies import STRATEGIES
@@ -147,12 +149,11 @@ def _kept_figure(model: MarketModel, name: str, build: Callable[[], Figure]) -> 
 
 
 def _clear(ax: Axes) -> None:
-    """Remove what the last redraw added to ``ax`` (artists with the gid ``fixed`` stay)."""
+    """Remove what the last redraw added to ``ax`` (artists with the gid ``fixed`` and the
+    legend stay)."""
     for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
         if artist.get_gid() != "fixed":
             artist.remove()
-    if ax.get_legend() is not None:
-        ax.get_legend().remove()
 
 
 def draw_network(model: MarketModel, ax: Axes) -> None:
@@ -254,7 +255,6 @@ def draw_alive(model: MarketModel, h: History, ax: Axes) -> None:
     ax.stackplot(h.steps, *alive.values(), colors=[strategy_color(c) for c in alive], step="post")
     top = int(sum(alive.values()).max()) if alive else 1
     ax.set_ylim(0, top + 0.5)
-    ax.set_yticks(range(0, top + 1, max(1, top // 5)))
     ax.set_title("sellers alive by strategy (stacked)", fontsize=9)
 
 
@@ -280,27 +280,30 @@ def draw_sync(model: MarketModel, h: History, ax: Axes) -> None:
                  "(the frog's water)", fontsize=9)
 
 
+# Currency kinds take colours 5.. of tab10, apart from the strategies' colours.
+FLOW_STYLES = {kind: {"color": colormaps["tab10"](5 + i % 5), "linewidth": 1}
+               for i, kind in enumerate(KINDS)}
+TRUST_STYLES = {source: {"color": "black", "linestyle": style, "linewidth": 1}
+                for source, style in zip(TRUST_SOURCES, ("-", "--", ":"), strict=True)}
+
+
 def draw_flows(h: History, ax: Axes) -> None:
     """Social currency moved per step, one line per kind."""
     top = 1
-    for i, kind in enumerate(KINDS):  # colours 5.. of tab10: apart from the strategies'
+    for kind in KINDS:
         values = h.metrics[FLOW_COLUMNS[kind]]
-        ax.plot(h.steps, values, label=CURRENCY_LABELS[kind], linewidth=1,
-                color=colormaps["tab10"](5 + i % 5))
+        ax.plot(h.steps, values, **FLOW_STYLES[kind])
         top = max(top, int(values.max()))
     ax.set_ylim(0, 1.4 * top)  # room for the legend
     ax.set_title("currency flows by kind (points per step)", fontsize=9)
-    ax.legend(fontsize=6, loc="upper left", ncols=2)
 
 
 def draw_trust(h: History, ax: Axes) -> None:
     """Mean trust in peers, influencers and sellers."""
-    for source, style in zip(TRUST_SOURCES, ("-", "--", ":"), strict=True):
-        ax.plot(h.steps, h.metrics[f"trust_{source}"], label=source, color="black",
-                linestyle=style)
+    for source in TRUST_SOURCES:
+        ax.plot(h.steps, h.metrics[f"trust_{source}"], **TRUST_STYLES[source])
     ax.set_ylim(0, 1)
     ax.set_title("mean trust by source", fontsize=9)
-    ax.legend(fontsize=6, loc="lower left")
 
 
 def plots_figure(model: MarketModel) -> Figure:
@@ -333,6 +336,16 @@ def _new_plots_figure() -> Figure:
         ax = fig.add_subplot(spec)
         ax.tick_params(labelsize=7)
         ax.set_xlabel("step", fontsize=7)
+        # Few ticks: tick marks and their labels are most of the drawing time.
+        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(4, integer=spec == grid[0, 0]))
+        ax.spines[["top", "right"]].set_visible(False)
+    _, _, _, flows, trust = fig.axes
+    # The legends never change: drawn once, from stand-in lines.
+    flows.legend(handles=[Line2D([], [], label=CURRENCY_LABELS[k], **FLOW_STYLES[k])
+                          for k in KINDS], fontsize=6, loc="upper left", ncols=2)
+    trust.legend(handles=[Line2D([], [], label=s, **TRUST_STYLES[s]) for s in TRUST_SOURCES],
+                 fontsize=6, loc="lower left")
     return fig
 
 
