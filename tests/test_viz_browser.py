@@ -119,7 +119,9 @@ def test_classroom_page_in_chromium(served, tmp_path: Path) -> None:
         page.set_default_timeout(30_000)
 
         page.goto(url)
-        expect(page.get_by_text("step 0", exact=True)).to_be_visible()
+        # The first page of a fresh server builds the market and its layout; on a busy machine
+        # (the whole suite on two cores) that takes a while.
+        expect(page.get_by_text("step 0", exact=True)).to_be_visible(timeout=120_000)
         expect(page.locator("img")).to_have_count(2)
         print(f"\nserved and interactive after {time.perf_counter() - started:.1f} s")
 
@@ -137,7 +139,7 @@ def test_classroom_page_in_chromium(served, tmp_path: Path) -> None:
         page.get_by_role("button", name="Step").click()
         expect(page.get_by_text("step 1", exact=True)).to_be_visible()
         expect(page.get_by_text("Time: 1.0")).to_be_visible()
-        assert plots_image(page) != before
+        expect(page.locator("img").nth(1)).not_to_have_attribute("src", before)
         took = []
         for step in range(2, 7):
             t0 = time.perf_counter()

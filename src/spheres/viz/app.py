@@ -1,6 +1,7 @@
 """The classroom page: a Mesa ``SolaraViz`` app showing one market as it runs.
 
-Served by ``spheres viz`` (``solara run spheres/viz/app.py --production``). The sidebar holds
+Served by ``spheres viz`` (``solara run spheres/viz/app.py --production``); each browser session
+gets a market of its own. The sidebar holds
 Mesa's Reset / Play / Step controls, one slider per setting of
 :data:`spheres.viz.classroom.SLIDERS` (a moved slider takes effect at Reset) and the seed field;
 the main area shows the headline numbers and the network view, and the live plots.
@@ -66,9 +67,9 @@ def plots_view(model: MarketModel) -> None:
                                 **IMAGE)
 
 
-page = SolaraViz(
-    ClassroomModel(),
-    components=[(market_view, 0), (plots_view, 0)],
-    model_params=model_params(),
-    name=TITLE,
-)
+@solara.component
+def Page() -> None:
+    """The page: Mesa's SolaraViz over a market of this browser session's own."""
+    model = solara.use_memo(ClassroomModel, [])
+    SolaraViz(model, components=[(market_view, 0), (plots_view, 0)], model_params=model_params(),
+              name=TITLE)
