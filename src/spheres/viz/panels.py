@@ -24,6 +24,7 @@ from matplotlib.ticker import MaxNLocator
 
 from spheres.model.currency import KINDS
 from spheres.model.strategies import STRATEGIES
+from spheres.results import CURRENCY_LABELS, TRUST_COLUMNS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -33,13 +34,11 @@ if TYPE_CHECKING:
 SAMPLE_SIZE = 300  # nodes drawn in the network view
 GREY = to_rgba("#c8c8c8")
 EXITED = to_rgba("#8c8c8c")
-CURRENCY_LABELS = {"mint": "minted", "transfer": "transferred", "convert_in": "converted in",
-                   "convert_out": "converted out", "burn": "burned"}
 # The metric-row column of each currency kind (points moved this step).
 FLOW_COLUMNS = {"mint": "currency_minted", "transfer": "currency_transferred",
                 "convert_in": "currency_converted_in", "convert_out": "currency_converted_out",
                 "burn": "currency_burned"}
-TRUST_SOURCES = ("peers", "influencers", "sellers")
+TRUST_SOURCES = tuple(TRUST_COLUMNS)  # peers, influencers, sellers
 
 
 def strategy_color(code: int) -> tuple[float, float, float, float]:
@@ -233,12 +232,16 @@ class History:
 
 def history(model: MarketModel) -> History:
     """The model's ``seller_rows`` and ``metric_rows`` stacked into arrays."""
-    steps = np.array([r["step"] for r in model.metric_rows], dtype=np.int64)
+    # Both lists as long as the shorter: with Mesa's "Use Threads" the model may be stepping
+    # while the page reads them.
+    count = min(len(model.metric_rows), len(model.seller_rows))
+    metric_rows, seller_rows = model.metric_rows[:count], model.seller_rows[:count]
+    steps = np.array([r["step"] for r in metric_rows], dtype=np.int64)
     if steps.size == 0:
         return History(steps, {}, {})
-    sellers = {k: np.stack([r[k] for r in model.seller_rows]) for k in ("alive", "share", "sync")}
-    columns = [*FLOW_COLUMNS.values(), *(f"trust_{s}" for s in TRUST_SOURCES)]
-    metrics = {k: np.array([r[k] for r in model.metric_rows]) for k in columns}
+    sellers = {k: np.stack([r[k] for r in seller_rows]) for k in ("alive", "share", "sync")}
+    columns = [*FLOW_COLUMNS.values(), *TRUST_COLUMNS.values()]
+    metrics = {k: np.array([r[k] for r in metric_rows]) for k in columns}
     return History(steps, sellers, metrics)
 
 
@@ -301,7 +304,7 @@ def draw_flows(h: History, ax: Axes) -> None:
 def draw_trust(h: History, ax: Axes) -> None:
     """Mean trust in peers, influencers and sellers."""
     for source in TRUST_SOURCES:
-        ax.plot(h.steps, h.metrics[f"trust_{source}"], **TRUST_STYLES[source])
+        ax.plot(h.steps, h.metrics[TRUST_COLUMNS[source]], **TRUST_STYLES[source])
     ax.set_ylim(0, 1)
     ax.set_title("mean trust by source", fontsize=9)
 
