@@ -3,7 +3,6 @@ what the panels read from the model, and the ``spheres viz`` command's refusals.
 
 from __future__ import annotations
 
-import io
 import socket
 import subprocess
 import sys
@@ -117,23 +116,29 @@ def test_history_and_headline_read_the_models_rows() -> None:
     assert f"{model.metric_rows[-1]['purchases']} purchases" in " ".join(lines)
 
 
-def png(fig) -> bytes:  # type: ignore[no-untyped-def]
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-def test_figures_redraw_in_place_and_change_with_the_market() -> None:
+def test_images_repaint_in_place_and_change_with_the_market() -> None:
     model = ClassroomModel()
-    first = png(panels.plots_figure(model)), png(panels.network_figure(model))
+    first = panels.plots_png(model), panels.network_png(model)
     for _ in range(20):
         model.step()
-    plots = panels.plots_figure(model)
-    assert plots is panels.plots_figure(model)
-    second = png(plots), png(panels.network_figure(model))
+    second = panels.plots_png(model), panels.network_png(model)
+    assert all(image.startswith(b"\x89PNG") for image in (*first, *second))
     assert first[0] != second[0] and first[1] != second[1]
-    assert len(plots.axes) == 5
-    assert len(plots.axes[2].lines) == int(model.sellers_state.exists.sum())  # sync per seller
+    board = panels._BOARDS[model]["plots"]
+    assert len(board.figure.axes) == 5
+    sync = board.figure.axes[2]
+    assert len(sync.lines) == int(model.sellers_state.exists.sum())  # one line per seller
+    # Repainting the same step on the kept background gives the same image as drawing afresh.
+    again = panels.plots_png(model)
+    fresh = panels.Board(board.figure)
+    assert again == fresh.png()
+
+
+@pytest.mark.parametrize(("value", "ceiling"), [
+    (0, 1.0), (0.07, 0.1), (0.11, 0.2), (0.21, 0.25), (0.3, 0.5), (1.0, 1.0), (730, 1000),
+])
+def test_nice_ceiling(value: float, ceiling: float) -> None:
+    assert panels.nice_ceiling(value) == pytest.approx(ceiling)
 
 
 def spheres_viz(*args: str) -> subprocess.CompletedProcess[str]:

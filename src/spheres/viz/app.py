@@ -18,15 +18,13 @@ from spheres.model import MarketModel
 from spheres.viz.classroom import SLIDERS, ClassroomModel, default_value, model_params
 from spheres.viz.panels import (
     headline,
-    network_figure,
-    plots_figure,
+    network_png,
+    plots_png,
     seller_legend,
     strategy_legend,
 )
 
 TITLE = "spheres: a market of talking buyers"
-# Fast PNG compression: the page is served on this machine, and a step should redraw quickly.
-IMAGE = {"format": "png", "dpi": 90, "pil_kwargs": {"compress_level": 1}}
 
 
 def _dot(color: str, label: str, muted: bool = False) -> str:
@@ -50,8 +48,7 @@ def market_view(model: MarketModel) -> None:
                  + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>")
     with solara.Column(style={"padding": "4px 10px", "font-size": "13px"}, gap="4px"):
         solara.HTML(tag="div", unsafe_innerHTML="".join(parts))
-        solara.FigureMatplotlib(network_figure(model), dependencies=[model, model.steps],
-                                **IMAGE)
+        solara.Image(solara.use_memo(lambda: network_png(model), [model, model.steps]))
         legend = [_dot(color, label, not alive) for label, color, alive in seller_legend(model)]
         legend.append(_dot("#ffffff; -webkit-text-stroke:1.5px black", "influencer (larger)"))
         solara.HTML(tag="div", unsafe_innerHTML="<b>buyers coloured by the seller they "
@@ -63,8 +60,7 @@ def plots_view(model: MarketModel) -> None:
     with solara.Column(style={"padding": "4px 10px", "font-size": "13px"}, gap="4px"):
         legend = " ".join(_dot(color, name) for name, color in strategy_legend(model))
         solara.HTML(tag="div", unsafe_innerHTML=f"<b>strategies</b> {legend}")
-        solara.FigureMatplotlib(plots_figure(model), dependencies=[model, model.steps],
-                                **IMAGE)
+        solara.Image(solara.use_memo(lambda: plots_png(model), [model, model.steps]))
 
 
 @solara.component

@@ -3,12 +3,14 @@ the headline numbers.
 
 Everything here reads the model's own state (``buyers_state``, ``sellers_state``) and the rows
 it records each step (``metric_rows``, ``seller_rows``); nothing is computed that the model does
-not already keep. Figures are plain matplotlib ``Figure`` objects (no pyplot), so they can be
-drawn from the web server's threads.
+not already keep. The images are plain matplotlib figures (no pyplot, so they can be drawn from
+the web server's threads), kept per model as a :class:`Board` that repaints only the data after
+each step and returns PNG bytes.
 """
 
 from __future__ import annotations
 
+import io
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from spheres.model import MarketModel
 
 SAMPLE_SIZE = 300  # nodes drawn in the network view
+DPI = 90  # pixels per inch of the page's images
+STEP_SPAN = 50  # the plots' time axis grows in steps of this many steps
 GREY = to_rgba("#c8c8c8")
 EXITED = to_rgba("#8c8c8c")
 # The metric-row column of each currency kind (points moved this step).
@@ -134,25 +138,74 @@ def preferred_sellers(model: MarketModel, rows: np.ndarray) -> np.ndarray:
     return np.where(known.any(axis=1), best, -1)
 
 
-# Figures are kept per model and redrawn in place: building axes and ticks is most of the cost
-# of a matplotlib figure, and the page redraws after every step.
-_FIGURES: weakref.WeakKeyDictionary[Any, dict[str, Figure]] = weakref.WeakKeyDictionary()
+class Board:
+    """A figure kept for one model and repainted after every step.
+
+    Axes, ticks, titles and legends are drawn once for each set of axis limits and kept as a
+    background image; a repaint restores it and draws only the data (the artists added since the
+    last repaint). Limits grow in coarse steps, so the background is rarely redrawn: building
+    and drawing axes and tick labels is most of what a matplotlib figure costs.
+    """
+
+    def __init__(self, figure: Figure) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.figure = figure
+        self.canvas = FigureCanvasAgg(figure)
+        self._limits: tuple[float, ...] | None = None
+        self._background: Any = None
+
+    def clear(self) -> None:
+        """Remove the data of the last repaint (artists with the gid ``fixed`` stay)."""
+        for ax in self.figure.axes:
+            for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
+                if artist.get_gid() != "fixed":
+                    artist.remove()
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes, with the data added since :meth:`clear`."""
+        from PIL import Image
+
+        data = [(ax, artist) for ax in self.figure.axes
+                for artist in [*ax.collections, *ax.lines, *ax.patches, *ax.texts]
+                if artist.get_gid() != "fixed"]
+        for _, artist in data:
+            artist.set_animated(True)  # left out of the background
+        limits = tuple(v for ax in self.figure.axes for v in (*ax.get_xlim(), *ax.get_ylim()))
+        if limits != self._limits or self._background is None:
+            self.canvas.draw()
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self._limits = limits
+        else:
+            self.canvas.restore_region(self._background)
+        for ax, artist in data:
+            ax.draw_artist(artist)
+        width, height = self.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
+                                 "RGBA", 0, 1)
+        out = io.BytesIO()
+        image.save(out, format="png", compress_level=1)  # served on this machine: fast beats small
+        return out.getvalue()
 
 
-def _kept_figure(model: MarketModel, name: str, build: Callable[[], Figure]) -> Figure:
-    """The figure ``name`` of ``model``, built on first use."""
-    figures = _FIGURES.setdefault(model, {})
-    if name not in figures:
-        figures[name] = build()
-    return figures[name]
+_BOARDS: weakref.WeakKeyDictionary[Any, dict[str, Board]] = weakref.WeakKeyDictionary()
 
 
-def _clear(ax: Axes) -> None:
-    """Remove what the last redraw added to ``ax`` (artists with the gid ``fixed`` and the
-    legend stay)."""
-    for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
-        if artist.get_gid() != "fixed":
-            artist.remove()
+def _board(model: MarketModel, name: str, build: Callable[[], Figure]) -> Board:
+    """The board ``name`` of ``model``, built on first use."""
+    boards = _BOARDS.setdefault(model, {})
+    if name not in boards:
+        boards[name] = Board(build())
+    return boards[name]
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is >= ``value`` (1 for <= 0), so
+    that an axis limit changes rarely as the data grow."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value))
 
 
 def draw_network(model: MarketModel, ax: Axes) -> None:
@@ -169,7 +222,6 @@ def draw_network(model: MarketModel, ax: Axes) -> None:
         ax.set_aspect("equal")
         ax.update_datalim(sample.xy)
         ax.autoscale_view()
-    _clear(ax)
     colors = seller_colors(model)
     prefer = preferred_sellers(model, sample.rows)
     face = np.where(prefer[:, None] >= 0, colors[np.maximum(prefer, 0)], np.array(GREY))
@@ -182,15 +234,16 @@ def draw_network(model: MarketModel, ax: Axes) -> None:
                  else f"all {shown} buyers", fontsize=9)
 
 
-def network_figure(model: MarketModel) -> Figure:
-    """The network view, redrawn for the model's current step."""
-    fig = _kept_figure(model, "network", _new_network_figure)
-    draw_network(model, fig.axes[0])
-    return fig
+def network_png(model: MarketModel) -> bytes:
+    """The network view at the model's current step, as PNG."""
+    board = _board(model, "network", _new_network_figure)
+    board.clear()
+    draw_network(model, board.figure.axes[0])
+    return board.png()
 
 
 def _new_network_figure() -> Figure:
-    fig = Figure(figsize=(5.0, 4.4))
+    fig = Figure(figsize=(5.0, 4.4), dpi=DPI)
     fig.add_axes((0.0, 0.0, 1.0, 0.94))
     return fig
 
@@ -256,7 +309,7 @@ def draw_alive(model: MarketModel, h: History, ax: Axes) -> None:
     """Sellers alive by strategy, stacked (the top edge is all sellers alive)."""
     alive = _by_strategy(model, h.sellers["alive"].astype(int))
     ax.stackplot(h.steps, *alive.values(), colors=[strategy_color(c) for c in alive], step="post")
-    top = int(sum(alive.values()).max()) if alive else 1
+    top = int(model.sellers_state.exists.sum())  # grows only when a seller enters
     ax.set_ylim(0, top + 0.5)
     ax.set_title("sellers alive by strategy (stacked)", fontsize=9)
 
@@ -278,7 +331,7 @@ def draw_sync(model: MarketModel, h: History, ax: Axes) -> None:
     for row in np.flatnonzero(m.exists):
         ax.plot(h.steps, sync[:, row], color=colors[row], linewidth=1.2)
     top = np.nanmax(sync) if np.isfinite(sync).any() else 1.0
-    ax.set_ylim(0, 1.05 * top)
+    ax.set_ylim(0, nice_ceiling(1.05 * top))
     ax.set_title("each seller's sync: distance from offering to buyers' expectations "
                  "(the frog's water)", fontsize=9)
 
@@ -297,7 +350,7 @@ def draw_flows(h: History, ax: Axes) -> None:
         values = h.metrics[FLOW_COLUMNS[kind]]
         ax.plot(h.steps, values, **FLOW_STYLES[kind])
         top = max(top, int(values.max()))
-    ax.set_ylim(0, 1.4 * top)  # room for the legend
+    ax.set_ylim(0, nice_ceiling(1.4 * top))  # room for the legend
     ax.set_title("currency flows by kind (points per step)", fontsize=9)
 
 
@@ -309,30 +362,31 @@ def draw_trust(h: History, ax: Axes) -> None:
     ax.set_title("mean trust by source", fontsize=9)
 
 
-def plots_figure(model: MarketModel) -> Figure:
-    """The live plots: sellers alive, market share, each seller's sync (wide), currency flows,
-    trust; redrawn for the model's current step."""
-    fig = _kept_figure(model, "plots", _new_plots_figure)
+def plots_png(model: MarketModel) -> bytes:
+    """The live plots at the model's current step, as PNG: sellers alive, market share, each
+    seller's sync (wide), currency flows, trust."""
+    board = _board(model, "plots", _new_plots_figure)
+    board.clear()
     h = history(model)
-    alive, share, sync, flows, trust = fig.axes
+    alive, share, sync, flows, trust = board.figure.axes
     panels = [(alive, lambda ax: draw_alive(model, h, ax)),
               (share, lambda ax: draw_share(model, h, ax)),
               (sync, lambda ax: draw_sync(model, h, ax)),
               (flows, lambda ax: draw_flows(h, ax)),
               (trust, lambda ax: draw_trust(h, ax))]
+    span = STEP_SPAN * int(np.ceil(max(int(h.steps[-1]) if h.steps.size else 1, 1) / STEP_SPAN))
     for ax, draw in panels:
-        _clear(ax)
+        ax.set_xlim(0, span)
         if h.steps.size:
-            ax.set_xlim(0, max(int(h.steps[-1]), 10))
             draw(ax)
         else:
             ax.text(0.5, 0.5, "press Step or Play", ha="center", va="center",
                     transform=ax.transAxes, fontsize=8, color="grey")
-    return fig
+    return board.png()
 
 
 def _new_plots_figure() -> Figure:
-    fig = Figure(figsize=(6.4, 6.4))
+    fig = Figure(figsize=(6.4, 6.4), dpi=DPI)
     grid = fig.add_gridspec(3, 2, left=0.08, right=0.98, top=0.95, bottom=0.06, hspace=0.5,
                             wspace=0.22)
     for spec in (grid[0, 0], grid[0, 1], grid[1, :], grid[2, 0], grid[2, 1]):
