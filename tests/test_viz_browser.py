@@ -183,14 +183,18 @@ def test_classroom_page_in_chromium(served, tmp_path: Path) -> None:
         shot = tmp_path / "classroom.png"
         page.screenshot(path=str(shot), full_page=True)
         print(f"screenshot: {shot}")
+        assert outside == [], f"requests to outside hosts: {outside}"
+        assert errors == [], f"console errors: {errors}"
+
+        # Ctrl-C stops the server cleanly, even with the page still open and playing.
+        page.get_by_role("button", name="▶").click()
+        expect(page.get_by_role("button", name="❚❚")).to_be_visible()
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=60) == 0
         context.unroute_all(behavior="ignoreErrors")
         browser.close()
 
-    assert outside == [], f"requests to outside hosts: {outside}"
-    assert errors == [], f"console errors: {errors}"
     assert shot.stat().st_size > 10_000
-
-    server.send_signal(signal.SIGINT)
-    assert server.wait(timeout=30) == 0
     stderr = server.stderr.read()
     assert "Traceback" not in stderr, stderr
+    assert stderr.strip().endswith("spheres viz: stopped")

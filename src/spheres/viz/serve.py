@@ -79,7 +79,8 @@ def solara_arguments(host: str, port: int) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve the page until Ctrl-C; return the exit code."""
+    """Serve the page until Ctrl-C, then end the process with exit code 0; return 2 when the
+    extra is missing or the address cannot be used."""
     args = parser().parse_args(argv)
     if missing_packages():
         print(INSTALL_HINT, file=sys.stderr)
@@ -103,4 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         solara_cli(args=solara_arguments(args.host, args.port), prog_name="solara",
                    standalone_mode=False)
     print("spheres viz: stopped", file=sys.stderr)
-    return 0
+    # A page left playing keeps a worker thread stepping its market; the server is gone, so end
+    # here rather than wait for that thread.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
