@@ -42,8 +42,10 @@ def market_view(model: MarketModel) -> None:
         parts.append(f'<p style="color:#b00020"><b>Refused:</b> {escape(refused)}. '
                      "Showing the classroom defaults instead.</p>")
     parts.append(f"<b>{escape(title)}</b>")
-    built = " · ".join(f"{s.setting}={default_value(s.setting, model.cfg)}" for s in SLIDERS)
-    parts.append(f'<div style="color:#666;font-size:11px">built with {escape(built)}</div>')
+    built = " · ".join(f'<span title="{escape(s.meaning)}">'
+                       f"{escape(s.setting)}={default_value(s.setting, model.cfg)}</span>"
+                       for s in SLIDERS)  # hover over a setting to read what it does
+    parts.append(f'<div style="color:#666;font-size:11px">built with {built}</div>')
     parts.append("<ul style='margin:2px 0 4px 0'>"
                  + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>")
     with solara.Column(style={"padding": "4px 10px", "font-size": "13px"}, gap="4px"):

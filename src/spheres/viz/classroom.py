@@ -58,7 +58,8 @@ def default_value(setting: str, config: SpheresConfig | None = None) -> Any:
     """The value of a dotted ``setting`` in ``config`` (the classroom defaults when omitted)."""
     node: Any = config if config is not None else classroom_config({})
     for part in setting.split("."):
-        node = node[part] if isinstance(node, dict) else getattr(node, part)
+        # The only dict is the strategy mix: a strategy it does not list has no sellers.
+        node = node.get(part, 0) if isinstance(node, dict) else getattr(node, part)
     return node
 
 
@@ -96,16 +97,12 @@ class ClassroomModel(MarketModel):
     def __init__(self, **settings: Any) -> None:
         # Mesa's Reset also passes a default ``scenario``; the seed comes from the seed field.
         settings.pop("scenario", None)
-        self.refused: str | None = None
         try:
-            config = classroom_config(settings)
+            config, refused = classroom_config(settings), None
         except ConfigError as err:
-            config = classroom_config({})
-            refused = str(err)
-        else:
-            refused = None
+            config, refused = classroom_config({}), str(err)
         super().__init__(config)
-        self.refused = refused
+        self.refused: str | None = refused
 
 
 def model_params() -> dict[str, dict[str, Any]]:

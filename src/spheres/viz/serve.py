@@ -18,7 +18,7 @@ from pathlib import Path
 INSTALL_HINT = ("error: spheres viz needs the web app's packages: "
                 "pip install 'spheres-abm[viz]' (in a checkout: pip install -e '.[viz]')")
 # Imported by the page; missing ones mean the viz extra is not installed.
-NEEDED = ("solara", "mesa.visualization", "ipyvuetify")
+NEEDED = ("solara", "ipyvue", "ipyvuetify")
 
 
 def parser() -> argparse.ArgumentParser:
