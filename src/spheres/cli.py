@@ -65,6 +65,7 @@ commands:
   run          run one simulation; with -m, a sweep (one run per combination of values)
   collect      gather a sweep directory into SWEEP_DIR/sweep.duckdb and Parquet tables
   settings     print every setting (name, default, allowed values, unit, meaning) as Markdown
+  viz          serve the classroom page (a market with sliders and live plots) on this machine
   bench        time both engines at 10^3..10^6 buyers and print a table
   bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
 
@@ -307,6 +308,13 @@ def bench_task() -> None:
     sys.exit(bench_main(sys.argv[1:]))
 
 
+def viz_task() -> None:
+    """Serve the classroom page (``spheres viz --help`` lists its options)."""
+    from spheres.viz.serve import main as viz_main
+
+    sys.exit(viz_main(sys.argv[1:]))
+
+
 def collect_task() -> None:
     """Collect a sweep directory (``spheres collect --help``)."""
     from spheres.sweeps.cli import collect_main
@@ -335,6 +343,7 @@ COMMANDS: dict[str, Callable[[], object]] = {
     "run": run_command,
     "collect": collect_task,
     "settings": settings_task,
+    "viz": viz_task,
     "bench": bench_task,
     "bench-sweep": bench_sweep_task,
 }
