@@ -35,6 +35,7 @@ commands:
   run     run one simulation; with -m, a sweep (one run per combination of values)
   bench   time both engines at 10^3..10^6 buyers and print a table
   collect gather a sweep directory's runs into SWEEP_DIR/sweep.duckdb and Parquet tables
+  report  write a what-if report (HTML, Markdown, PNG) of one or several collected sweeps
 
 Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
 of a config group. `{PROG} run --help` lists the groups and every setting with its default.
@@ -143,8 +144,15 @@ def collect_task() -> None:
     sys.exit(collect_main(sys.argv[1:]))
 
 
+def report_task() -> None:
+    """Write a what-if report of collected sweeps (``spheres report --help``)."""
+    from spheres.sweeps.report import report_main
+
+    sys.exit(report_main(sys.argv[1:]))
+
+
 COMMANDS: dict[str, Callable[[], object]] = {"run": run_task, "bench": bench_task,
-                                             "collect": collect_task}
+                                             "collect": collect_task, "report": report_task}
 
 
 def main(argv: list[str] | None = None) -> None:
