@@ -169,3 +169,20 @@ def test_spheres_sobol_sweep_end_to_end(tmp_path: Path) -> None:
     with duckdb.connect(str(collect(sweep_dir)), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM sensitivity").fetchone()[0] == 4
         assert con.execute("SELECT count(*) FROM runs WHERE status = 'ok'").fetchone()[0] == 16
+
+
+def test_spheres_runs_that_fail_are_recorded_and_not_analysed(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sobol"
+    done = spheres_cli("run", "-m", "hydra/sweeper=sobol", *SMALL,
+                       "market.p_need=interval(0.5,1.5)", "hydra.sweeper.n=2",
+                       "hydra.sweeper.block=6", f"hydra.sweep.dir={sweep_dir}")
+    assert done.returncode == 1
+    assert "Sobol runs failed" in done.stderr and "Traceback" not in done.stderr
+    design = pd.read_parquet(sweep_dir / "sobol" / sens.DESIGN)
+    runs = pd.read_parquet(sweep_dir / "sobol" / sens.RUNS)
+    failed = runs[runs["status"] == "failed"]
+    assert set(failed["row"]) == set(design.loc[design["market.p_need"] > 1, "row"]) != set()
+    assert failed["error"].str.contains("market.p_need").all()
+    assert not (sweep_dir / sens.INDICES).exists()
+    # the sweep is still collected, with the failed runs named
+    assert (sweep_dir / "sweep.duckdb").is_file()

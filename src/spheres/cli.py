@@ -8,6 +8,7 @@ sweep (Hydra multirun), one run directory per job.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -35,6 +35,7 @@ commands:
   run     run one simulation; with -m, a sweep (one run per combination of values)
   bench   time both engines at 10^3..10^6 buyers and print a table
   collect gather a sweep directory's runs into SWEEP_DIR/sweep.duckdb and Parquet tables
+  bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
   report  write a what-if report (HTML, Markdown, PNG) of one or several collected sweeps
 
 Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
@@ -46,10 +47,6 @@ examples:
   {PROG} run +experiment=diffusion
   {PROG} run -m seed=1,2,3 market=default,fast_drift hydra/launcher=joblib
 """
-
-
-class RunError(CompactHydraException):
-    """A run of a sweep was refused: the message names the setting and what is allowed."""
 
 
 def config_dir() -> Path:
@@ -73,6 +70,9 @@ def schema() -> DictConfig:
 
 
 ConfigStore.instance().store(name="spheres_schema", node=schema())
+# configs/hydra/launcher/ holds this project's defaults for launchers whose plugins register a
+# config of the same name; Hydra validates the file against the plugin's schema, and warns.
+warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/\w+' is validated against")
 
 
 def load_config(cfg: DictConfig) -> SpheresConfig:
@@ -116,13 +116,16 @@ def run_task(cfg: DictConfig) -> None:
     """Run one simulation from a composed config and write its results to the run directory."""
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        from spheres.sweeps.job import run_job
+
+        run_job(cfg, run_dir, list(hydra_cfg.overrides.task), load_config, _simulate,
+                _user_errors())
+        return
     try:
         config = load_config(cfg)
         results = _simulate(config)
     except _user_errors() as err:
-        if hydra_cfg.mode == RunMode.MULTIRUN:
-            # Let the sweep's other runs go on; Hydra reports the failure and exits with 1.
-            raise RunError(f"error: {err}") from None
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     write_results(results, run_dir)
@@ -144,6 +147,23 @@ def collect_task() -> None:
     sys.exit(collect_main(sys.argv[1:]))
 
 
+def run_command() -> None:
+    """``spheres run``: one run; with ``-m`` a sweep, exiting 1 if any run failed, 2 if the sweep
+    itself is misconfigured."""
+    if {"-m", "--multirun", "hydra.mode=MULTIRUN"} & set(sys.argv[1:]):
+        from spheres.sweeps.progress import run_sweep
+
+        sys.exit(run_sweep(run_task))
+    run_task()
+
+
+def bench_sweep_task() -> None:
+    """Run the sweep benchmark (``spheres bench-sweep --help``)."""
+    from spheres.sweeps.bench import main as bench_sweep_main
+
+    sys.exit(bench_sweep_main(sys.argv[1:]))
+
+
 def report_task() -> None:
     """Write a what-if report of collected sweeps (``spheres report --help``)."""
     from spheres.sweeps.report import report_main
@@ -151,8 +171,10 @@ def report_task() -> None:
     sys.exit(report_main(sys.argv[1:]))
 
 
-COMMANDS: dict[str, Callable[[], object]] = {"run": run_task, "bench": bench_task,
-                                             "collect": collect_task, "report": report_task}
+COMMANDS: dict[str, Callable[[], object]] = {"run": run_command, "bench": bench_task,
+                                             "collect": collect_task,
+                                             "bench-sweep": bench_sweep_task,
+                                             "report": report_task}
 
 
 def main(argv: list[str] | None = None) -> None:

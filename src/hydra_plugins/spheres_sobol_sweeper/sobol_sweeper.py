@@ -22,6 +22,7 @@ runs are short. Each row still gets its own run directory (``hydra.sweep.subdir`
 
 import copy
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from spheres.sweeps import sensitivity as sens
+from spheres.sweeps.collect import read_error
 
 log = logging.getLogger(__name__)
 
@@ -113,16 +115,17 @@ class BlockTask:
 
 
 def _row_result(row: int, ret: JobReturn) -> dict[str, Any]:
-    """A picklable record of one design row's job: row, run directory, status, error."""
+    """A picklable record of one design row's job: row, run directory, status, error, and
+    whether the job raised."""
     run_dir = str(ret.hydra_cfg.hydra.runtime.output_dir) if ret.hydra_cfg is not None else ""
     if ret.status == JobStatus.COMPLETED:
-        return {"row": row, "run_dir": run_dir, "status": "ok", "error": None}
+        return {"row": row, "run_dir": run_dir, "status": "ok", "error": None, "raised": False}
     try:
         ret.return_value  # noqa: B018 -- raises the job's exception
         error = "the job did not finish"
     except Exception as err:  # a failed job: keep its one-line message
         error = f"{type(err).__name__}: {err}".splitlines()[0]
-    return {"row": row, "run_dir": run_dir, "status": "failed", "error": error}
+    return {"row": row, "run_dir": run_dir, "status": "failed", "error": error, "raised": True}
 
 
 class SobolSweeper(Sweeper):
@@ -182,10 +185,16 @@ class SobolSweeper(Sweeper):
         failed = runs[runs["status"] != "ok"]
         if len(failed):
             names = ", ".join(str(r) for r in failed["row"].head(10))
-            raise SobolError(
-                f"{len(failed)} of {len(runs)} Sobol runs failed (rows {names}"
-                f"{', ...' if len(failed) > 10 else ''}): no indices computed. The design and "
-                f"each run's status are saved in {sobol_dir}")
+            message = (f"{len(failed)} of {len(runs)} Sobol runs failed (rows {names}"
+                       f"{', ...' if len(failed) > 10 else ''}): no indices computed. The "
+                       f"design and each run's status are saved in {sobol_dir}")
+            if failed["raised"].any():
+                # As Hydra's basic sweeper does when a job raised: the sweep fails.
+                raise SobolError(message)
+            # The jobs recorded their own failures (a spheres run writes error.json): say so
+            # and end normally, so that the application reports them its own way.
+            print(f"error: {message}", file=sys.stderr)
+            return runs.to_dict("records")
         indices, second = sens.analyze(parameters, settings, runs)
         path = sens.write_indices(sweep_dir, indices, second)
         print(sens.format_indices(indices))
@@ -243,8 +252,8 @@ class SobolSweeper(Sweeper):
                 records += ret.return_value
             else:
                 error = _row_result(-1, ret)["error"]
-                records += [{"row": i, "run_dir": "", "status": "failed", "error": error}
-                            for i, _, _ in self.task.blocks[b]]
+                records += [{"row": i, "run_dir": "", "status": "failed", "error": error,
+                             "raised": True} for i, _, _ in self.task.blocks[b]]
         return records
 
     def _outcomes(self, records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -255,6 +264,8 @@ class SobolSweeper(Sweeper):
             run_dir = record["run_dir"]
             values = sens.run_outcomes(Path(run_dir), outcomes) if run_dir else None
             if record["status"] == "ok" and values is None:
-                record = {**record, "status": "failed", "error": "no summary.json written"}
+                failure = read_error(Path(run_dir)) or {}
+                record = {**record, "status": "failed",
+                          "error": failure.get("error", "no summary.json written")}
             rows.append({**record, **(values or dict.fromkeys(outcomes, float("nan")))})
         return pd.DataFrame(rows)

@@ -626,7 +626,10 @@ def build(sweep: Sweep, baseline: str | None = None) -> tuple[Doc, str]:
     counts = sweep.runs["status"].value_counts()
     ok, total = int(counts.get("ok", 0)), len(sweep.runs)
     n_failed, n_incomplete = int(counts.get("failed", 0)), int(counts.get("incomplete", 0))
-    too_many = len(sweep.scenarios) > MAX_SCENARIOS
+    per_scenario = sweep.runs.groupby("scenario")["run"].count()
+    # A Sobol sweep's runs (one per sampled point) are a design, not scenarios to compare.
+    too_many = len(sweep.scenarios) > MAX_SCENARIOS or (
+        not sweep.sensitivity.empty and len(sweep.scenarios) > 1 and per_scenario.max() == 1)
 
     doc.heading("What this sweep compared")
     swept = ("the values of " + ", ".join(f"`{k}`" for k in sweep.keys)) if sweep.keys else \

@@ -1,0 +1,231 @@
+"""Sweeps through Hydra: the joblib default, progress, failures, resume and exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from omegaconf import DictConfig
+
+import spheres
+from spheres.sweeps.collect import DATABASE, ERROR
+from spheres.sweeps.progress import Watcher, sweep_size, tally
+from test_cli import SMALL, composed, spheres_cli
+
+TABLES = ("runs", "strategies", "steps", "sellers", "flows")
+
+
+def tables(sweep_dir: Path) -> dict[str, pd.DataFrame]:
+    """Every collected table of a sweep, without wall times, in a fixed row order."""
+    with duckdb.connect(str(sweep_dir / DATABASE), read_only=True) as con:
+        frames = {t: con.execute(f"SELECT * FROM {t}").df() for t in TABLES}
+    frames["runs"] = frames["runs"].drop(columns=["wall_time_s", "run_dir"])
+    return {t: f.sort_values(list(f.columns)).reset_index(drop=True) for t, f in frames.items()}
+
+
+def assert_same_tables(a: Path, b: Path) -> None:
+    mine, theirs = tables(a), tables(b)
+    for table in TABLES:
+        pd.testing.assert_frame_equal(mine[table], theirs[table], obj=table)
+
+
+def mtimes(sweep_dir: Path) -> dict[str, int]:
+    return {p.parent.name: p.stat().st_mtime_ns for p in sweep_dir.glob("*/summary.json")}
+
+
+# -- configuration and progress, without running anything ------------------------------------
+
+
+def test_sweeps_run_through_joblib_on_all_cores_by_default() -> None:
+    with_hydra = composed_with_hydra()
+    assert with_hydra.hydra.launcher._target_.endswith("JoblibLauncher")
+    assert with_hydra.hydra.launcher.n_jobs == -1
+    assert "SweepCallback" in with_hydra.hydra.callbacks.sweep._target_
+
+
+def composed_with_hydra(*overrides: str) -> DictConfig:
+    """The composed config with its ``hydra`` node (launcher, callbacks)."""
+    from hydra import compose, initialize_config_dir
+
+    from spheres.cli import config_dir
+
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return compose(config_name="config", overrides=list(overrides),
+                       return_hydra_config=True)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "size"),
+    [(["seed=range(0,20)"], 20), (["seed=range(0,20)", "market.p_ad=0.01,0.02"], 40),
+     (["seed=3,5,8", "market=default,fast_drift", "steps=10"], 6), (["steps=10"], 1)],
+)
+def test_sweep_size_counts_the_jobs(overrides: list[str], size: int) -> None:
+    config = composed_with_hydra()
+    config.hydra.overrides.task = overrides
+    assert sweep_size(config) == size
+
+
+def test_launcher_configs_keep_ray_quiet_and_slurm_takes_partition_and_time() -> None:
+    ray = composed_with_hydra("hydra/launcher=ray").hydra.launcher
+    assert ray.ray.init.include_dashboard is False
+    assert ray.ray.init.address is None
+    slurm = composed_with_hydra("hydra/launcher=submitit_slurm").hydra.launcher
+    assert slurm._target_.endswith("SlurmLauncher")
+    assert (slurm.partition, slurm.timeout_min, slurm.cpus_per_task) == (None, 60, 1)
+    set_ = composed_with_hydra("hydra/launcher=submitit_slurm", "hydra.launcher.partition=cpu",
+                               "hydra.launcher.timeout_min=30").hydra.launcher
+    assert (set_.partition, set_.timeout_min) == ("cpu", 30)
+    assert composed().steps == 200  # launcher files leave the task config alone
+
+
+def fake_run(sweep_dir: Path, job: int, *files: str) -> Path:
+    run_dir = sweep_dir / str(job)
+    (run_dir / ".hydra").mkdir(parents=True)
+    (run_dir / ".hydra" / "overrides.yaml").write_text(f"- seed={job}\n")
+    for name in files:
+        (run_dir / name).write_text("{}")
+    return run_dir
+
+
+def test_progress_counts_finished_and_failed_runs_of_this_sweep(tmp_path: Path) -> None:
+    old = fake_run(tmp_path, 0, "summary.json")
+    long_ago = time.time() - 3600
+    os.utime(old / ".hydra" / "overrides.yaml", (long_ago, long_ago))
+    stream = io.StringIO()
+    watcher = Watcher(tmp_path, total=4, stream=stream)
+    fake_run(tmp_path, 1, "summary.json")
+    fake_run(tmp_path, 2, ERROR)
+    fake_run(tmp_path, 3)  # started, not finished
+    counts = tally(tmp_path, watcher.since)
+    assert (counts.done, counts.failed) == (2, 1)
+    final = watcher.stop()
+    assert (final.done, final.failed) == (2, 1)
+    shown = stream.getvalue()
+    assert "2/4 runs, 1 failed" in shown
+    assert "elapsed" in shown and "left" in shown
+
+
+# -- sweeps through the command --------------------------------------------------------------
+
+
+def test_failed_runs_are_recorded_listed_and_collected(tmp_path: Path) -> None:
+    done = spheres_cli("run", "-m", *SMALL, "n_buyers=-5,300", "seed=1,2",
+                       f"hydra.sweep.dir={tmp_path}")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("failed: job")]
+    assert lines == [
+        f"failed: job {job} (n_buyers=-5 n_buyers=300 steps=10 seed={seed}): error: n_buyers = -5 "
+        "is not allowed: an integer >= 2".replace(" n_buyers=300", "")
+        for job, seed in ((0, 1), (1, 2))
+    ]
+    assert "4/4 runs, 2 failed" in done.stderr
+    for job in (0, 1):
+        record = json.loads((tmp_path / str(job) / ERROR).read_text())
+        assert record["overrides"] == ["n_buyers=-5", "steps=10", f"seed={job + 1}"]
+        assert "Traceback" in (tmp_path / str(job) / "spheres.log").read_text()
+        assert not (tmp_path / str(job) / "summary.json").exists()
+    assert "collected 4 runs: 2 ok, 2 failed" in done.stdout
+    with duckdb.connect(str(tmp_path / DATABASE), read_only=True) as con:
+        runs = con.execute("SELECT job, n_buyers, seed, status, error FROM runs ORDER BY job").df()
+        steps = con.execute("SELECT DISTINCT job FROM steps ORDER BY job").df()
+    assert runs["status"].tolist() == ["failed", "failed", "ok", "ok"]
+    assert runs["n_buyers"].tolist() == [-5, -5, 300, 300]
+    assert runs["error"].iloc[0].startswith("n_buyers = -5")
+    assert steps["job"].tolist() == [2, 3]
+
+
+def test_rerun_skips_runs_of_the_same_config_and_redoes_the_rest(tmp_path: Path) -> None:
+    sweep = ["run", "-m", *SMALL, "seed=1,2,3", f"hydra.sweep.dir={tmp_path}"]
+    assert spheres_cli(*sweep).returncode == 0
+    assert not list(tmp_path.glob("*/dashboard.png"))  # no per-run dashboards in a sweep
+    first = mtimes(tmp_path)
+    (tmp_path / "1" / "summary.json").unlink()
+    again = spheres_cli(*sweep)
+    assert again.returncode == 0, again.stderr
+    second = mtimes(tmp_path)
+    assert second["0"] == first["0"] and second["2"] == first["2"]
+    assert second["1"] != first["1"]
+    assert "collected 3 runs: 3 ok" in again.stdout
+    # A different resolved config (steps) makes every old summary stale: all runs again.
+    changed = spheres_cli("run", "-m", "n_buyers=300", "steps=12", "seed=1,2,3",
+                          f"hydra.sweep.dir={tmp_path}")
+    assert changed.returncode == 0, changed.stderr
+    third = mtimes(tmp_path)
+    assert all(third[j] != second[j] for j in "012")
+    steps = {json.loads((tmp_path / j / "summary.json").read_text())["steps"] for j in "012"}
+    assert steps == {12}
+
+
+def test_a_failing_rerun_leaves_no_stale_result(tmp_path: Path) -> None:
+    ok = spheres_cli("run", "-m", *SMALL, "seed=4", "output.dashboard=true",
+                     f"hydra.sweep.dir={tmp_path}")
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "0" / "dashboard.png").is_file()  # asked for explicitly
+    bad = spheres_cli("run", "-m", *SMALL, "seed=4", "market.p_need=2",
+                      f"hydra.sweep.dir={tmp_path}")
+    assert bad.returncode == 1
+    assert not (tmp_path / "0" / "summary.json").exists()
+    assert "market.p_need" in json.loads((tmp_path / "0" / ERROR).read_text())["error"]
+    with duckdb.connect(str(tmp_path / DATABASE), read_only=True) as con:
+        assert con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+
+
+@pytest.mark.parametrize("override", ["market=nosuch,default", "n_buyers=abc,300",
+                                      "seed=range(a)", "market.nosuch=1,2",
+                                      "hydra/launcher=nosuch"])
+def test_a_misconfigured_sweep_exits_2(tmp_path: Path, override: str) -> None:
+    done = spheres_cli("run", "-m", *SMALL, override, f"hydra.sweep.dir={tmp_path}")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1].startswith("error: ") or "error: " in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / DATABASE).exists()
+    assert not list(tmp_path.glob("*/summary.json"))
+
+
+# -- interrupted and resumed -----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_resumed_equals_an_uninterrupted_one(tmp_path: Path) -> None:
+    overrides = ["n_buyers=400", "steps=40", "seed=range(0,8)", "market.p_ad=0.01,0.05",
+                 "hydra.launcher.n_jobs=2"]
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    assert spheres_cli("run", "-m", *overrides, f"hydra.sweep.dir={whole}").returncode == 0
+
+    env = dict(os.environ)
+    src = str(Path(spheres.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    proc = subprocess.Popen([sys.executable, "-m", "spheres.cli", "run", "-m", *overrides,
+                             f"hydra.sweep.dir={resumed}"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while len(list(resumed.glob("*/summary.json"))) < 3 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the sweep ended before it could be killed"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = len(list(resumed.glob("*/summary.json")))
+    assert 3 <= finished < 16
+    assert not (resumed / DATABASE).exists()
+
+    partial = spheres_cli("collect", str(resumed))
+    assert partial.returncode == 0, partial.stderr
+    assert f"{finished} ok" in partial.stdout
+
+    before = mtimes(resumed)
+    again = spheres_cli("run", "-m", *overrides, f"hydra.sweep.dir={resumed}")
+    assert again.returncode == 0, again.stderr
+    after = mtimes(resumed)
+    assert all(after[job] == t for job, t in before.items())  # finished runs were skipped
+    assert len(after) == 16
+    assert_same_tables(whole, resumed)
