@@ -121,13 +121,19 @@ def test_ishigami_indices_match_the_known_values(tmp_path: Path) -> None:
 def test_failed_job_keeps_design_and_statuses(tmp_path: Path) -> None:
     done, sweep_dir = ishigami(tmp_path, "hydra.sweeper.n=4", "hydra.sweeper.block=10",
                                "+fail_above=2.0")
+    assert_failed_rows(done, sweep_dir, "x1", 2.0, "x1 too large")
+
+
+def assert_failed_rows(done: subprocess.CompletedProcess[str], sweep_dir: Path, column: str,
+                       above: float, error: str) -> None:
+    """The rows with ``column > above`` failed with ``error``; design kept, nothing analysed."""
     assert done.returncode == 1
     assert "Sobol runs failed" in done.stderr and "Traceback" not in done.stderr
     design = pd.read_parquet(sweep_dir / "sobol" / sens.DESIGN)
     runs = pd.read_parquet(sweep_dir / "sobol" / sens.RUNS)
     failed = runs[runs["status"] == "failed"]
-    assert set(failed["row"]) == set(design.loc[design["x1"] > 2.0, "row"]) != set()
-    assert failed["error"].str.contains("x1 too large").all()
+    assert set(failed["row"]) == set(design.loc[design[column] > above, "row"]) != set()
+    assert failed["error"].str.contains(error).all()
     assert not (sweep_dir / sens.INDICES).exists()
 
 
@@ -176,13 +182,6 @@ def test_spheres_runs_that_fail_are_recorded_and_not_analysed(tmp_path: Path) ->
     done = spheres_cli("run", "-m", "hydra/sweeper=sobol", *SMALL,
                        "market.p_need=interval(0.5,1.5)", "hydra.sweeper.n=2",
                        "hydra.sweeper.block=6", f"hydra.sweep.dir={sweep_dir}")
-    assert done.returncode == 1
-    assert "Sobol runs failed" in done.stderr and "Traceback" not in done.stderr
-    design = pd.read_parquet(sweep_dir / "sobol" / sens.DESIGN)
-    runs = pd.read_parquet(sweep_dir / "sobol" / sens.RUNS)
-    failed = runs[runs["status"] == "failed"]
-    assert set(failed["row"]) == set(design.loc[design["market.p_need"] > 1, "row"]) != set()
-    assert failed["error"].str.contains("market.p_need").all()
-    assert not (sweep_dir / sens.INDICES).exists()
+    assert_failed_rows(done, sweep_dir, "market.p_need", 1.0, "market.p_need")
     # the sweep is still collected, with the failed runs named
     assert (sweep_dir / "sweep.duckdb").is_file()
