@@ -209,3 +209,22 @@ def test_report_of_a_real_sweep(tmp_path: Path) -> None:
     assert "Buyers end up trusting sellers less" in text
     page = (sweep_dir / "report.html").read_text()
     assert "http" not in page.lower() and page.count("data:image/png;base64,") == len(FIGURES)
+
+
+def test_no_finished_run_is_said_plainly(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "failed"
+    sweep_dir.mkdir()
+    with duckdb.connect(str(sweep_dir / DATABASE)) as con:
+        con.execute("CREATE TABLE runs AS SELECT * FROM (VALUES (0, '0', 0.01, 1, 'failed', "
+                    "'ConfigError: market.p_need = 2.0 is not allowed', 0.1)) "
+                    "t(job, run_dir, \"market.p_ad\", seed, status, error, wall_time_s)")
+        con.execute("CREATE TABLE swept AS SELECT 'market.p_ad' AS key, 'DOUBLE' AS type")
+        con.execute("CREATE TABLE strategies (job INTEGER, strategy VARCHAR, start BIGINT, "
+                    "entered BIGINT, alive BIGINT, mean_survival_steps DOUBLE, "
+                    "final_share DOUBLE, cash BIGINT)")
+        for table in ("steps", "sellers", "flows"):
+            con.execute(f"CREATE TABLE {table} (job INTEGER)")
+    write_report([sweep_dir], out=tmp_path / "out")
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "No run finished, so there is nothing to compare." in text
+    assert "ConfigError: market.p_need = 2.0 is not allowed" in text

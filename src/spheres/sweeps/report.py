@@ -140,6 +140,26 @@ def _sweep_names(dirs: Sequence[Path]) -> list[str]:
     return [str(d) for d in resolved]
 
 
+# What the report reads from each store beyond ``runs``: name -> (query, its columns).
+PER_RUN_QUERIES = {
+    "final": ("SELECT job, hhi, currency_gini FROM steps "
+              "QUALIFY step = max(step) OVER (PARTITION BY job)", ["job", "hhi", "currency_gini"]),
+    "strategies": ("SELECT job, strategy, alive, mean_survival_steps, final_share "
+                   "FROM strategies",
+                   ["job", "strategy", "alive", "mean_survival_steps", "final_share"]),
+    "profit": ("SELECT job, strategy, sum(profit) AS profit FROM sellers GROUP BY ALL",
+               ["job", "strategy", "profit"]),
+    "survival": ("SELECT job, seller_id, any_value(strategy) AS strategy, "
+                 "sum(CAST(alive AS INTEGER)) AS steps_alive, "
+                 "NOT arg_max(alive, step) AS exited FROM sellers GROUP BY ALL",
+                 ["job", "seller_id", "strategy", "steps_alive", "exited"]),
+    "shares": ("SELECT job, step, strategy, sum(share) AS share FROM sellers GROUP BY ALL",
+               ["job", "step", "strategy", "share"]),
+    "flows": ("SELECT job, step, kind, sum(amount) AS amount FROM flows GROUP BY ALL",
+              ["job", "step", "kind", "amount"]),
+}
+
+
 def _query(con: Any, sql: str) -> pd.DataFrame:
     return con.execute(sql).df()
 
@@ -170,33 +190,23 @@ def load(sweep_dirs: Sequence[Path | str]) -> Sweep:
             swept = [k for k in _query(con, "SELECT key FROM swept")["key"] if k != SEED]
             keys += [k for k in swept if k not in keys]
             runs = _query(con, "SELECT * FROM runs")
-            final = _query(con, "SELECT job, hhi, currency_gini FROM steps "
-                                "QUALIFY step = max(step) OVER (PARTITION BY job)")
-            strategies = _query(con, "SELECT job, strategy, alive, mean_survival_steps, "
-                                     "final_share FROM strategies")
-            profit = _query(con, "SELECT job, strategy, sum(profit) AS profit FROM sellers "
-                                 "GROUP BY ALL")
-            parts["survival"].append(_query(
-                con, "SELECT job, seller_id, any_value(strategy) AS strategy, "
-                     "sum(CAST(alive AS INTEGER)) AS steps_alive, "
-                     "NOT arg_max(alive, step) AS exited FROM sellers GROUP BY ALL")
-                .assign(sweep=name))
-            parts["shares"].append(_query(
-                con, "SELECT job, step, strategy, sum(share) AS share FROM sellers "
-                     "GROUP BY ALL").assign(sweep=name))
-            parts["flows"].append(_query(
-                con, "SELECT job, step, kind, sum(amount) AS amount FROM flows GROUP BY ALL")
-                .assign(sweep=name))
+            has_results = bool((runs["status"] == "ok").any())
+            # Without a finished run the per-step tables hold only a job column.
+            got = {table: (_query(con, sql) if has_results else pd.DataFrame(columns=columns))
+                   for table, (sql, columns) in PER_RUN_QUERIES.items()}
+            for table in ("survival", "shares", "flows"):
+                parts[table].append(got[table].assign(sweep=name))
             if "sensitivity" in tables:
                 parts["sens"].append(_query(con, "SELECT * FROM sensitivity")
                                      .assign(sweep=name))
-        per_strategy = strategies.merge(profit, on=["job", "strategy"], how="left").pivot(
+        per_strategy = got["strategies"].merge(got["profit"], on=["job", "strategy"],
+                                               how="left").pivot(
             index="job", columns="strategy",
             values=["alive", "mean_survival_steps", "final_share", "profit"])
         labels = {"alive": "alive", "mean_survival_steps": "survival", "final_share": "share",
                   "profit": "profit"}
         per_strategy.columns = [f"{labels[a]}[{s}]" for a, s in per_strategy.columns]
-        runs = (runs.merge(final, on="job", how="left")
+        runs = (runs.merge(got["final"], on="job", how="left")
                 .merge(per_strategy.reset_index(), on="job", how="left").assign(sweep=name))
         parts["runs"].append(runs)
 
@@ -370,6 +380,10 @@ def reading(outcome: Outcome, diff: Estimate) -> str:
     ci = f"(95% CI {_num(low, outcome.digits)}–{_num(high, outcome.digits)})"
     template = outcome.more if diff.value > 0 else outcome.less
     return template.format(d=_num(d, outcome.digits), ci=ci) + " than in the baseline"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _sentence(text: str) -> str:
@@ -634,14 +648,14 @@ def build(sweep: Sweep, baseline: str | None = None) -> tuple[Doc, str]:
     doc.heading("What this sweep compared")
     swept = ("the values of " + ", ".join(f"`{k}`" for k in sweep.keys)) if sweep.keys else \
         "nothing but the seed"
-    doc.para(f"{total} runs in {len(sweep.scenarios)} scenarios. A scenario is one combination "
-             f"of {swept}; within a scenario the runs differ only by their random seed. "
+    doc.para(f"{_count(total, 'run')} in {_count(len(sweep.scenarios), 'scenario')}. "
+             f"A scenario is one combination of {swept}; within a scenario the runs differ "
+             "only by their random seed. "
              f"{ok} runs finished; {n_failed} failed and {n_incomplete} did not finish — those "
              "are listed at the end and left out of every number.")
     if ok == 0:
         doc.para("No run finished, so there is nothing to compare.")
-        return doc, title
-    if too_many:
+    elif too_many:
         doc.para(f"With {len(sweep.scenarios)} scenarios the runs are a sampled design rather "
                  "than scenarios to compare one by one; see the sensitivity section.")
     else:
