@@ -151,6 +151,7 @@ def test_bad_settings_are_refused_in_one_line(tmp_path: Path, overrides: list[st
     assert not (sweep_dir / sens.SOBOL_DIR / sens.DESIGN).exists()
 
 
+@pytest.mark.slow
 def test_spheres_sobol_sweep_end_to_end(tmp_path: Path) -> None:
     sweep_dir = tmp_path / "sobol"
     done = spheres_cli("run", "-m", "hydra/sweeper=sobol", *SMALL, "output.dashboard=false",
@@ -175,11 +176,18 @@ def test_spheres_sobol_sweep_end_to_end(tmp_path: Path) -> None:
     with duckdb.connect(str(collect(sweep_dir)), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM sensitivity").fetchone()[0] == 4
         assert con.execute("SELECT count(*) FROM runs WHERE status = 'ok'").fetchone()[0] == 16
+    # its report shows the indices instead of comparing 16 sampled points one by one
+    done = spheres_cli("report", str(sweep_dir))
+    assert done.returncode == 0, done.stderr
+    text = (sweep_dir / "report.md").read_text()
+    assert "a sampled design rather than scenarios" in text and "## Main differences" not in text
+    assert "## Global sensitivity (Sobol indices)" in text and "trust_final.sellers" in text
+    assert (sweep_dir / "sensitivity.png").is_file()
 
 
 def test_spheres_runs_that_fail_are_recorded_and_not_analysed(tmp_path: Path) -> None:
     sweep_dir = tmp_path / "sobol"
-    done = spheres_cli("run", "-m", "hydra/sweeper=sobol", *SMALL,
+    done = spheres_cli("run", "-m", "hydra/sweeper=sobol", "hydra/launcher=basic", *SMALL,
                        "market.p_need=interval(0.5,1.5)", "hydra.sweeper.n=2",
                        "hydra.sweeper.block=6", f"hydra.sweep.dir={sweep_dir}")
     assert_failed_rows(done, sweep_dir, "market.p_need", 1.0, "market.p_need")
