@@ -193,3 +193,22 @@ def test_spheres_runs_that_fail_are_recorded_and_not_analysed(tmp_path: Path) ->
     assert_failed_rows(done, sweep_dir, "market.p_need", 1.0, "market.p_need")
     # the sweep is still collected, with the failed runs named
     assert (sweep_dir / "sweep.duckdb").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("launcher", "block"), [("ray", 6), ("submitit_local", 4)])
+def test_the_same_design_gives_the_same_indices_on_every_launcher(
+        launcher: str, block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_launchers import LAUNCHERS
+
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    design = ["hydra/sweeper=sobol", *SMALL, "market.p_ad=interval(0,0.1)", "hydra.sweeper.n=4"]
+    done = spheres_cli("run", "-m", *design, f"hydra.sweep.dir={tmp_path / 'joblib'}")
+    assert done.returncode == 0, done.stderr
+    done = spheres_cli("run", "-m", *design, *LAUNCHERS[launcher], f"hydra.sweeper.block={block}",
+                       f"hydra.sweep.dir={tmp_path / launcher}")
+    assert done.returncode == 0, done.stderr
+    for name in (f"sobol/{sens.RUNS}", sens.INDICES):
+        here, there = (pd.read_parquet(tmp_path / d / name) for d in ("joblib", launcher))
+        pd.testing.assert_frame_equal(here.drop(columns="run_dir", errors="ignore"),
+                                      there.drop(columns="run_dir", errors="ignore"))
