@@ -646,7 +646,7 @@ def build(sweep: Sweep, baseline: str | None = None) -> tuple[Doc, str]:
         not sweep.sensitivity.empty and len(sweep.scenarios) > 1 and per_scenario.max() == 1)
 
     doc.heading("What this sweep compared")
-    swept = ("the values of " + ", ".join(f"`{k}`" for k in sweep.keys)) if sweep.keys else \
+    swept = ("the values of " + ", ".join(sweep.keys)) if sweep.keys else \
         "nothing but the seed"
     doc.para(f"{_count(total, 'run')} in {_count(len(sweep.scenarios), 'scenario')}. "
              f"A scenario is one combination of {swept}; within a scenario the runs differ "
@@ -783,7 +783,7 @@ def report_main(argv: Sequence[str]) -> int:
                     "collect SWEEP_DIR` first): report.html (self-contained, figures embedded), "
                     "report.md and its PNG figures. Scenarios are the combinations of swept "
                     "overrides other than seed; each is compared with the baseline scenario "
-                    "(mean and 95%% bootstrap interval across seeds).")
+                    "(mean and 95% bootstrap interval across seeds).")
     parser.add_argument("sweep_dirs", metavar="SWEEP_DIR", nargs="+", type=Path,
                         help="a sweep directory holding sweep.duckdb")
     parser.add_argument("--baseline", metavar="NAME",
