@@ -14,6 +14,7 @@ from spheres.sweeps.collect import DATABASE, collect
 from test_cli import SMALL, spheres_cli
 
 TABLES = ("runs", "swept", "strategies", "steps", "sellers", "flows")
+SERIAL = "hydra.launcher.n_jobs=1"  # the jobs in the sweep's own process: no workers to start
 
 
 def query(database: Path, sql: str) -> pd.DataFrame:
@@ -26,7 +27,7 @@ def query(database: Path, sql: str) -> pd.DataFrame:
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished 2 x 2 sweep (two values of market.p_ad, two seeds)."""
     sweep_dir = tmp_path_factory.mktemp("sweep")
-    done = spheres_cli("run", "-m", *SMALL, "seed=1,2", "market.p_ad=0.01,0.05",
+    done = spheres_cli("run", "-m", *SMALL, "seed=1,2", "market.p_ad=0.01,0.05", SERIAL,
                        f"hydra.sweep.dir={sweep_dir}")
     assert done.returncode == 0, done.stderr
     return sweep_dir

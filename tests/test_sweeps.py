@@ -22,6 +22,9 @@ from spheres.sweeps.progress import Watcher, sweep_size, tally
 from test_cli import SMALL, composed, spheres_cli
 
 TABLES = ("runs", "strategies", "steps", "sellers", "flows")
+# Joblib with one process runs the jobs in the sweep's own process: the same job code, without
+# starting workers (parallel joblib sweeps: test_cli, the slow tests here and test_launchers).
+SERIAL = "hydra.launcher.n_jobs=1"
 
 
 def tables(sweep_dir: Path) -> dict[str, pd.DataFrame]:
@@ -118,7 +121,7 @@ def test_progress_counts_finished_and_failed_runs_of_this_sweep(tmp_path: Path) 
 
 
 def test_failed_runs_are_recorded_listed_and_collected(tmp_path: Path) -> None:
-    done = spheres_cli("run", "-m", *SMALL, "n_buyers=-5,300", "seed=1,2",
+    done = spheres_cli("run", "-m", *SMALL, "n_buyers=-5,300", "seed=1,2", SERIAL,
                        f"hydra.sweep.dir={tmp_path}")
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
@@ -145,7 +148,7 @@ def test_failed_runs_are_recorded_listed_and_collected(tmp_path: Path) -> None:
 
 
 def test_rerun_skips_runs_of_the_same_config_and_redoes_the_rest(tmp_path: Path) -> None:
-    sweep = ["run", "-m", *SMALL, "seed=1,2,3", f"hydra.sweep.dir={tmp_path}"]
+    sweep = ["run", "-m", *SMALL, "seed=1,2,3", SERIAL, f"hydra.sweep.dir={tmp_path}"]
     assert spheres_cli(*sweep).returncode == 0
     assert not list(tmp_path.glob("*/dashboard.png"))  # no per-run dashboards in a sweep
     first = mtimes(tmp_path)
@@ -157,7 +160,7 @@ def test_rerun_skips_runs_of_the_same_config_and_redoes_the_rest(tmp_path: Path)
     assert second["1"] != first["1"]
     assert "collected 3 runs: 3 ok" in again.stdout
     # A different resolved config (steps) makes every old summary stale: all runs again.
-    changed = spheres_cli("run", "-m", "n_buyers=300", "steps=12", "seed=1,2,3",
+    changed = spheres_cli("run", "-m", "n_buyers=300", "steps=12", "seed=1,2,3", SERIAL,
                           f"hydra.sweep.dir={tmp_path}")
     assert changed.returncode == 0, changed.stderr
     third = mtimes(tmp_path)
@@ -167,11 +170,11 @@ def test_rerun_skips_runs_of_the_same_config_and_redoes_the_rest(tmp_path: Path)
 
 
 def test_a_failing_rerun_leaves_no_stale_result(tmp_path: Path) -> None:
-    ok = spheres_cli("run", "-m", *SMALL, "seed=4", "output.dashboard=true",
+    ok = spheres_cli("run", "-m", *SMALL, "seed=4", "output.dashboard=true", SERIAL,
                      f"hydra.sweep.dir={tmp_path}")
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "0" / "dashboard.png").is_file()  # asked for explicitly
-    bad = spheres_cli("run", "-m", *SMALL, "seed=4", "market.p_need=2",
+    bad = spheres_cli("run", "-m", *SMALL, "seed=4", "market.p_need=2", SERIAL,
                       f"hydra.sweep.dir={tmp_path}")
     assert bad.returncode == 1
     assert not (tmp_path / "0" / "summary.json").exists()
@@ -229,3 +232,19 @@ def test_a_killed_sweep_resumed_equals_an_uninterrupted_one(tmp_path: Path) -> N
     assert all(after[job] == t for job, t in before.items())  # finished runs were skipped
     assert len(after) == 16
     assert_same_tables(whole, resumed)
+
+
+# -- the benchmark's arithmetic (the benchmark itself is run by hand: spheres bench-sweep) -----
+
+
+def test_bench_sweep_table_gives_speed_up_and_overhead_per_run() -> None:
+    from spheres.sweeps.bench import SETUPS, Timing, format_table, main
+
+    serial = Timing(SETUPS[0], wall_s=30.0, simulate_s=20.0, runs=20)
+    parallel = Timing(SETUPS[1], wall_s=15.0, simulate_s=24.0, runs=20)
+    assert serial.overhead_per_run_s(20.0) == pytest.approx(0.5)
+    assert parallel.overhead_per_run_s(20.0) == pytest.approx(0.5)
+    lines = format_table([serial, parallel]).splitlines()
+    assert lines[1].split()[-4:] == ["30.0", "1.00x", "1.000", "0.500"]
+    assert lines[2].split()[-4:] == ["15.0", "2.00x", "1.200", "0.500"]
+    assert main(["--runs", "0"]) == 2

@@ -2,7 +2,8 @@
 
 ``spheres run`` composes ``configs/config.yaml`` over the structured schema, runs one simulation,
 writes its results into Hydra's run directory and prints a summary. ``spheres run -m ...`` runs a
-sweep (Hydra multirun), one run directory per job.
+sweep (Hydra multirun), one run directory per job (``spheres.sweeps``); ``spheres collect`` and
+``spheres bench-sweep`` are the sweep commands.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ usage: {PROG} <command> [arguments...]
 commands:
   run     run one simulation; with -m, a sweep (one run per combination of values)
   bench   time both engines at 10^3..10^6 buyers and print a table
-  collect gather a sweep directory's runs into SWEEP_DIR/sweep.duckdb and Parquet tables
+  collect gather a sweep directory into SWEEP_DIR/sweep.duckdb and Parquet tables
   bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
   report  write a what-if report (HTML, Markdown, PNG) of one or several collected sweeps
 
@@ -45,7 +46,8 @@ examples:
   {PROG} run
   {PROG} run n_buyers=10000 steps=300 network=watts_strogatz sellers=listen_vs_broadcast
   {PROG} run +experiment=diffusion
-  {PROG} run -m seed=1,2,3 market=default,fast_drift hydra/launcher=joblib
+  {PROG} run -m 'seed=range(0,20)' market=default,fast_drift
+  {PROG} collect outputs/sweeps/<date>/<time>
 """
 
 

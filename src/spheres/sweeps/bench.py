@@ -2,9 +2,10 @@
 
 Each sweep is a real ``spheres run -m`` in a subprocess, timed from start to collected store.
 The table gives wall time, speed-up over one process and the overhead per run: the sweep's
-process-seconds (wall time x processes) less the runs' own simulation time, per run. That
-overhead holds Hydra's composition and job set-up, imports in the workers, writing the run's
-files and collecting the sweep.
+process-seconds (wall time x processes) less the simulation work, per run. The work is the runs'
+simulation time in the one-process sweep, where nothing competes for the core. The overhead
+holds Hydra's composition and job set-up, starting and importing in the workers, writing the
+runs' files and collecting the sweep; in the parallel rows also any wait for a busy core.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ class Timing:
     simulate_s: float
     runs: int
 
-    def overhead_per_run_s(self) -> float:
-        """Process-seconds not spent simulating, per run."""
-        return (self.wall_s * self.setup.processes - self.simulate_s) / self.runs
+    def overhead_per_run_s(self, work_s: float) -> float:
+        """Process-seconds beyond ``work_s`` of simulation, per run."""
+        return (self.wall_s * self.setup.processes - work_s) / self.runs
 
 
 def time_sweep(setup: Setup, sweep_dir: Path, runs: int, task: list[str]) -> Timing:
@@ -68,13 +69,13 @@ def time_sweep(setup: Setup, sweep_dir: Path, runs: int, task: list[str]) -> Tim
 
 def format_table(timings: list[Timing]) -> str:
     """The benchmark table, one line per setup."""
-    serial = timings[0].wall_s
+    serial, work = timings[0].wall_s, timings[0].simulate_s
     lines = [f"{'setup':<22} {'processes':>9} {'wall s':>8} {'speed-up':>8} "
              f"{'sim s/run':>9} {'overhead s/run':>14}"]
     for t in timings:
         lines.append(f"{t.setup.label:<22} {t.setup.processes:>9} {t.wall_s:>8.1f} "
                      f"{serial / t.wall_s:>7.2f}x {t.simulate_s / t.runs:>9.3f} "
-                     f"{t.overhead_per_run_s():>14.3f}")
+                     f"{t.overhead_per_run_s(work):>14.3f}")
     return "\n".join(lines)
 
 

@@ -184,7 +184,7 @@ def run_sweep(task: Callable[[], object]) -> int:
     """Run the Hydra multirun ``task`` and return the sweep's exit code.
 
     0 when every run succeeded, 1 when any run failed (each is listed) or the sweep broke off,
-    2 when the sweep as a whole is misconfigured (Hydra could not compose it).
+    2 when the sweep as a whole is misconfigured (Hydra could not compose it), 130 on Ctrl-C.
     """
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -199,6 +199,9 @@ def run_sweep(task: Callable[[], object]) -> int:
         error = (2, _describe(err))
     except Exception as err:
         error = (1, f"the sweep stopped: {type(err).__name__}: {_describe(err)}")
+    except KeyboardInterrupt:
+        where = f" hydra.sweep.dir={SESSION.sweep_dir}" if SESSION.sweep_dir else ""
+        error = (130, f"interrupted; the same command with{where} resumes the sweep")
     finally:
         SESSION.stop_watching(leave=False)
         if previous is None:
