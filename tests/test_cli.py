@@ -184,29 +184,47 @@ def test_same_seed_same_metrics(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(frames[0], frames[1])
 
 
-@pytest.mark.parametrize(
-    ("overrides", "setting", "code"),
-    [
-        (["n_buyers=-5"], "n_buyers", 2),
-        (["market.p_need=2"], "market.p_need", 2),
-        (["+sellers.mix.nonsense=1"], "sellers.mix.nonsense", 2),
-        (["sellers.mix.nonsense=1"], "sellers.mix.nonsense", 1),  # not in the mix: Hydra refuses
-        (["network=edgelist", "network.path=/no/such/file"], "network.path", 2),
-        (["network=edgelist"], "network.path", 2),
-        (["engine=warp"], "engine", 1),  # an unknown option of the engine group: Hydra refuses
-        (["n_buyers=abc"], "n_buyers", 1),  # a wrong type: the structured schema refuses
-        (["market.nosuch=1"], "market.nosuch", 1),
-    ],
-)
-def test_bad_settings_are_refused(tmp_path: Path, overrides: list[str], setting: str,
-                                  code: int) -> None:
+# The catalogue of bad input on the command line: each is refused before any work, with exit 2,
+# one line on stderr that names the setting, no traceback and no result files.
+CATALOGUE = [
+    (["n_buyers=-5"], "n_buyers"),
+    (["n_buyers=abc"], "n_buyers"),
+    (["steps=5.5"], "steps"),
+    (["market.p_need=2"], "market.p_need"),
+    (["market.frontier_speed=inf"], "market.frontier_speed"),
+    (["market.frontier_noise=1e308"], "market.frontier_noise"),
+    (["market.choice_beta=inf"], "market.choice_beta"),
+    (["sellers.sense_noise=nan"], "sellers.sense_noise"),
+    (["+market.pneed=0.9"], "market.p_need"),
+    (["market.nosuch=1"], "market.nosuch"),
+    (["+sellers.mix.nonsense=1"], "sellers.mix.nonsense"),
+    (["sellers.mix.nonsense=1"], "sellers.mix.nonsense"),
+    (["engine=warp"], "engine"),
+    (["sellers.price=10000000000000000000"], "sellers.price"),
+    (["sellers.initial_cash_per_buyer=100000000000000000"], "sellers.initial_cash_per_buyer"),
+    (["currency.cents_per_point=9223372036854775807"], "currency.cents_per_point"),
+    (["sellers.sense_delay=1000000000"], "sellers.sense_delay"),
+    (["n_buyers=2000000000"], "n_buyers"),
+    (["steps=1000000000"], "steps"),
+    (["network.rewire=0.3"], "network.rewire"),
+    (["network.path=x.txt"], "network.path"),
+    (["network=edgelist", "network.path=/no/such/file"], "network.path"),
+    (["network=edgelist"], "network.path"),
+    (["sellers.price=-100"], "sellers.price"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "setting"), CATALOGUE,
+                         ids=[" ".join(o) for o, _ in CATALOGUE])
+def test_bad_input_is_refused_in_one_line(tmp_path: Path, overrides: list[str],
+                                          setting: str) -> None:
     run_dir = tmp_path / "run"
     done = spheres_cli("run", *SMALL, *overrides, f"hydra.run.dir={run_dir}")
-    assert done.returncode == code, (done.stdout, done.stderr)
-    assert setting in done.stderr
-    assert "Traceback" not in done.stderr
-    if code == 2:
-        assert done.stderr.startswith("error: ")
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ") and setting in lines[0]
+    assert "Traceback" not in done.stderr + done.stdout
     assert_no_results(run_dir)
 
 
@@ -238,3 +256,111 @@ def test_multirun_with_joblib(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for job in ("0", "1"):
         assert (tmp_path / job / "summary.json").is_file()
+
+
+# -- a run's lifecycle ---------------------------------------------------------------------------
+
+
+def test_a_failed_rerun_leaves_no_old_results(tmp_path: Path) -> None:
+    """A re-run into a directory removes the earlier results before it can fail."""
+    run_dir = tmp_path / "r"
+    assert spheres_cli("run", *SMALL, "seed=1", f"hydra.run.dir={run_dir}").returncode == 0
+    assert (run_dir / "summary.json").is_file()
+    done = spheres_cli("run", *SMALL, "seed=2", "market.p_need=2", f"hydra.run.dir={run_dir}")
+    assert done.returncode == 2
+    assert_no_results(run_dir)
+    assert not (run_dir / "dashboard.png").exists()
+
+
+def test_the_log_records_start_and_finish_and_progress_shows_without_a_terminal(
+        tmp_path: Path) -> None:
+    run_dir = tmp_path / "r"
+    done = spheres_cli("run", "n_buyers=50000", "steps=60", "output.progress_every=0.1",
+                       "output.dashboard=false", f"hydra.run.dir={run_dir}")
+    assert done.returncode == 0, done.stderr
+    assert "step " in done.stderr and " of 60 (" in done.stderr  # log lines, not a bar
+    log = (run_dir / "spheres.log").read_text()
+    assert "start: config " in log and "seed 0, engine vector" in log
+    assert "finish: 60 steps, wall time" in log
+
+
+@pytest.mark.parametrize("where", ["/proc/spheres-run", "file/sub", "file"])
+def test_an_unwritable_run_directory_is_refused_before_any_work(tmp_path: Path,
+                                                                where: str) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    target = where if where.startswith("/") else str(tmp_path / where)
+    done = spheres_cli("run", *SMALL, f"hydra.run.dir={target}")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: cannot write the run directory")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_a_run_larger_than_memory_is_refused_naming_the_sizes(tmp_path: Path) -> None:
+    env_limit = {"SPHERES_MEMORY_LIMIT": str(200 * 2**20)}
+    env = dict(os.environ, **env_limit)
+    src = str(Path(spheres.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = src
+    done = subprocess.run([sys.executable, "-m", "spheres.cli", "run", *SMALL,
+                           f"hydra.run.dir={tmp_path / 'r'}"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 2
+    assert "n_buyers=300" in done.stderr and "GiB of memory" in done.stderr
+    assert_no_results(tmp_path / "r")
+
+
+def test_a_full_disk_is_refused_before_any_work(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from spheres import results
+
+    usage = results.shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(results.shutil, "disk_usage",
+                        lambda path: usage._replace(free=1000))
+    with pytest.raises(results.RunDirError, match="MB free"):
+        results.check_run_dir(tmp_path / "r", 10**6)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_with_one_line_exit_130_and_no_results(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    run_dir = tmp_path / "r"
+    env = dict(os.environ, PYTHONPATH=str(Path(spheres.__file__).resolve().parents[1]))
+    proc = subprocess.Popen([sys.executable, "-m", "spheres.cli", "run", "n_buyers=100000",
+                             "steps=100000", f"hydra.run.dir={run_dir}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    log = run_dir / "spheres.log"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (log.exists() and "start:" in log.read_text()):
+        time.sleep(0.2)
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip().startswith("interrupted at step ")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out
+    assert_no_results(run_dir)
+    assert "interrupted at step" in log.read_text()
+
+
+def test_run_help_lists_every_setting() -> None:
+    from spheres.config import settings
+
+    done = spheres_cli("run", "--help")
+    assert done.returncode == 0
+    for s in settings():
+        assert f"  {s.name}=" in done.stdout, s.name
+
+
+def test_the_settings_tables_of_the_docs_match_the_declarations() -> None:
+    """README and docs/ODD.md hold exactly the table generated from the declarations."""
+    from spheres.config import settings_markdown
+
+    root = Path(__file__).resolve().parents[1]
+    table = settings_markdown()
+    for doc in ("README.md", "docs/ODD.md"):
+        text = (root / doc).read_text()
+        start = text.index("<!-- settings:start")
+        body = text[text.index("-->", start) + 3:text.index("<!-- settings:end -->")]
+        assert body.strip() == table.strip(), f"{doc}: run `spheres settings` and paste it"

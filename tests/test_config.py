@@ -8,7 +8,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from spheres.config import ConfigError, SpheresConfig, make_config, to_config, to_dict, validate
+from spheres.config import (
+    ConfigError,
+    MarketConfig,
+    Setting,
+    SpheresConfig,
+    make_config,
+    settings,
+    to_config,
+    to_dict,
+    validate,
+)
 from spheres.model.model import MarketModel
 from spheres.model.state import AD, INFLUENCER_SRC
 from spheres.simulate import Results
@@ -61,42 +71,62 @@ def test_config_error_is_a_value_error() -> None:
 
 # -- refused values ------------------------------------------------------------------------------
 
-BAD_FLAT = [
-    ({"n_buyers": 1}, "n_buyers", ">= 2"),
-    ({"engine": "warp"}, "engine", "vector, agent"),
-    ({"steps": 0}, "steps", ">= 1"),
-    ({"seed": -1}, "seed", ">= 0"),
-    ({"market.p_need": 1.5}, "market.p_need", "between 0 and 1"),
-    ({"market.p_word_of_mouth": -0.1}, "market.p_word_of_mouth", "between 0 and 1"),
-    ({"market.contacts": 0}, "market.contacts", "between 1 and 100"),
-    ({"market.dims": 17}, "market.dims", "between 1 and 16"),
-    ({"market.fit_width": 0.0}, "market.fit_width", "> 0"),
-    ({"network.kind": "torus"}, "network.kind", "barabasi_albert"),
-    ({"network.influencer_share": 2}, "network.influencer_share", "between 0 and 1"),
-    ({"network.mean_degree": 5000.0}, "network.mean_degree", "< n_buyers"),
-    ({"network.kind": "sbm", "network.blocks": 0}, "network.blocks", "between 1 and n_buyers"),
-    ({"network.influencer_selection": "fame"}, "network.influencer_selection", "degree or random"),
-    ({"sellers.sponsor_targeting": "vibes"}, "sellers.sponsor_targeting", "true_influence"),
-    ({"sellers.price": 0}, "sellers.price", "> 0"),
-    ({"sellers.sponsor_period": 0}, "sellers.sponsor_period", ">= 1"),
-    ({"sellers.entry_strategy": "magic"}, "sellers.entry_strategy", "listen"),
+def _bad_values(s: Setting) -> list[Any]:
+    """Values the declaration of ``s`` refuses: wrong types, out of range, non-finite, unknown."""
+    kind, spec = s.kind, s.spec
+    if kind == "bool":
+        return ["maybe", 1]
+    if kind == "str":
+        return ["no-such-name", 3]
+    if kind == "path":
+        return [3]
+    if kind == "mix":
+        return [{"no-such-strategy": 1}, {"listen": -1}, {"listen": 1.5}, "listen"]
+    out: list[Any] = ["abc", True]
+    if spec.low is not None:
+        out.append(spec.low - 1 if not spec.low_open else spec.low)
+    if spec.high is not None:
+        out.append(spec.high * 10 + 1)
+    if kind == "int":
+        out += [2.5, float("nan")]
+    else:
+        out += [float("inf"), float("nan"), -float("inf")]
+    return out
+
+
+CATALOGUE = [(s.name, v) for s in settings() for v in _bad_values(s)]
+
+
+@pytest.mark.parametrize(("name", "value"), CATALOGUE,
+                         ids=[f"{n}={v!r}" for n, v in CATALOGUE])
+def test_every_declared_setting_refuses_what_it_does_not_allow(name: str, value: Any) -> None:
+    """From the declarations: each bad value is refused by name, through the API."""
+    with pytest.raises(ConfigError) as err:
+        make_config(**{name: value})
+    assert str(err.value).startswith(name), str(err.value)
+    assert "not allowed" in str(err.value)
+
+
+BAD_RULES = [
+    ({"network.mean_degree": 5000.0}, "network.mean_degree", "n_buyers"),
+    ({"network.kind": "sbm", "network.blocks": 0}, "network.blocks", "from 1"),
     ({"sellers.max_entrants": 995}, "sellers.max_entrants", "1000"),
-    ({"currency.cents_per_point": 0}, "currency.cents_per_point", ">= 1"),
-    ({"currency.decay": 1.5}, "currency.decay", "between 0 and 1"),
-    ({"currency.thank_you": -1}, "currency.thank_you", ">= 0"),
-    ({"output.top": 0}, "output.top", ">= 1"),
-    ({"n_buyers": "abc"}, "n_buyers", "Integer"),
-    ({"market.p_need": "high"}, "market.p_need", "Float"),
-    ({"mechanisms.drift": "maybe"}, "mechanisms.drift", "bool"),
-    ({"market.nosuch": 1}, "market.nosuch", "not in 'MarketConfig'"),
+    ({"market.nosuch": 1}, "market.nosuch", "no such setting"),
+    ({"market.pneed": 0.5}, "market.pneed", "did you mean market.p_need"),
+    ({"network.rewire": 0.3}, "network.rewire", "does not use it"),
+    ({"network.path": "x.txt"}, "network.path", "does not use it"),
+    ({"sellers.mix": {}}, "sellers.mix", "between 1 and 1000"),
+    ({"n_buyers": 2_000_000_000}, "n_buyers", "GiB of memory"),
+    ({"steps": 10**7, "n_buyers": 10**6}, "n_buyers", "GiB of memory"),
+    ({"sellers.price": 10**9, "n_buyers": 10**6, "steps": 10**5}, "n_buyers", "64-bit"),
 ]
 
 
-@pytest.mark.parametrize(("flat", "setting", "allowed"), BAD_FLAT,
-                         ids=[next(iter(f)) for f, _, _ in BAD_FLAT])
+@pytest.mark.parametrize(("flat", "setting", "allowed"), BAD_RULES,
+                         ids=[next(iter(f)) for f, _, _ in BAD_RULES])
 def test_bad_values_are_refused_naming_the_setting(flat: dict[str, Any], setting: str,
                                                    allowed: str) -> None:
-    """The error names the setting and says what is allowed."""
+    """The rules that join settings: the error names the setting and says what is allowed."""
     with pytest.raises(ConfigError) as err:
         make_config(**flat)
     message = str(err.value)
@@ -105,14 +135,15 @@ def test_bad_values_are_refused_naming_the_setting(flat: dict[str, Any], setting
 
 
 BAD_NESTED = [
-    ({"sellers": {"mix": {"nonsense": 1}}}, "sellers.mix.nonsense", "one of broadcast"),
-    ({"sellers": {"mix": {"listen": -1}}}, "sellers.mix.listen", ">= 0"),
-    ({"sellers": {"mix": {"listen": 1.5}}}, "sellers.mix.listen", "Integer"),
-    ({"sellers": {"mix": {}}}, "sellers.mix", "at least one strategy"),
+    ({"sellers": {"mix": {"nonsense": 1}}}, "sellers.mix.nonsense", "one of inert, broadcast"),
+    ({"sellers": {"mix": {"listen": -1}}}, "sellers.mix.listen", "from 0 to 1000"),
+    ({"sellers": {"mix": {"listen": 1.5}}}, "sellers.mix.listen", "an integer"),
+    ({"sellers": {"mix": {}}}, "sellers.mix", "between 1 and 1000"),
     ({"sellers": {"mix": {"listen": 0, "inert": 0}}}, "sellers.mix", "between 1 and 1000"),
-    ({"sellers": {"mix": {"listen": 1001}}}, "sellers.mix", "between 1 and 1000"),
-    ({"market": {"nosuch": 1}}, "market.nosuch", "not in 'MarketConfig'"),
-    ({"nosuch": 1}, "nosuch", "not in 'SpheresConfig'"),
+    ({"sellers": {"mix": {"listen": 1000, "inert": 1}}}, "sellers.mix", "between 1 and 1000"),
+    ({"market": {"nosuch": 1}}, "market.nosuch", "no such setting"),
+    ({"nosuch": 1}, "nosuch", "no such setting"),
+    ({"market": 3}, "market", "a group of settings"),
     ({"network": {"kind": "edgelist"}}, "network.path", "edge-list file"),
 ]
 
@@ -131,7 +162,7 @@ def test_bad_nested_values_are_refused_naming_the_setting(nested: dict[str, Any]
 def test_boundary_values_are_accepted() -> None:
     """Probabilities 0 and 1, two buyers on a complete graph, one seller and one step are fine."""
     cfg = make_config({"sellers": {"mix": {"inert": 1}}}, n_buyers=2, steps=1,
-                      network__kind="complete", network__blocks=1, market__p_need=1.0,
+                      network__kind="complete", market__p_need=1.0,
                       market__p_ad=0.0, market__contacts=100, currency__decay=1.0,
                       network__influencer_share=1.0)
     model = MarketModel(cfg)
@@ -139,18 +170,58 @@ def test_boundary_values_are_accepted() -> None:
     assert model.steps == 1
 
 
-@pytest.mark.parametrize("kind", ["complete", "erdos_renyi"])
-def test_blocks_only_matter_for_the_block_model(kind: str) -> None:
-    """Three buyers on a non-block network are accepted whatever network.blocks says."""
-    cfg = make_config(n_buyers=3, network__kind=kind, network__mean_degree=1.0)
-    assert cfg.n_buyers == 3
+@pytest.mark.parametrize(("kind", "setting", "value"), [
+    ("complete", "network.mean_degree", 4.0),
+    ("complete", "network.blocks", 2),
+    ("erdos_renyi", "network.blocks", 2),
+    ("erdos_renyi", "network.mixing", 0.5),
+    ("barabasi_albert", "network.rewire", 0.5),
+])
+def test_a_setting_the_network_kind_ignores_is_refused(kind: str, setting: str,
+                                                       value: Any) -> None:
+    """A graph setting changed from its default but unused by the chosen kind is refused."""
+    with pytest.raises(ConfigError, match=f"{setting} = .* does not use it"):
+        make_config(n_buyers=30, **{"network.kind": kind, setting: value})
+    assert make_config(n_buyers=3, network__kind=kind, network__mean_degree=2.0
+                       if kind != "complete" else 10.0).n_buyers == 3
 
 
-@pytest.mark.parametrize("mean_degree", [1.0, 2.0])
-def test_a_sparse_preferential_attachment_network_builds(mean_degree: float) -> None:
-    """An accepted config with a Barabási–Albert mean degree below 3 builds a model."""
-    cfg = make_config(n_buyers=50, network__kind="barabasi_albert",
-                      network__mean_degree=mean_degree)
+def test_dotted_and_nested_forms_mean_the_same() -> None:
+    """``{"sellers.mix": ...}`` and ``{"sellers": {"mix": ...}}`` give the same config."""
+    dotted = make_config(**{"sellers.mix": {"listen": 10}, "market.p_need": 0.2})
+    nested = make_config({"sellers": {"mix": {"listen": 10}}, "market": {"p_need": 0.2}})
+    assert dotted == nested and dotted.sellers.mix == {"listen": 10}
+    assert make_config({"sellers.mix": {"listen": 3}}).sellers.mix == {"listen": 3}
+    with pytest.raises(ConfigError, match=r"sellers\.mix"):
+        make_config({"sellers.mix": {}})
+
+
+@pytest.mark.parametrize(("field", "value"), [("n_buyers", "300"), ("steps", 5.5),
+                                              ("seed", None)])
+def test_a_hand_built_config_with_a_wrong_type_names_the_setting(field: str, value: Any) -> None:
+    """A dataclass built by hand with a wrong type gets a ConfigError, not a bare TypeError."""
+    bad = dataclasses.replace(SpheresConfig(), **{field: value})
+    with pytest.raises(ConfigError, match=f"^{field} = "):
+        validate(bad)
+    with pytest.raises(ConfigError, match=r"market\.contacts = 2\.5"):
+        validate(SpheresConfig(market=MarketConfig(contacts=2.5)))  # type: ignore[arg-type]
+
+
+def test_validation_runs_once_per_state_of_a_config() -> None:
+    """A validated config is not checked again until it changes."""
+    cfg = make_config(n_buyers=100)
+    assert validate(cfg) is cfg
+    cfg.market.p_need = 3.0
+    with pytest.raises(ConfigError, match=r"market\.p_need"):
+        validate(cfg)
+
+
+@pytest.mark.parametrize("mean_degree", [1.0, 3.0])
+def test_a_preferential_attachment_mean_degree_must_be_even(mean_degree: float) -> None:
+    """Barabási–Albert links m = mean_degree/2 per new buyer: an odd degree is refused."""
+    with pytest.raises(ConfigError, match=r"^network\.mean_degree = .*even"):
+        make_config(n_buyers=50, network__kind="barabasi_albert", network__mean_degree=mean_degree)
+    cfg = make_config(n_buyers=50, network__kind="barabasi_albert", network__mean_degree=2.0)
     assert MarketModel(cfg).graph.n_nodes == 50
 
 

@@ -18,10 +18,12 @@ import pandas as pd
 import pytest
 
 import spheres
-from spheres.config import NETWORK_KINDS, TARGETING, MechanismsConfig, SpheresConfig, make_config
+from conftest import used_graph_settings
+from spheres.config import MechanismsConfig, SpheresConfig, make_config
 from spheres.model import agents
 from spheres.model.currency import KINDS
-from spheres.model.model import MarketModel
+from spheres.model.model import TARGETING, MarketModel
+from spheres.model.network import KINDS as NETWORK_KINDS
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
 from spheres.model.strategies import STRATEGIES
 from spheres.verify import compare, first_difference, snapshot
@@ -75,7 +77,7 @@ def write_edgelist(path: Path, n: int, seed: int = 0) -> str:
 def config(tmp_path: Path | None = None, **overrides: Any) -> SpheresConfig:
     """``BASE`` with dotted ``overrides``; ``sellers.mix`` replaces the mix, and an edge list is
     written to ``tmp_path`` when the network kind is ``edgelist``."""
-    flat = {**BASE, **overrides}
+    flat = used_graph_settings({**BASE, **overrides})
     mix = flat.pop("sellers.mix", None)
     if flat.get("network.kind") == "edgelist":
         assert tmp_path is not None

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import used_graph_settings
 from spheres.config import make_config
 from spheres.model.currency import (
     AGENT_TYPES,
@@ -22,6 +23,7 @@ from spheres.model.currency import (
     Ledger,
     LedgerError,
 )
+from spheres.model.network import KINDS as NETWORK_KINDS
 from spheres.model.strategies import STRATEGIES
 from spheres.simulate import simulate
 
@@ -200,7 +202,7 @@ def test_empty_movements_record_nothing() -> None:
 
 # -- identities of whole runs --------------------------------------------------------------------
 
-KINDS_OF_NETWORK = ["complete", "erdos_renyi", "watts_strogatz", "barabasi_albert", "sbm"]
+KINDS_OF_NETWORK = [kind for kind, spec in NETWORK_KINDS.items() if "path" not in spec.uses]
 MECHANISMS = ("drift", "peer_pull", "influencers", "advertising", "currency", "reputation",
               "audience_growth", "trust", "spam_penalty", "adaptation", "exit", "entry")
 
@@ -222,11 +224,13 @@ def run_configs(draw: st.DrawFn) -> dict[str, Any]:
         "steps": draw(st.integers(1, 30)),
         "engine": draw(st.sampled_from(["vector", "vector", "agent"])),
         "network": {
-            "kind": draw(st.sampled_from(KINDS_OF_NETWORK)),
-            "mean_degree": draw(st.floats(3.0, 12.0)),  # below 3 see test_config.py
-            "influencer_share": draw(st.sampled_from([0.0, 0.02, 0.1])),
-            "followers_per_influencer": draw(st.integers(0, 60)),
-            "blocks": draw(st.integers(1, 5)),
+            key.removeprefix("network."): value for key, value in used_graph_settings({
+                "network.kind": draw(st.sampled_from(KINDS_OF_NETWORK)),
+                "network.mean_degree": float(draw(st.sampled_from([4, 6, 8, 10, 12]))),
+                "network.influencer_share": draw(st.sampled_from([0.0, 0.02, 0.1])),
+                "network.followers_per_influencer": draw(st.integers(0, 60)),
+                "network.blocks": draw(st.integers(1, 5)),
+            }).items()
         },
         "market": {
             "p_need": draw(st.floats(0.05, 1.0)),

@@ -106,12 +106,13 @@ def graph_table(n: int, seed: int) -> str:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from spheres.config import NetworkConfig
     from spheres.model.network import build_network
 
     lines = ["| network | nodes | edges | seconds |", "|---|---:|---:|---:|"]
     for kind in ("erdos_renyi", "watts_strogatz", "barabasi_albert", "sbm"):
         t = time.perf_counter()
-        graph, _ = build_network(kind, n, seed, mean_degree=10.0)
+        graph, _ = build_network(NetworkConfig(kind=kind, mean_degree=10.0), n, seed)
         lines.append(f"| {kind} | {n:,} | {graph.n_edges:,} | {time.perf_counter() - t:.2f} |")
     rng = np.random.default_rng(seed)
     m = 10 * n
@@ -120,7 +121,7 @@ def graph_table(n: int, seed: int) -> str:
         path = f"{tmp}/edges.csv"
         pacsv.write_csv(edges, path, pacsv.WriteOptions(include_header=False))
         t = time.perf_counter()
-        graph, _ = build_network("edgelist", n, seed, path=path)
+        graph, _ = build_network(NetworkConfig(kind="edgelist", path=path), n, seed)
         lines.append(f"| edge-list file, {m:,} lines | {n:,} | {graph.n_edges:,} "
                      f"| {time.perf_counter() - t:.2f} |")
     return "\n".join(lines)

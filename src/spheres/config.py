@@ -1,171 +1,293 @@
-"""The configuration schema (dataclasses) and its semantic validation.
+"""Every setting of a run, declared once, and the validation that follows from the declarations.
+
+Each setting is a dataclass field made with :func:`setting`: its type (the annotation), default,
+allowed range or registry of names, unit and a one-line meaning. From that one declaration come
+the checks of :func:`validate` (type, finite numbers, range, registered names), the messages
+(which name the setting and what is allowed), the list of ``spheres run --help`` and the parameter
+table of the README and docs/ODD.md (:func:`settings_markdown`). Registries (network kinds,
+strategies, targeting rules, engines, influencer selections) are the only lists of names: the
+declarations point at them, and validation reads them when it runs.
 
 The same names are used for model keyword arguments, config keys, web-app sliders and output
-columns. Every field has a default that gives a meaningful run. Hydra composes YAML files over this
-schema (see ``configs/``); library users build a config with :func:`make_config`.
+columns. Hydra composes YAML files over this schema (see ``configs/``); library users build a
+config with :func:`make_config`, where a dotted key (``"sellers.mix"``) and the nested form
+(``{"sellers": {"mix": ...}}``) mean the same thing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import hashlib
+import json
+import math
+import numbers
+import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_type_hints
 
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-ENGINES = ("vector", "agent")
-NETWORK_KINDS = ("complete", "erdos_renyi", "watts_strogatz", "barabasi_albert", "sbm", "edgelist")
-TARGETING = ("score", "degree", "random", "true_influence")
+# The largest amount of money (cents) or currency (points) a run may move: int64 headroom.
+MONEY_LIMIT = 2**62
 
 
 class ConfigError(ValueError):
     """A configuration value is not allowed; the message names the setting and what is allowed."""
 
 
+# -- registries (imported when validation runs, so that this module stays light) ----------------
+def _engines() -> Iterable[str]:
+    from spheres.model.model import ENGINES
+
+    return ENGINES
+
+
+def _network_kinds() -> Iterable[str]:
+    from spheres.model.network import KINDS
+
+    return KINDS
+
+
+def _selections() -> Iterable[str]:
+    from spheres.model.network import SELECTIONS
+
+    return SELECTIONS
+
+
+def _strategies() -> Iterable[str]:
+    from spheres.model.strategies import STRATEGIES
+
+    return STRATEGIES
+
+
+def _targeting() -> Iterable[str]:
+    from spheres.model.model import TARGETING
+
+    return TARGETING
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a setting allows and means; the metadata of its dataclass field."""
+
+    meaning: str
+    unit: str = ""
+    low: float | None = None  # inclusive lower bound, unless low_open
+    high: float | None = None  # inclusive upper bound
+    low_open: bool = False
+    choices: Callable[[], Iterable[str]] | None = None  # a registry of allowed names
+    symbol: str = ""  # the symbol of docs/ODD.md's equations
+
+
+def setting(default: Any, meaning: str, **spec: Any) -> Any:
+    """Declare a setting: its default, its one-line meaning and what it allows (see :class:`Spec`).
+
+    A mutable default (a dict) is given as a zero-argument callable.
+    """
+    meta = {"spec": Spec(meaning, **spec)}
+    if callable(default):
+        return field(default_factory=default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def prob(default: float, meaning: str, symbol: str = "") -> Any:
+    """Declare a probability or share: a number from 0 to 1."""
+    return setting(default, meaning, low=0.0, high=1.0, symbol=symbol)
+
+
 @dataclass
 class NetworkConfig:
     """The buyer graph and the influencers' audiences."""
 
-    kind: str = "barabasi_albert"
-    mean_degree: float = 10.0
-    rewire: float = 0.1
-    blocks: int = 4
-    mixing: float = 0.05
-    path: str | None = None
-    influencer_share: float = 0.01
-    influencer_selection: str = "degree"
-    followers_per_influencer: int = 100
+    kind: str = setting("barabasi_albert", "graph generator, or an edge-list file",
+                        choices=_network_kinds)
+    mean_degree: float = setting(10.0, "target mean degree of the buyer graph", low=0.0,
+                                 low_open=True, high=1e6, symbol="⟨k⟩")
+    rewire: float = prob(0.1, "Watts–Strogatz rewiring probability")
+    blocks: int = setting(4, "number of communities of the stochastic block model", low=1,
+                          high=2**31 - 1)
+    mixing: float = prob(0.05, "stochastic block model: share of edges between communities")
+    path: str | None = setting(None, "edge-list file, for kind=edgelist (relative paths are read "
+                                     "from the directory the command was started in)")
+    influencer_share: float = prob(0.01, "share of buyers made influencers at set-up")
+    influencer_selection: str = setting("degree", "how initial influencers are chosen",
+                                        choices=_selections)
+    followers_per_influencer: int = setting(100, "followers of each initial influencer",
+                                            unit="buyers", low=0, high=10**6)
 
 
 @dataclass
 class MarketConfig:
     """Market conditions: what the world does, outside any seller's control."""
 
-    dims: int = 2
-    frontier_speed: float = 0.01
-    frontier_noise: float = 0.002
-    taste_spread: float = 0.3
-    drift_rate: float = 0.1
-    peer_pull: float = 0.05
-    initial_awareness: float = 0.1
-    p_need: float = 0.1
-    contacts: int = 3
-    p_word_of_mouth: float = 0.1
-    peer_weight: float = 0.5
-    belief_prior: float = 0.5
-    fit_width: float = 0.35
-    choice_beta: float = 8.0
-    price_weight: float = 0.3
-    reference_price: int = 1000
-    outside_option: float = 0.35
-    experience_noise: float = 0.05
-    learning_rate: float = 0.5
-    satisfaction: float = 0.5
-    trust_peers: float = 0.6
-    trust_influencers: float = 0.5
-    trust_sellers: float = 0.4
-    trust_rate: float = 0.05
-    p_post: float = 0.5
-    post_reach: float = 0.3
-    influencer_weight: float = 0.5
-    credibility_rate: float = 0.02
-    p_ad: float = 0.02
-    ad_claim: float = 0.8
-    ad_weight: float = 0.3
-    spam_threshold: float = 0.3
-    spam_penalty: float = 0.05
-    audience_growth: float = 0.001
-    promote_at: int = 20
-    reputation_cap: float = 5.0
-    network_value_decay: float = 0.5
-    knowledge_share: float = 0.5
+    dims: int = setting(2, "dimensions of the expectation space", low=1, high=16, symbol="D")
+    frontier_speed: float = setting(0.01, "frontier step along its direction per step", low=0.0,
+                                    high=1.0, symbol="v")
+    frontier_noise: float = setting(0.002, "s.d. of the frontier's random move", low=0.0,
+                                    high=1.0, symbol="σ_F")
+    taste_spread: float = setting(0.3, "s.d. of tastes and initial offerings", low=0.0,
+                                  high=10.0, symbol="σ_θ")
+    drift_rate: float = prob(0.1, "rate at which expectations follow frontier + taste", "ρ")
+    peer_pull: float = prob(0.05, "pull of expectations toward the contacts' mean", "π")
+    initial_awareness: float = prob(0.1, "probability a buyer knows a seller at start or entry",
+                                    "a_0")
+    p_need: float = prob(0.1, "probability of a need per step", "p_n")
+    contacts: int = setting(3, "contacts asked per buyer with a need", unit="buyers", low=1,
+                            high=100, symbol="K")
+    p_word_of_mouth: float = prob(0.1, "probability a contact makes the buyer aware of a seller "
+                                       "it knows", "p_w")
+    peer_weight: float = prob(0.5, "weight of a contact's belief (× trust × reputation)", "ω_P")
+    belief_prior: float = prob(0.5, "initial belief about every seller", "b_0")
+    fit_width: float = setting(0.35, "width of the Gaussian fit", low=0.0, low_open=True,
+                               high=100.0, symbol="w")
+    choice_beta: float = setting(8.0, "logit sensitivity of the purchase choice", low=0.0,
+                                 high=1000.0, symbol="β")
+    price_weight: float = setting(0.3, "weight of price in utility", low=0.0, high=100.0,
+                                  symbol="λ")
+    reference_price: int = setting(1000, "price scale of utility", unit="cents", low=1,
+                                   high=10**9, symbol="p̄")
+    outside_option: float = setting(0.35, "utility of not buying (before β)", low=0.0,
+                                    high=100.0, symbol="u_0")
+    experience_noise: float = setting(0.05, "s.d. of experienced fit noise", low=0.0, high=10.0,
+                                      symbol="σ_x")
+    learning_rate: float = prob(0.5, "belief update toward the experienced fit", "α")
+    satisfaction: float = prob(0.5, "experienced fit at or above which a buyer is satisfied",
+                               "ψ")
+    trust_peers: float = prob(0.6, "initial trust in peers", "τ0_peer")
+    trust_influencers: float = prob(0.5, "initial trust in influencers", "τ0_infl")
+    trust_sellers: float = prob(0.4, "initial trust in sellers", "τ0_sell")
+    trust_rate: float = prob(0.05, "trust update toward the outcome", "γ")
+    p_post: float = prob(0.5, "probability an influencer posts per step", "p_post")
+    post_reach: float = prob(0.3, "probability a follower edge reads a post", "r")
+    influencer_weight: float = prob(0.5, "weight of a post (× credibility × trust)", "ω_I")
+    credibility_rate: float = prob(0.02, "credibility update per advised purchase", "γ_κ")
+    p_ad: float = prob(0.02, "probability an advertiser reaches a buyer per step", "p_ad")
+    ad_claim: float = prob(0.8, "fit an ad claims", "x_ad")
+    ad_weight: float = prob(0.3, "weight of an ad (× trust in sellers)", "ω_A")
+    spam_threshold: float = prob(0.3, "an ad whose true fit for the buyer is below this is spam",
+                                 "φ_spam")
+    spam_penalty: float = prob(0.05, "multiplicative loss of trust in sellers per spam ad", "ε")
+    audience_growth: float = prob(0.001, "new follow attempts per step, as a share of buyers",
+                                  "g")
+    promote_at: int = setting(20, "followers at which a buyer becomes an influencer",
+                              unit="buyers", low=1, high=10**9, symbol="ν*")
+    reputation_cap: float = setting(5.0, "cap of the reputation multiplier", low=1.0,
+                                    high=1000.0, symbol="R_max")
+    network_value_decay: float = prob(0.5, "weight per level of network value", "δ")
+    knowledge_share: float = prob(0.5, "reach share at which a seller counts as known "
+                                        "(knowledge time)")
+
+
+def _default_mix() -> dict[str, int]:
+    return {"inert": 2, "broadcast": 2, "listen": 2, "sponsor": 2, "cocreate": 2}
 
 
 @dataclass
 class SellersConfig:
     """The seller population: the strategy mix (the levers) and seller economics."""
 
-    mix: dict[str, int] = field(
-        default_factory=lambda: {
-            "inert": 2,
-            "broadcast": 2,
-            "listen": 2,
-            "sponsor": 2,
-            "cocreate": 2,
-        }
-    )
-    price: int = 1000
-    initial_cash_per_buyer: int = 200
-    fixed_cost_per_buyer: int = 5
-    adapt_rate: float = 0.2
-    adapt_cost_per_buyer: int = 20
-    sense_delay: int = 8
-    sense_noise: float = 0.05
-    listen_noise: float = 0.02
-    ad_cost: int = 20
-    sponsor_k: int = 3
-    sponsor_fee: int = 2000
-    sponsor_period: int = 20
-    sponsor_targeting: str = "score"
-    sponsored_claim: float = 0.9
-    disclose_sponsorship: bool = False
-    disclosure_discount: float = 0.5
-    cocreate_reward: int = 5
-    p_entry: float = 0.02
-    max_entrants: int = 10
-    entry_lead: float = 0.2
-    entry_strategy: str = "listen"
+    mix: dict[str, int] = setting(  # noqa: RUF009 (a field with a default factory)
+        _default_mix, "initial sellers by strategy (a mix given replaces the default one "
+                      "entirely)", unit="sellers", low=0, high=1000, choices=_strategies)
+    price: int = setting(1000, "price of every seller", unit="cents", low=1, high=10**9,
+                         symbol="p")
+    initial_cash_per_buyer: int = setting(200, "initial cash = this × buyers", unit="cents",
+                                          low=0, high=10**9)
+    fixed_cost_per_buyer: int = setting(5, "fixed cost per step = this × buyers", unit="cents",
+                                        low=0, high=10**9)
+    adapt_rate: float = prob(0.2, "partial adjustment of the offering per step", "μ")
+    adapt_cost_per_buyer: int = setting(20, "adaptation cost = this × buyers × distance moved",
+                                        unit="cents", low=0, high=10**9, symbol="k_A")
+    sense_delay: int = setting(8, "delay of sales-based sensing", unit="steps", low=0,
+                               high=10**5, symbol="L")
+    sense_noise: float = setting(0.05, "s.d. of sales-based sensing noise", low=0.0, high=10.0,
+                                 symbol="σ_S")
+    listen_noise: float = setting(0.02, "s.d. of conversation-based sensing noise", low=0.0,
+                                  high=10.0, symbol="σ_L")
+    ad_cost: int = setting(20, "cost per buyer reached by an ad", unit="cents", low=0,
+                           high=10**9)
+    sponsor_k: int = setting(3, "influencers contracted per sponsoring seller", unit="buyers",
+                             low=0, high=10**6, symbol="k_sp")
+    sponsor_fee: int = setting(2000, "fee per contracted influencer per step", unit="cents",
+                               low=0, high=10**12)
+    sponsor_period: int = setting(20, "steps between contract renewals", unit="steps", low=1,
+                                  high=10**7, symbol="P")
+    sponsor_targeting: str = setting("score", "how sponsors choose influencers",
+                                     choices=_targeting)
+    sponsored_claim: float = prob(0.9, "minimum fit a sponsored post claims", "x_sp")
+    disclose_sponsorship: bool = setting(False, "sponsored posts are disclosed")
+    disclosure_discount: float = prob(0.5, "weight factor of a disclosed sponsored post", "ζ")
+    cocreate_reward: int = setting(5, "points given to each customer of a co-creating seller",
+                                   unit="points", low=0, high=10**6)
+    p_entry: float = prob(0.02, "probability of an entry per step", "p_entry")
+    max_entrants: int = setting(10, "maximum entries over the run", unit="sellers", low=0,
+                                high=1000)
+    entry_lead: float = setting(0.2, "how far ahead of the frontier entrants are placed",
+                                low=0.0, high=10.0, symbol="ℓ")
+    entry_strategy: str = setting("listen", "strategy of entrants", choices=_strategies)
 
 
 @dataclass
 class CurrencyConfig:
     """The social-currency economy, in integer points."""
 
-    advice_reward: int = 10
-    thank_you: int = 1
-    decay: float = 0.02
-    cents_per_point: int = 10
-    cashout_threshold: int = 200
-    cashout_share: float = 0.5
+    advice_reward: int = setting(10, "points minted for an advisor when an advised purchase "
+                                     "satisfies", unit="points", low=0, high=10**6)
+    thank_you: int = setting(1, "points an asker transfers to each contact that introduced a "
+                                "seller", unit="points", low=0, high=10**6)
+    decay: float = prob(0.02, "share of a balance burned per step (rounded up)", "d_c")
+    cents_per_point: int = setting(10, "cents per point, for every conversion", unit="cents",
+                                   low=1, high=10**6, symbol="χ")
+    cashout_threshold: int = setting(200, "balance at or above which a buyer cashes out",
+                                     unit="points", low=0, high=10**12, symbol="H")
+    cashout_share: float = prob(0.5, "share of the balance cashed out (rounded down)", "h")
 
 
 @dataclass
 class MechanismsConfig:
     """Switches: each mechanism can be turned off so that the others can be studied alone."""
 
-    drift: bool = True
-    peer_pull: bool = True
-    influencers: bool = True
-    advertising: bool = True
-    currency: bool = True
-    reputation: bool = True
-    audience_growth: bool = True
-    trust: bool = True
-    spam_penalty: bool = True
-    adaptation: bool = True
-    exit: bool = True
-    entry: bool = True
+    drift: bool = setting(True, "the frontier moves and expectations follow it (phase 1)")
+    peer_pull: bool = setting(True, "expectations are pulled toward contacts' (phase 3)")
+    influencers: bool = setting(True, "influencers, posts, audience growth")
+    advertising: bool = setting(True, "advertising sellers' ads (phase 5)")
+    currency: bool = setting(True, "the social-currency economy (transfers, minting, phase 8)")
+    reputation: bool = setting(True, "advice weighted by the adviser's balance")
+    audience_growth: bool = setting(True, "new followers attach to attention; promotions")
+    trust: bool = setting(True, "trust updated after purchases")
+    spam_penalty: bool = setting(True, "ads that miss lower trust in sellers")
+    adaptation: bool = setting(True, "sellers sense and adapt their offering")
+    exit: bool = setting(True, "sellers with negative cash leave")
+    entry: bool = setting(True, "new sellers may enter")
 
 
 @dataclass
 class OutputConfig:
-    """What a run writes besides the tables that are always written."""
+    """What a run writes and shows besides the tables that are always written."""
 
-    dashboard: bool = True
-    progress: bool = True
-    ledger_entries: bool = False
-    top: int = 5
+    dashboard: bool = setting(True, "write dashboard.png")
+    progress: bool = setting(True, "show progress: a bar on a terminal, log lines otherwise")
+    progress_every: float = setting(30.0, "seconds between progress lines when stderr is not a "
+                                          "terminal", unit="seconds", low=0.1, high=86400.0)
+    ledger_entries: bool = setting(False, "write every ledger entry (ledger.parquet)")
+    top: int = setting(5, "agents listed in the summary's top lists", unit="agents", low=1,
+                       high=1000)
 
 
 @dataclass
 class SpheresConfig:
     """One simulation: sizes, engine, seed and the parts above."""
 
-    seed: int = 0
-    engine: str = "vector"
-    steps: int = 200
-    n_buyers: int = 3000
+    seed: int = setting(0, "seed of the model's random generator", low=0, high=2**63 - 1)
+    engine: str = setting("vector", "engine: the same results, by arrays or per agent",
+                          choices=_engines)
+    steps: int = setting(200, "number of steps (one step is one period, a week by default)",
+                         unit="steps", low=1, high=10**7, symbol="T")
+    n_buyers: int = setting(3000, "number of buyers", unit="buyers", low=2, high=2**31 - 1,
+                            symbol="N")
     network: NetworkConfig = field(default_factory=NetworkConfig)
     market: MarketConfig = field(default_factory=MarketConfig)
     sellers: SellersConfig = field(default_factory=SellersConfig)
@@ -174,41 +296,193 @@ class SpheresConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
+# -- the declarations, walked -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    """One declared setting: its dotted name, type, default and spec."""
+
+    name: str
+    type: Any
+    default: Any
+    spec: Spec
+
+    @property
+    def kind(self) -> str:
+        """``int``, ``float``, ``bool``, ``str``, ``path`` (a str or none) or ``mix``."""
+        return {int: "int", float: "float", bool: "bool", str: "str"}.get(self.type) or (
+            "path" if self.type == (str | None) else "mix")
+
+    def allowed(self) -> str:
+        """What the setting allows, in words."""
+        s, kind = self.spec, self.kind
+        if kind == "bool":
+            return "true or false"
+        if s.choices is not None and kind == "str":
+            return "one of " + ", ".join(s.choices())
+        if kind == "path":
+            return "a file path, or null"
+        if kind == "mix":
+            return (f"strategy names ({', '.join(s.choices())}) with counts from "
+                    f"{_num(s.low)} to {_num(s.high)}")
+        what = "an integer" if kind == "int" else "a number"
+        if s.low == 0.0 and s.high == 1.0 and kind == "float":
+            return "a number from 0 to 1"
+        if s.low_open:
+            return f"{what} > {_num(s.low)} and <= {_num(s.high)}"
+        return f"{what} from {_num(s.low)} to {_num(s.high)}"
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "?"
+    if float(x).is_integer() and abs(x) >= 10**5:
+        power = math.log10(abs(x))
+        if power.is_integer():
+            return f"10^{int(power)}"
+        if x == 2**31 - 1:
+            return "2^31-1"
+        if x == 2**63 - 1:
+            return "2^63-1"
+    return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
+
+
+def settings(cls: type = SpheresConfig, prefix: str = "") -> Iterator[Setting]:
+    """Every declared setting, in declaration order, with its dotted name."""
+    hints = get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            yield from settings(hint, f"{prefix}{f.name}.")
+            continue
+        default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+        yield Setting(f"{prefix}{f.name}", hint, default, f.metadata["spec"])
+
+
+SECTIONS = {
+    "": "Run", "network": "Network", "market": "Market", "sellers": "Sellers",
+    "currency": "Currency", "mechanisms": "Mechanisms", "output": "Output",
+}
+
+
+def _section(name: str) -> str:
+    return name.split(".")[0] if "." in name else ""
+
+
+def _default_text(s: Setting) -> str:
+    if s.kind == "mix":
+        return ", ".join(f"{k}: {v}" for k, v in s.default.items())
+    if s.kind == "bool":
+        return str(s.default).lower()
+    if s.default is None:
+        return "null"
+    return f"{s.default:g}" if isinstance(s.default, float) else str(s.default)
+
+
+def settings_markdown() -> str:
+    """The parameter tables of the README and docs/ODD.md, one per section, from the declarations.
+
+    ``spheres settings`` prints them; a test checks that both documents hold exactly this text.
+    """
+    out: list[str] = []
+    current = None
+    for s in settings():
+        section = _section(s.name)
+        if section != current:
+            current = section
+            if out:
+                out.append("")
+            out += [f"**{SECTIONS[section]}**", "",
+                    "| setting | default | allowed | unit | symbol | meaning |",
+                    "| --- | --- | --- | --- | --- | --- |"]
+        allowed = s.allowed().replace("|", "\\|")
+        out.append(f"| `{s.name}` | {_default_text(s)} | {allowed} | {s.spec.unit} | "
+                   f"{s.spec.symbol} | {s.spec.meaning} |")
+    return "\n".join(out) + "\n"
+
+
+def settings_text(width: int = 100) -> str:
+    """The settings as plain text for ``spheres run --help``: name, default, allowed, meaning."""
+    out: list[str] = []
+    current = None
+    for s in settings():
+        section = _section(s.name)
+        if section != current:
+            current = section
+            out.append(f"\n{SECTIONS[section]}:")
+        unit = f" ({s.spec.unit})" if s.spec.unit else ""
+        out.append(f"  {s.name}={_default_text(s)}{unit}")
+        out.append(f"      {s.spec.meaning}; {s.allowed()}")
+    return "\n".join(out).lstrip("\n") + "\n"
+
+
+# -- building a config --------------------------------------------------------------------------
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """Turn dotted keys (``"market.p_need"``, or ``market__p_need``) into nested dicts."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        parts = str(key).replace("__", ".").split(".")
+        node = out
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"{key}: {'.'.join(parts[:-1])} is not a group of settings")
+            node = child
+        last = parts[-1]
+        if isinstance(value, dict) and isinstance(node.get(last), dict) and last != "mix":
+            node[last] = {**node[last], **nest(value)}
+        else:
+            node[last] = nest(value) if isinstance(value, dict) and last != "mix" else value
+    return out
+
+
 def make_config(overrides: dict[str, Any] | None = None, **flat: Any) -> SpheresConfig:
-    """Build a validated config from defaults, a nested dict and dotted keyword overrides.
+    """Build a validated config from defaults, a (nested or dotted) dict and keyword overrides.
 
     ``make_config({"market": {"p_need": 0.2}}, n_buyers=500, **{"sellers.price": 900})``.
+    A given ``sellers.mix`` replaces the default mix, in either form.
     """
-    nested: dict[str, Any] = dict(overrides or {})
-    try:
-        cfg = OmegaConf.merge(_schema_for(nested), nested)
-        for key, value in flat.items():
-            OmegaConf.update(cfg, key.replace("__", "."), value, merge=True, force_add=False)
-    except OmegaConfBaseException as err:
-        raise ConfigError(_omegaconf_message(err)) from None
-    return validate(to_config(cfg))
+    nested = nest({**(overrides or {}), **flat})
+    return validate(to_config(nested))
 
 
 def to_config(cfg: Any) -> SpheresConfig:
-    """Turn an OmegaConf node or a plain nested dict into a ``SpheresConfig`` (type-checked)."""
+    """Turn an OmegaConf node or a plain nested dict into a ``SpheresConfig``.
+
+    Unknown settings are refused (naming the closest declared one); types are checked by
+    :func:`validate`.
+    """
     if isinstance(cfg, SpheresConfig):
         return cfg
-    try:
-        merged = OmegaConf.merge(_schema_for(cfg), cfg)
-        obj = OmegaConf.to_object(merged)
-    except OmegaConfBaseException as err:
-        raise ConfigError(_omegaconf_message(err)) from None
-    assert isinstance(obj, SpheresConfig)
-    return obj
+    data = OmegaConf.to_container(cfg) if OmegaConf.is_config(cfg) else cfg
+    if not isinstance(data, dict):
+        raise ConfigError(f"a config is a mapping of settings; got {type(data).__name__}")
+    check_keys(data)
+    return _build(SpheresConfig, data, "")
 
 
-def _schema_for(data: Any) -> Any:
-    """The schema to merge ``data`` over: a given ``sellers.mix`` replaces the default mix."""
-    base = OmegaConf.structured(SpheresConfig)
-    sellers = data.get("sellers") if hasattr(data, "get") else None
-    if sellers is not None and hasattr(sellers, "get") and sellers.get("mix") is not None:
-        base.sellers.mix = {}
-    return base
+def check_keys(data: dict[str, Any], cls: type = SpheresConfig, prefix: str = "") -> None:
+    """Refuse a key that is not a declared setting, suggesting the closest name."""
+    hints = get_type_hints(cls)
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in hints:
+            close = difflib.get_close_matches(str(key), list(hints), n=1, cutoff=0.75)
+            hint = f"; did you mean {prefix}{close[0]}?" if close else ""
+            raise ConfigError(f"{name}: no such setting{hint} (`spheres run --help` lists them)")
+        if dataclasses.is_dataclass(hints[key]):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{name} = {value!r} is not allowed: a group of settings "
+                                  f"such as {name}.{next(iter(get_type_hints(hints[key])))}=...")
+            check_keys(value, hints[key], f"{name}.")
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    hints = get_type_hints(cls)
+    kwargs = {}
+    for key, value in data.items():
+        kwargs[key] = (_build(hints[key], value, f"{prefix}{key}.")
+                       if dataclasses.is_dataclass(hints[key]) else value)
+    return cls(**kwargs)
 
 
 def to_dict(config: SpheresConfig) -> dict[str, Any]:
@@ -216,107 +490,198 @@ def to_dict(config: SpheresConfig) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
-def _omegaconf_message(err: OmegaConfBaseException) -> str:
+def config_hash(config: SpheresConfig) -> str:
+    """A short hash of every setting: equal configs, equal hashes."""
+    text = json.dumps(to_dict(config), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def omegaconf_message(err: OmegaConfBaseException) -> str:
+    """One line from an OmegaConf error, naming the key when it has one."""
     key = getattr(err, "full_key", None)
     msg = str(err).splitlines()[0]
     return f"{key}: {msg}" if key else msg
 
 
+# -- validation ---------------------------------------------------------------------------------
+def _refuse(setting: str, value: Any, allowed: str) -> None:
+    raise ConfigError(f"{setting} = {value!r} is not allowed: {allowed}")
+
+
 def _check(ok: bool, setting: str, allowed: str, value: Any) -> None:
     if not ok:
-        raise ConfigError(f"{setting} = {value!r} is not allowed: {allowed}")
+        _refuse(setting, value, allowed)
 
 
-def _prob(value: float, setting: str) -> None:
-    _check(0.0 <= value <= 1.0, setting, "a probability between 0 and 1", value)
+def _is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-def _nonneg(value: float, setting: str) -> None:
-    _check(value >= 0, setting, "a number >= 0", value)
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _in_range(v: float, spec: Spec) -> bool:
+    low_ok = spec.low is None or (v > spec.low if spec.low_open else v >= spec.low)
+    return low_ok and (spec.high is None or v <= spec.high)
+
+
+def _get(config: SpheresConfig, name: str) -> Any:
+    node: Any = config
+    for part in name.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def _set(config: SpheresConfig, name: str, value: Any) -> None:
+    *parents, last = name.split(".")
+    node: Any = config
+    for part in parents:
+        node = getattr(node, part)
+    setattr(node, last, value)
+
+
+def _check_setting(s: Setting, value: Any) -> Any:
+    """Check one value against its declaration; return it in its declared type."""
+    kind, spec = s.kind, s.spec
+    if kind == "bool":
+        _check(isinstance(value, bool), s.name, s.allowed(), value)
+        return value
+    if kind in ("str", "path"):
+        if kind == "path" and value is None:
+            return None
+        _check(isinstance(value, str), s.name, s.allowed(), value)
+        if spec.choices is not None:
+            _check(value in spec.choices(), s.name, s.allowed(), value)
+        return value
+    if kind == "mix":
+        _check(isinstance(value, dict), s.name, s.allowed(), value)
+        known = spec.choices()
+        for name, count in value.items():
+            _check(name in known, f"{s.name}.{name}",
+                   f"a strategy name, one of {', '.join(known)}", name)
+            _check(_is_int(count) and _in_range(count, spec), f"{s.name}.{name}",
+                   f"an integer from {_num(spec.low)} to {_num(spec.high)}", count)
+        return {name: int(count) for name, count in value.items()}
+    if kind == "int":
+        if _is_number(value) and not _is_int(value) and float(value).is_integer():
+            value = int(value)  # 5.0 is the integer 5; 5.5 is refused below
+        _check(_is_int(value), s.name, s.allowed(), value)
+        _check(_in_range(value, spec), s.name, s.allowed(), value)
+        return int(value)
+    _check(_is_number(value), s.name, s.allowed(), value)
+    _check(math.isfinite(value), s.name, f"a finite number; {s.allowed()}", value)
+    _check(_in_range(value, spec), s.name, s.allowed(), value)
+    return float(value)
+
+
+def _fingerprint(config: SpheresConfig) -> str:
+    return repr(config)
 
 
 def validate(config: SpheresConfig) -> SpheresConfig:
-    """Check ranges and cross-field rules; raise ``ConfigError`` naming the first bad setting."""
-    from spheres.model.strategies import STRATEGIES
+    """Check every setting against its declaration, then the rules that join settings.
 
-    c = config
-    _check(c.engine in ENGINES, "engine", f"one of {', '.join(ENGINES)}", c.engine)
-    _check(c.steps >= 1, "steps", "an integer >= 1", c.steps)
-    _check(c.n_buyers >= 2, "n_buyers", "an integer >= 2", c.n_buyers)
-    _check(c.seed >= 0, "seed", "an integer >= 0", c.seed)
+    Raises ``ConfigError`` naming the first bad setting and what is allowed. A config validated
+    once and unchanged since is not checked again.
+    """
+    if not isinstance(config, SpheresConfig):
+        raise ConfigError(f"a config is a SpheresConfig; got {type(config).__name__}")
+    if getattr(config, "_validated", None) == _fingerprint(config):
+        return config
+    for s in settings():
+        _set(config, s.name, _check_setting(s, _get(config, s.name)))
+    _check_rules(config)
+    check_resources(config)
+    object.__setattr__(config, "_validated", _fingerprint(config))
+    return config
+
+
+def _check_rules(c: SpheresConfig) -> None:
+    """The rules that join settings: sizes against each other, the chosen network's needs."""
+    from spheres.model.network import GRAPH_SETTINGS, KINDS
 
     n = c.network
-    _check(n.kind in NETWORK_KINDS, "network.kind", f"one of {', '.join(NETWORK_KINDS)}", n.kind)
-    if n.kind == "edgelist":
-        _check(bool(n.path), "network.path",
-               "a path to an edge-list file when network.kind=edgelist", n.path)
-    if n.kind != "complete":
-        _check(0 < n.mean_degree < c.n_buyers, "network.mean_degree",
-               f"a number > 0 and < n_buyers ({c.n_buyers})", n.mean_degree)
-    _prob(n.rewire, "network.rewire")
-    _prob(n.mixing, "network.mixing")
-    if n.kind == "sbm":
-        _check(1 <= n.blocks <= c.n_buyers, "network.blocks", "an integer between 1 and n_buyers",
-               n.blocks)
-    _prob(n.influencer_share, "network.influencer_share")
-    _check(round(n.influencer_share * c.n_buyers) <= c.n_buyers, "network.influencer_share",
-           "at most all buyers", n.influencer_share)
-    _check(n.influencer_selection in ("degree", "random"), "network.influencer_selection",
-           "degree or random", n.influencer_selection)
-    _check(n.followers_per_influencer >= 0, "network.followers_per_influencer", "an integer >= 0",
-           n.followers_per_influencer)
-
-    m = c.market
-    _check(1 <= m.dims <= 16, "market.dims", "an integer between 1 and 16", m.dims)
-    for name in ("initial_awareness", "p_need", "p_word_of_mouth", "drift_rate", "peer_pull",
-                 "peer_weight", "belief_prior", "learning_rate", "satisfaction", "trust_peers",
-                 "trust_influencers", "trust_sellers", "trust_rate", "p_post", "post_reach",
-                 "influencer_weight", "credibility_rate", "p_ad", "ad_claim", "ad_weight",
-                 "spam_threshold", "spam_penalty", "audience_growth", "network_value_decay",
-                 "knowledge_share"):
-        _prob(getattr(m, name), f"market.{name}")
-    _check(1 <= m.contacts <= 100, "market.contacts", "an integer between 1 and 100", m.contacts)
-    for name in ("frontier_speed", "frontier_noise", "taste_spread", "choice_beta", "price_weight",
-                 "outside_option", "experience_noise"):
-        _nonneg(getattr(m, name), f"market.{name}")
-    _check(m.fit_width > 0, "market.fit_width", "a number > 0", m.fit_width)
-    _check(m.reference_price > 0, "market.reference_price", "an integer > 0 (cents)",
-           m.reference_price)
-    _check(m.promote_at >= 1, "market.promote_at", "an integer >= 1", m.promote_at)
-    _check(m.reputation_cap >= 1, "market.reputation_cap", "a number >= 1", m.reputation_cap)
+    kind = KINDS[n.kind]
+    defaults = NetworkConfig()
+    for name in GRAPH_SETTINGS:
+        value = getattr(n, name)
+        if name not in kind.uses and value != getattr(defaults, name):
+            used = ", ".join(f"network.{u}" for u in kind.uses) or "no graph setting"
+            _refuse(f"network.{name}", value,
+                    f"network.kind={n.kind} does not use it (it uses {used})")
+    kind.check(n, c.n_buyers)
 
     s = c.sellers
-    _check(len(s.mix) > 0, "sellers.mix", "at least one strategy with a count", s.mix)
-    for name, count in s.mix.items():
-        _check(name in STRATEGIES, f"sellers.mix.{name}",
-               f"a strategy name, one of {', '.join(sorted(STRATEGIES))}", name)
-        _check(isinstance(count, int) and count >= 0, f"sellers.mix.{name}", "an integer >= 0",
-               count)
     total = sum(s.mix.values())
-    _check(1 <= total <= 1000, "sellers.mix", "between 1 and 1000 sellers in all", total)
-    _check(s.entry_strategy in STRATEGIES, "sellers.entry_strategy",
-           f"one of {', '.join(sorted(STRATEGIES))}", s.entry_strategy)
-    for name in ("price", "initial_cash_per_buyer", "fixed_cost_per_buyer", "adapt_cost_per_buyer",
-                 "ad_cost", "sponsor_fee", "cocreate_reward", "max_entrants", "sense_delay",
-                 "sponsor_k"):
-        _nonneg(getattr(s, name), f"sellers.{name}")
-    _check(s.price > 0, "sellers.price", "an integer > 0 (cents)", s.price)
-    _check(s.sponsor_period >= 1, "sellers.sponsor_period", "an integer >= 1", s.sponsor_period)
-    _check(s.sponsor_targeting in TARGETING, "sellers.sponsor_targeting",
-           f"one of {', '.join(TARGETING)}", s.sponsor_targeting)
-    for name in ("adapt_rate", "p_entry", "sponsored_claim", "disclosure_discount"):
-        _prob(getattr(s, name), f"sellers.{name}")
-    for name in ("sense_noise", "listen_noise", "entry_lead"):
-        _nonneg(getattr(s, name), f"sellers.{name}")
+    _check(1 <= total <= 1000, "sellers.mix", "between 1 and 1000 sellers in all", s.mix)
     _check(total + s.max_entrants <= 1000, "sellers.max_entrants",
-           "at most 1000 sellers in all, with the mix", s.max_entrants)
+           f"at most 1000 sellers in all, with the {total} of sellers.mix", s.max_entrants)
+    _check_money(c)
 
-    k = c.currency
-    for name in ("advice_reward", "thank_you", "cashout_threshold"):
-        _nonneg(getattr(k, name), f"currency.{name}")
-    _check(k.cents_per_point >= 1, "currency.cents_per_point", "an integer >= 1",
-           k.cents_per_point)
-    _prob(k.decay, "currency.decay")
-    _prob(k.cashout_share, "currency.cashout_share")
-    _check(c.output.top >= 1, "output.top", "an integer >= 1", c.output.top)
-    return c
+
+def _check_money(c: SpheresConfig) -> None:
+    """Refuse sizes and amounts whose money or currency totals could overflow 64-bit integers."""
+    s, k, n = c.sellers, c.currency, c.n_buyers
+    sellers = sum(s.mix.values()) + s.max_entrants
+    per_buyer_step = (s.price + s.fixed_cost_per_buyer + s.adapt_cost_per_buyer + s.ad_cost
+                      + k.cents_per_point * (k.advice_reward + s.cocreate_reward
+                                             + c.market.contacts * k.thank_you))
+    bound = (n * s.initial_cash_per_buyer * sellers + c.steps * (n * per_buyer_step * sellers
+             + sellers * s.sponsor_k * s.sponsor_fee))
+    if bound >= MONEY_LIMIT:
+        raise ConfigError(
+            f"n_buyers, steps and the money settings (sellers.price, sellers.*_cost*, "
+            f"sellers.initial_cash_per_buyer, sellers.sponsor_fee, currency.cents_per_point, "
+            f"currency rewards) allow totals up to about {bound:.2e} cents, beyond the "
+            f"{MONEY_LIMIT:.2e} that exact 64-bit accounting can hold; lower them")
+
+
+# -- resources ----------------------------------------------------------------------------------
+def estimate_memory(c: SpheresConfig) -> int:
+    """An upper estimate of a run's peak memory in bytes, from its sizes.
+
+    Counts the buyer arrays, the buyer x seller arrays (initial sellers plus entrants, with the
+    copy made when a seller enters and the temporaries of a phase), the graph and its building,
+    the followers, the sales history kept for sensing (``sellers.sense_delay``), the rows kept
+    every step, and the per-agent engine's agents.
+    """
+    n, d = c.n_buyers, c.market.dims
+    sellers = sum(c.sellers.mix.values()) + (c.sellers.max_entrants if c.mechanisms.entry else 0)
+    degree = n - 1 if c.network.kind == "complete" else min(c.network.mean_degree, n - 1)
+    base = 300 * 2**20  # interpreter, numpy, pandas, mesa
+    buyers = n * (40 * d + 200)
+    cells = n * sellers * 26 * 2
+    graph = int(n * degree * 40)
+    followers = int(n * c.network.influencer_share * c.network.followers_per_influencer * 24)
+    history = (c.sellers.sense_delay + 1) * sellers * (d + 1) * 8
+    rows = c.steps * (6_000 + sellers * (d + 20) * 16)
+    agents = n * 2_000 if c.engine == "agent" else 0
+    return int(base + buyers + cells + graph + followers + history + rows + agents)
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new run (``MemAvailable``), or the physical memory."""
+    limit = os.environ.get("SPHERES_MEMORY_LIMIT")
+    if limit:
+        return int(float(limit))
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_resources(c: SpheresConfig) -> None:
+    """Refuse a run whose estimated memory exceeds what the machine has available."""
+    need, have = estimate_memory(c), available_memory()
+    if need > have:
+        sellers = sum(c.sellers.mix.values()) + c.sellers.max_entrants
+        raise ConfigError(
+            f"n_buyers={c.n_buyers}, sellers (mix + max_entrants = {sellers}), steps={c.steps}, "
+            f"sellers.sense_delay={c.sellers.sense_delay}: the run needs about "
+            f"{need / 2**30:.1f} GiB of memory, more than the {have / 2**30:.1f} GiB available; "
+            f"lower these settings")

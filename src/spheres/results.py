@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,6 +50,64 @@ class Results:
     summary: dict[str, Any]
     ledger_entries: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
+
+
+RESULT_FILES = (SUMMARY, *(f"{t}.parquet" for t in TABLES), "ledger.parquet", "dashboard.png")
+
+
+class RunDirError(OSError):
+    """The run directory cannot take the run's files; the message names it and why."""
+
+
+def clear_results(run_dir: Path) -> list[str]:
+    """Remove a run's result files from ``run_dir``, ``summary.json`` first; return their names.
+
+    Also removes temporary files an interrupted write left behind. Nothing else is touched.
+    """
+    run_dir = Path(run_dir)
+    removed = []
+    for name in RESULT_FILES:
+        path = run_dir / name
+        if path.is_file():
+            path.unlink()
+            removed.append(name)
+    for tmp in run_dir.glob(".*.tmp") if run_dir.is_dir() else ():
+        tmp.unlink(missing_ok=True)
+    return removed
+
+
+def estimate_output_bytes(config: SpheresConfig) -> int:
+    """An upper estimate of the bytes a run writes (uncompressed tables, dashboard, summary)."""
+    sellers = sum(config.sellers.mix.values()) + config.sellers.max_entrants
+    rows = config.steps * (60 + sellers * (config.market.dims + 20)) * 8
+    agents = config.n_buyers * 16 * 8
+    ledger = config.steps * config.n_buyers * 56 if config.output.ledger_entries else 0
+    return rows + agents + ledger + 2 * 2**20
+
+
+def check_run_dir(run_dir: Path, need_bytes: int) -> None:
+    """Check before any work that ``run_dir`` can be created and written, with room for the run.
+
+    Raises :class:`RunDirError` naming the directory and the problem.
+    """
+    run_dir = Path(run_dir)
+    for parent in (run_dir, *run_dir.parents):
+        if parent.exists() and not parent.is_dir():
+            raise RunDirError(f"run directory {run_dir}: {parent} is a file, not a directory")
+        if parent.exists():
+            break
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / f".write-probe.{uuid.uuid4().hex[:12]}.tmp"
+        probe.write_bytes(b"x")
+        probe.unlink()
+    except OSError as err:
+        raise RunDirError(f"run directory {run_dir} is not writable: {err.strerror or err}") \
+            from None
+    free = shutil.disk_usage(run_dir).free
+    if free < need_bytes:
+        raise RunDirError(f"run directory {run_dir}: {free / 2**20:.0f} MB free, but the run's "
+                          f"files need about {need_bytes / 2**20:.0f} MB")
 
 
 def write_results(results: Results, run_dir: Path) -> dict[str, Path]:

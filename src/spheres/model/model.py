@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -13,7 +14,12 @@ from spheres.model import draws as dr
 from spheres.model import measures
 from spheres.model.agents import AgentEngine, Buyer, Influencer, Seller
 from spheres.model.currency import Ledger
-from spheres.model.network import build_network, choose_influencers, follower_edges
+from spheres.model.network import (
+    build_network,
+    choose_influencers,
+    follower_edges,
+    network_notes,
+)
 from spheres.model.state import (
     INFLUENCER_SRC,
     PEER,
@@ -27,6 +33,14 @@ from spheres.model.vector import VectorEngine
 log = logging.getLogger(__name__)
 
 ENGINES = {"vector": VectorEngine, "agent": AgentEngine}
+
+# How a sponsoring seller ranks the influencers it contracts: a key per buyer, highest first.
+TARGETING: dict[str, Callable[[MarketModel], np.ndarray]] = {
+    "score": lambda model: measures.klout_score(model),
+    "degree": lambda model: (model.degree + model.buyers_state.n_followers).astype(float),
+    "random": lambda model: model.rng.random(model.n_buyers),
+    "true_influence": lambda model: model.buyers_state.caused.astype(float),
+}
 
 
 class MarketModel(mesa.Model):
@@ -72,12 +86,12 @@ class MarketModel(mesa.Model):
     def _build_network(self) -> None:
         net = self.cfg.network
         seed = int(self.rng.integers(2**62))
-        self.graph, self.network_facts = build_network(
-            net.kind, self.n_buyers, seed, mean_degree=net.mean_degree, rewire=net.rewire,
-            blocks=net.blocks, mixing=net.mixing, path=net.path)
+        self.graph, self.network_facts = build_network(net, self.n_buyers, seed)
         for key, value in self.network_facts.items():
             if value:
                 log.info("network %s: %s", key, value)
+        for note in network_notes(self.network_facts, net, self.n_buyers):
+            log.warning(note)
         self.degree = self.graph.degree()
 
     def _build_sellers(self) -> None:
@@ -335,15 +349,7 @@ class MarketModel(mesa.Model):
                 m.costs[seller] += pts * self.cfg.currency.cents_per_point * chosen.size
 
     def _targeting_key(self) -> np.ndarray:
-        how = self.cfg.sellers.sponsor_targeting
-        b = self.buyers_state
-        if how == "score":
-            return measures.klout_score(self)
-        if how == "degree":
-            return (self.degree + b.n_followers).astype(float)
-        if how == "true_influence":
-            return b.caused.astype(float)
-        return self.rng.random(self.n_buyers)
+        return TARGETING[self.cfg.sellers.sponsor_targeting](self)
 
     def _cocreation(self) -> None:
         m, k = self.sellers_state, self.cfg.currency

@@ -7,14 +7,27 @@ together with a dict of facts worth logging (dropped self-loops and duplicates, 
 nodes, ...). Generation is vectorised (numpy) or compiled (rustworkx), so graphs with a
 million nodes take seconds.
 
+Each kind declares which graph settings of :class:`~spheres.config.NetworkConfig` it uses
+(``uses``, out of :data:`GRAPH_SETTINGS`) and a ``check(net, n)`` that raises
+:class:`~spheres.config.ConfigError` when the kind cannot honour the settings exactly, so that
+nothing is coerced silently; config validation runs it once and builders trust their input.
 A new kind is one function registered by name::
 
-    @register("ring")
-    def _ring(params: NetworkParams) -> tuple[Graph, dict]:
-        src = np.arange(params.n)
-        return edges_to_csr(params.n, src, (src + 1) % params.n)
+    @register("ring", uses=())
+    def _ring(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
+        src = np.arange(n)
+        return edges_to_csr(n, src, (src + 1) % n)
 
-The module also picks influencers among the buyers and draws their follower edges.
+Edge-list files (kind ``edgelist``) hold one edge per line: two node ids separated by a comma
+and/or whitespace; blank lines and ``#`` comments are skipped. Ids are tokens. If every id is a
+non-negative integer, buyer rows follow the ascending numeric order of the distinct ids (a file
+using 0..n-1 maps to itself); otherwise ids are names and rows follow their order of first
+appearance in the file. The file must have at least ``n_buyers`` distinct ids; with more, the
+first ``n_buyers`` ids in that order are kept and edges touching the others are dropped.
+:func:`network_notes` says on the console how ids were mapped and what was dropped.
+
+The module also picks influencers among the buyers (:data:`SELECTIONS`) and draws their follower
+edges.
 """
 
 from __future__ import annotations
@@ -22,7 +35,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,19 +43,27 @@ import numpy as np
 import rustworkx as rx
 from scipy import sparse
 
+from spheres.config import ConfigError, NetworkConfig
+
 __all__ = [
+    "GRAPH_SETTINGS",
     "KINDS",
+    "SELECTIONS",
     "Graph",
+    "Kind",
     "NetworkError",
-    "NetworkParams",
     "block_of",
     "build_network",
     "choose_influencers",
     "edges_to_csr",
     "follower_edges",
     "load_edge_list",
+    "network_notes",
     "register",
 ]
+
+GRAPH_SETTINGS = ("mean_degree", "rewire", "blocks", "mixing", "path")
+"""The settings of ``NetworkConfig`` that shape the graph; each kind uses some of them."""
 
 MAX_NODES = 2**31 - 1  # neighbour ids are stored as int32
 MAX_COMPLETE_NODES = 20_000
@@ -98,34 +118,51 @@ class Graph:
         return self.indices[self.indptr[i] : self.indptr[i + 1]]
 
 
+Builder = Callable[[NetworkConfig, int, int], tuple[Graph, dict]]
+Check = Callable[[NetworkConfig, int], None]
+
+
+def _no_check(net: NetworkConfig, n: int) -> None:
+    """A kind whose settings are always honoured."""
+
+
 @dataclass(frozen=True)
-class NetworkParams:
-    """The settings a network builder receives (already checked by :func:`build_network`)."""
+class Kind:
+    """A registered network kind: its builder, the graph settings it uses and its check.
 
-    n: int
-    seed: int
-    mean_degree: float = 10.0
-    rewire: float = 0.1
-    blocks: int = 4
-    mixing: float = 0.05
-    path: str | None = None
+    ``build(net, n, seed)`` returns the graph and its facts; ``uses`` names the members of
+    :data:`GRAPH_SETTINGS` it reads; ``check(net, n)`` raises ``ConfigError`` naming the
+    setting when the kind cannot honour the settings exactly for ``n`` buyers.
+    """
 
-
-Builder = Callable[[NetworkParams], tuple[Graph, dict]]
-
-KINDS: dict[str, Builder] = {}
+    build: Builder
+    uses: tuple[str, ...]
+    check: Check
 
 
-def register(name: str) -> Callable[[Builder], Builder]:
-    """Decorator registering a builder ``fn(params) -> (Graph, facts)`` under ``name``."""
+KINDS: dict[str, Kind] = {}
+
+
+def register(
+    name: str, uses: tuple[str, ...] = (), check: Check = _no_check
+) -> Callable[[Builder], Builder]:
+    """Decorator registering a builder ``fn(net, n, seed) -> (Graph, facts)`` under ``name``."""
+    unknown = set(uses) - set(GRAPH_SETTINGS)
+    if unknown:
+        raise ValueError(f"network kind {name!r} uses unknown settings {sorted(unknown)}")
 
     def decorate(fn: Builder) -> Builder:
         if name in KINDS:
             raise ValueError(f"network kind {name!r} is already registered")
-        KINDS[name] = fn
+        KINDS[name] = Kind(fn, tuple(uses), check)
         return fn
 
     return decorate
+
+
+def _refuse(setting: str, value: object, allowed: str) -> ConfigError:
+    """The error for ``network.<setting> = value``, saying what is allowed and why."""
+    return ConfigError(f"network.{setting} = {value!r} is not allowed: {allowed}")
 
 
 # --------------------------------------------------------------------------- CSR
@@ -178,54 +215,19 @@ def edges_to_csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[Graph, dict]
 # --------------------------------------------------------------------------- building
 
 
-def build_network(
-    kind: str,
-    n: int,
-    seed: int,
-    *,
-    mean_degree: float = 10.0,
-    rewire: float = 0.1,
-    blocks: int = 4,
-    mixing: float = 0.05,
-    path: str | None = None,
-) -> tuple[Graph, dict]:
-    """Build the buyer graph; returns the graph and a dict of facts for the log.
+def build_network(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
+    """Build the buyer graph of kind ``net.kind`` on ``n`` nodes from ``seed``.
 
-    The facts always include ``kind``, ``n_nodes``, ``n_edges``, ``mean_degree_observed``,
+    ``net`` is taken as validated (``spheres.config.validate`` runs the kind's check); only
+    the contents of an edge-list file are checked here. Returns the graph and a dict of facts
+    for the log: always ``kind``, ``n_nodes``, ``n_edges``, ``mean_degree_observed``,
     ``isolated_nodes``, ``self_loops_dropped`` and ``duplicates_dropped``, plus facts
-    particular to the kind. Settings that a kind does not use are range-checked but
-    otherwise ignored; checks against ``n`` (``mean_degree < n``, ``blocks <= n``) apply
-    only to the kinds that use the setting.
+    particular to the kind (see :func:`network_notes` for the ones a user must see).
     """
-    if kind not in KINDS:
-        known = ", ".join(sorted(KINDS))
-        raise NetworkError(f"network.kind: unknown kind {kind!r}; known kinds are: {known}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= MAX_NODES:
-        raise NetworkError(f"n_buyers must be an integer from 2 to {MAX_NODES}; got {n!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
-        raise NetworkError(f"seed must be a non-negative integer below 2**64; got {seed!r}")
-    if not _is_real(mean_degree) or not mean_degree > 0:
-        raise NetworkError(f"network.mean_degree must be > 0; got {mean_degree!r}")
-    if not _is_real(rewire) or not 0 <= rewire <= 1:
-        raise NetworkError(f"network.rewire must be in [0, 1]; got {rewire!r}")
-    if not _is_real(mixing) or not 0 <= mixing <= 1:
-        raise NetworkError(f"network.mixing must be in [0, 1]; got {mixing!r}")
-    if isinstance(blocks, bool) or not isinstance(blocks, (int, np.integer)) or blocks < 1:
-        raise NetworkError(f"network.blocks must be an integer >= 1; got {blocks!r}")
-
-    params = NetworkParams(
-        n=int(n),
-        seed=int(seed),
-        mean_degree=float(mean_degree),
-        rewire=float(rewire),
-        blocks=int(blocks),
-        mixing=float(mixing),
-        path=path,
-    )
-    graph, kind_facts = KINDS[kind](params)
+    graph, kind_facts = KINDS[net.kind].build(net, int(n), int(seed))
     deg = graph.degree()
     facts: dict = {
-        "kind": kind,
+        "kind": net.kind,
         "n_nodes": graph.n_nodes,
         "n_edges": graph.n_edges,
         "mean_degree_observed": 2.0 * graph.n_edges / graph.n_nodes,
@@ -237,21 +239,6 @@ def build_network(
     return graph, facts
 
 
-def _is_real(x: object) -> bool:
-    return (
-        isinstance(x, (int, float, np.integer, np.floating))
-        and not isinstance(x, bool)
-        and math.isfinite(x)
-    )
-
-
-def _check_mean_degree(p: NetworkParams) -> None:
-    if not p.mean_degree < p.n:
-        raise NetworkError(
-            f"network.mean_degree must be > 0 and < n_buyers ({p.n}); got {p.mean_degree}"
-        )
-
-
 def _rx_edges(graph: rx.PyGraph) -> tuple[np.ndarray, np.ndarray]:
     edges = np.asarray(graph.edge_list())
     if edges.size == 0:
@@ -260,15 +247,45 @@ def _rx_edges(graph: rx.PyGraph) -> tuple[np.ndarray, np.ndarray]:
     return edges[:, 0], edges[:, 1]
 
 
-@register("complete")
-def _complete(p: NetworkParams) -> tuple[Graph, dict]:
-    """Every pair of buyers connected."""
-    n = p.n
-    if n > MAX_COMPLETE_NODES:
-        raise NetworkError(
-            f"network.kind 'complete' is only for small graphs: n_buyers must be at most "
-            f"{MAX_COMPLETE_NODES} (it has n*(n-1)/2 edges); got {n}"
+def _check_degree_below_n(net: NetworkConfig, n: int) -> None:
+    """A buyer can link to at most every other buyer: mean_degree <= n - 1."""
+    if not net.mean_degree <= n - 1:
+        raise _refuse(
+            "mean_degree",
+            net.mean_degree,
+            f"at most n_buyers - 1 ({n - 1}) for network.kind={net.kind}: "
+            "a buyer can link to at most every other buyer",
         )
+
+
+def _check_even_degree(why: str) -> Check:
+    """A check requiring an even integer mean_degree from 2 to n - 1, for the reason ``why``."""
+
+    def check(net: NetworkConfig, n: int) -> None:
+        d = net.mean_degree
+        if not (float(d).is_integer() and d % 2 == 0 and 2 <= d <= n - 1):
+            top = (n - 1) - (n - 1) % 2
+            allowed = f"an even integer from 2 to {top}" if top >= 2 else "none (needs 3 buyers)"
+            raise _refuse(
+                "mean_degree",
+                d,
+                f"{allowed} (below n_buyers = {n}) for network.kind={net.kind}: {why}",
+            )
+
+    return check
+
+
+def _check_complete(net: NetworkConfig, n: int) -> None:
+    if n > MAX_COMPLETE_NODES:
+        raise ConfigError(
+            f"n_buyers = {n} is not allowed with network.kind=complete: at most "
+            f"{MAX_COMPLETE_NODES} (a complete graph has n_buyers * (n_buyers - 1) / 2 links)"
+        )
+
+
+@register("complete", uses=(), check=_check_complete)
+def _complete(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
+    """Every pair of buyers connected."""
     cols = np.arange(n - 1, dtype=np.int32)[None, :]
     rows = np.arange(n, dtype=np.int32)[:, None]
     indices = (cols + (cols >= rows)).ravel()
@@ -276,36 +293,35 @@ def _complete(p: NetworkParams) -> tuple[Graph, dict]:
     return Graph(indptr, indices), {}
 
 
-@register("erdos_renyi")
-def _erdos_renyi(p: NetworkParams) -> tuple[Graph, dict]:
-    """G(n, m) with m = round(n * mean_degree / 2) edges (capped at n(n-1)/2)."""
-    _check_mean_degree(p)
-    m = min(round(p.n * p.mean_degree / 2), p.n * (p.n - 1) // 2)
-    g = rx.undirected_gnm_random_graph(p.n, m, seed=p.seed)
-    graph, facts = edges_to_csr(p.n, *_rx_edges(g))
-    facts["edges_requested"] = m
+@register("erdos_renyi", uses=("mean_degree",), check=_check_degree_below_n)
+def _erdos_renyi(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
+    """G(n, m) with m = round(n * mean_degree / 2) edges."""
+    m = round(n * net.mean_degree / 2)
+    g = rx.undirected_gnm_random_graph(n, m, seed=seed)
+    graph, facts = edges_to_csr(n, *_rx_edges(g))
+    facts["edges_target"] = m
+    facts["edges_rule"] = "round(n_buyers * mean_degree / 2) random pairs"
     return graph, facts
 
 
-@register("watts_strogatz")
-def _watts_strogatz(p: NetworkParams) -> tuple[Graph, dict]:
-    """Ring lattice of even degree k = round(mean_degree), far ends rewired with prob. rewire.
+@register(
+    "watts_strogatz",
+    uses=("mean_degree", "rewire"),
+    check=_check_even_degree("the ring lattice links each buyer to mean_degree / 2 "
+                             "neighbours on each side"),
+)
+def _watts_strogatz(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
+    """Ring lattice of even degree k = mean_degree, far ends rewired with probability rewire.
 
-    k is lowered to an even number (at least 2, at most n-1 where possible). A rewired edge
-    gets a uniform random far end other than its near end; edges that become duplicates are
-    dropped, so the mean degree can come out slightly below k.
+    A rewired edge gets a uniform random far end other than its near end; edges that become
+    duplicates are dropped, so the mean degree can come out slightly below k.
     """
-    _check_mean_degree(p)
-    n = p.n
-    k = round(p.mean_degree)
-    k = min(k, n - 1)
-    k -= k % 2
-    k = max(k, 2)
+    k = int(net.mean_degree)
     half = k // 2
-    rng = np.random.default_rng(p.seed)
+    rng = np.random.default_rng(seed)
     src = np.repeat(np.arange(n, dtype=np.int64), half)
     dst = (src + np.tile(np.arange(1, half + 1, dtype=np.int64), n)) % n
-    rewired = rng.random(src.size) < p.rewire
+    rewired = rng.random(src.size) < net.rewire
     n_rewired = int(np.count_nonzero(rewired))
     if n_rewired:
         near = src[rewired]
@@ -313,31 +329,44 @@ def _watts_strogatz(p: NetworkParams) -> tuple[Graph, dict]:
         far += far >= near
         dst[rewired] = far
     graph, facts = edges_to_csr(n, src, dst)
-    facts.update({"k": k, "rewired_edges": n_rewired})
+    facts.update({"k": k, "rewired_edges": n_rewired, "edges_target": n * half,
+                  "edges_rule": f"{half} links to each side of every buyer on a ring"})
     return graph, facts
 
 
-@register("barabasi_albert")
-def _barabasi_albert(p: NetworkParams) -> tuple[Graph, dict]:
-    """Preferential attachment: each new node links to m = max(1, round(mean_degree/2)) nodes."""
-    _check_mean_degree(p)
-    m = max(1, round(p.mean_degree / 2))
+@register(
+    "barabasi_albert",
+    uses=("mean_degree",),
+    check=_check_even_degree("each new buyer brings m = mean_degree / 2 links"),
+)
+def _barabasi_albert(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
+    """Preferential attachment: each new node links to m = mean_degree / 2 earlier nodes.
+
+    The growth starts from a star of m nodes (one edge of two nodes when m = 1), so the mean
+    degree is about mean_degree * (1 - m / n): below mean_degree when m is not small next to n.
+    """
+    m = int(net.mean_degree) // 2
     # rustworkx needs a seed graph for m = 1 (its default start panics): start from one edge.
     start = None
+    start_nodes, start_edges = m, m - 1  # rustworkx's default start: a star of m nodes
     if m == 1:
         start = rx.PyGraph()
         start.add_nodes_from(range(2))
         start.add_edge(0, 1, None)
-    g = rx.barabasi_albert_graph(p.n, m, seed=p.seed, initial_graph=start)
-    graph, facts = edges_to_csr(p.n, *_rx_edges(g))
+        start_nodes, start_edges = 2, 1
+    g = rx.barabasi_albert_graph(n, m, seed=seed, initial_graph=start)
+    graph, facts = edges_to_csr(n, *_rx_edges(g))
     facts["m"] = m
+    facts["edges_target"] = start_edges + m * (n - start_nodes)
+    facts["edges_rule"] = (f"m = {m} links from each buyer after a first star of {start_nodes}; "
+                           f"the mean degree is about 2m(1 - m/n_buyers)")
     return graph, facts
 
 
 def block_of(n: int, blocks: int) -> np.ndarray:
     """Block (community) of every node: node i is in block ``i * blocks // n`` (int64, (n,))."""
     if n < 1 or not 1 <= blocks <= n:
-        raise NetworkError(f"network.blocks must be from 1 to n_buyers ({n}); got {blocks}")
+        raise ValueError(f"network.blocks must be from 1 to n_buyers ({n}); got {blocks}")
     return np.arange(n, dtype=np.int64) * blocks // n
 
 
@@ -346,27 +375,55 @@ def _block_starts(n: int, blocks: int) -> np.ndarray:
     return (np.arange(blocks + 1, dtype=np.int64) * n + blocks - 1) // blocks
 
 
-@register("sbm")
-def _sbm(p: NetworkParams) -> tuple[Graph, dict]:
+def _sbm_counts(net: NetworkConfig, n: int) -> tuple[int, int]:
+    """Numbers of within-block and between-block edges the SBM draws: (within, between)."""
+    total = round(n * net.mean_degree / 2)
+    between = round(total * net.mixing) if net.blocks > 1 else 0
+    return total - between, between
+
+
+def _check_sbm(net: NetworkConfig, n: int) -> None:
+    b, mixing = net.blocks, net.mixing
+    if b == 1 and mixing > 0:
+        raise _refuse("mixing", mixing, "0 when network.blocks = 1: with one block there is "
+                      "no other block to link to (raise network.blocks for mixing)")
+    within, between = _sbm_counts(net, n)
+    if within > 0 and b > n // 2:
+        raise _refuse("blocks", b, f"at most n_buyers // 2 ({n // 2}) when network.mixing < 1: "
+                      "every block needs at least 2 buyers to hold within-block links")
+    if b > n:
+        raise _refuse("blocks", b, f"at most n_buyers ({n})")
+    sizes = np.diff(_block_starts(n, b))
+    pairs_within = int(np.sum(sizes * (sizes - 1) // 2))
+    pairs_between = n * (n - 1) // 2 - pairs_within
+    if within > pairs_within or between > pairs_between:
+        limits = []
+        if mixing < 1:
+            limits.append(2 * pairs_within / (n * (1 - mixing)))
+        if mixing > 0 and b > 1:
+            limits.append(2 * pairs_between / (n * mixing))
+        raise _refuse(
+            "mean_degree", net.mean_degree,
+            f"at most about {min(limits):.4g} with {b} blocks of about {n // b} buyers and "
+            f"network.mixing = {mixing}: the blocks hold {pairs_within:,} within-block pairs and "
+            f"{pairs_between:,} pairs across blocks, and the links asked for must fit in them",
+        )
+
+
+@register("sbm", uses=("mean_degree", "blocks", "mixing"), check=_check_sbm)
+def _sbm(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
     """Stochastic block model with ``blocks`` equal communities.
 
     n * mean_degree / 2 edges are drawn as uniform random pairs, a fraction ``mixing`` of
     them between different blocks and the rest within blocks (shared among blocks in
     proportion to their number of node pairs). Duplicate pairs are dropped.
     """
-    _check_mean_degree(p)
-    n, b = p.n, p.blocks
-    if b > n:
-        raise NetworkError(f"network.blocks must be from 1 to n_buyers ({n}); got {b}")
-    rng = np.random.default_rng(p.seed)
+    b = net.blocks
+    rng = np.random.default_rng(seed)
     starts = _block_starts(n, b)
     sizes = np.diff(starts)
-    total = round(n * p.mean_degree / 2)
-    between = round(total * p.mixing) if b > 1 else 0
+    within, between = _sbm_counts(net, n)
     pair_weights = (sizes * (sizes - 1) // 2).astype(np.float64)
-    if pair_weights.sum() == 0:  # every block is a single node: no within-block pair exists
-        between = total
-    within = total - between
 
     parts_src, parts_dst = [], []
     if within:
@@ -397,34 +454,41 @@ def _sbm(p: NetworkParams) -> tuple[Graph, dict]:
             "blocks": b,
             "between_block_edges": cross,
             "mixing_observed": cross / graph.n_edges if graph.n_edges else 0.0,
+            "edges_target": within + between,
+            "edges_rule": "round(n_buyers * mean_degree / 2) random pairs",
         }
     )
     return graph, facts
 
 
-@register("edgelist")
-def _edgelist(p: NetworkParams) -> tuple[Graph, dict]:
+def _check_edgelist(net: NetworkConfig, n: int) -> None:
+    if net.path is None or str(net.path) == "":
+        raise _refuse("path", net.path, "the path of an edge-list file when network.kind=edgelist")
+
+
+@register("edgelist", uses=("path",), check=_check_edgelist)
+def _edgelist(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
     """Read the graph from the edge-list file at ``path``."""
-    if p.path is None or str(p.path) == "":
-        raise NetworkError(
-            "network.path must name an edge-list file when network.kind is 'edgelist'"
-        )
-    return load_edge_list(str(p.path), p.n)
+    return load_edge_list(str(net.path), n)
 
 
 # --------------------------------------------------------------------------- edge-list files
 
 _SEPARATORS = re.compile(rb"[,\s]+")
-_NON_NEGATIVE_INT = re.compile(rb"\+?[0-9]+")
+_COMMENT = re.compile(rb"#[^\n]*")
+_BLANKS = re.compile(rb"[ \t\r\v\f,]+")
+_EDGE_SPACES = re.compile(rb"^ | $", re.MULTILINE)
+_EMPTY_LINES = re.compile(rb"\n+")
 
 
 def load_edge_list(path: str, n: int) -> tuple[Graph, dict]:
-    """Load an undirected edge list from a text file as a graph on the first ``n`` nodes.
+    """Load an undirected edge list from a text file as a graph on ``n`` nodes.
 
-    Each line holds two non-negative integer node ids (0-based) separated by a comma and/or
-    whitespace; blank lines, ``#`` comment lines and trailing ``# comments`` are ignored.
-    Self-loops and duplicate edges are dropped and counted. The file must mention at least
-    ``n`` nodes (max id + 1); when it has more, only edges among ids below ``n`` are kept.
+    Each line holds two node ids separated by a comma and/or whitespace; blank lines, ``#``
+    comment lines and trailing ``# comments`` are ignored. Ids are mapped to rows as the module
+    docstring says (ascending integers, else names in order of first appearance); the file
+    must have at least ``n`` distinct ids, and edges touching ids beyond the first ``n`` are
+    dropped. Self-loops and duplicate edges are dropped and counted.
     """
     file = Path(path)
     if not file.exists():
@@ -436,75 +500,145 @@ def load_edge_list(path: str, n: int) -> tuple[Graph, dict]:
     except OSError as exc:
         raise NetworkError(f"network.path: cannot read {path}: {exc}") from exc
 
-    pairs = _parse_edge_bytes(data, path)
-    src, dst = pairs[:, 0], pairs[:, 1]
+    rows, facts = _edge_rows(data, path)
+    src, dst = rows[:, 0], rows[:, 1]
     n_loops_all = int(np.count_nonzero(src == dst))
     if src.size - n_loops_all == 0:
         raise NetworkError(
             f"network.path: the edge list {path} has no edges "
             "(after dropping blank lines, comments and self-loops)"
         )
-    file_nodes = int(max(src.max(), dst.max())) + 1
-    if file_nodes < n:
+    file_ids = facts["file_ids"]
+    if file_ids < n:
         raise NetworkError(
-            f"network.path: the edge list {path} has {file_nodes} nodes but n_buyers is {n}; "
-            "lower n_buyers or use a bigger graph"
+            f"network.path: the edge list {path} has {file_ids} distinct node ids but n_buyers "
+            f"is {n}; lower n_buyers or use a bigger graph"
         )
-    facts: dict = {"file_nodes": file_nodes, "file_edges": int(src.size)}
-    if file_nodes > n:
+    facts["file_edges"] = int(src.size)
+    facts["ids_renumbered"] = facts["first_gap"] < n  # the rows kept are not ids 0..n-1
+    if file_ids > n:
         keep = (src < n) & (dst < n)
-        facts["nodes_beyond_n_buyers_ignored"] = file_nodes - n
+        facts["ids_beyond_n_buyers_dropped"] = file_ids - n
         facts["edges_beyond_n_buyers_dropped"] = int(src.size - np.count_nonzero(keep))
         src, dst = src[keep], dst[keep]
         if np.count_nonzero(src != dst) == 0:
             raise NetworkError(
-                f"network.path: the edge list {path} has no edges among its first {n} nodes "
+                f"network.path: the edge list {path} has no edges among its first {n} node ids "
                 f"(n_buyers); raise n_buyers or use a different graph"
             )
     graph, csr_facts = edges_to_csr(n, src, dst)
     facts.update(csr_facts)
+    facts["path"] = path
     return graph, facts
 
 
-def _parse_edge_bytes(data: bytes, path: str) -> np.ndarray:
-    """Parse edge-list bytes into an (E, 2) int64 array, or raise naming the first bad line."""
-    text = data.replace(b",", b" ") if b"," in data else data
-    pairs = _parse_single_spaced(text)
-    error = ""
-    if pairs is None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # loadtxt warns on input without data
-                pairs = np.loadtxt(io.BytesIO(text), dtype=np.int64, comments="#", ndmin=2)
-        except (ValueError, UnicodeDecodeError) as exc:
-            error = str(exc)
-    if pairs is not None:
-        if pairs.size == 0:
-            return np.empty((0, 2), dtype=np.int64)
-        if pairs.shape[1] == 2 and pairs.min() >= 0:
-            return pairs
-    _raise_first_bad_line(data, path)
-    raise NetworkError(f"network.path: cannot parse the edge list {path}: {error}")
+def _edge_rows(data: bytes, path: str) -> tuple[np.ndarray, dict]:
+    """Parse edge-list bytes into an (E, 2) int64 array of rows, and facts about the ids.
 
-
-def _parse_single_spaced(text: bytes) -> np.ndarray | None:
-    """Fast path for files whose lines are exactly ``a b`` (or blank), via pyarrow's CSV reader.
-
-    Returns None when pyarrow is missing or the text is anything else (comments, tabs,
-    repeated spaces, a wrong number of fields, ...), leaving it to the general parser.
+    The facts are ``file_ids`` (distinct ids), ``ids`` (``"integers"`` or ``"names"``),
+    ``first_gap`` (the smallest non-negative integer that is not an id; 0 for names) and, for
+    names, ``first_name`` and ``first_non_integer``.
     """
-    try:
+    text = data.replace(b",", b" ") if b"," in data else data
+    pairs = _read_pairs(text, integers=True)
+    if pairs is not None and pairs.min() >= 0:
+        return _integer_rows(pairs)
+    # Plain "a b" lines of names need no clean-up; '#' may start a comment inside a line.
+    tokens = _read_pairs(text, integers=False) if b"#" not in text else None
+    if tokens is None:
+        text = _normalise(data)
+        if not text:
+            return _integer_rows(np.empty((0, 2), dtype=np.int64))
+        pairs = _read_pairs(text, integers=True)
+        if pairs is not None and pairs.min() >= 0:
+            return _integer_rows(pairs)
+        tokens = _read_pairs(text, integers=False)
+    if tokens is None:
+        _raise_first_bad_line(data, path)
+        raise NetworkError(f"network.path: cannot parse the edge list {path}")
+    return _name_rows(tokens)
+
+
+def _normalise(data: bytes) -> bytes:
+    """Edge-list bytes with comments, blank lines and extra separators removed: ``a b`` lines."""
+    text = _COMMENT.sub(b"", data)
+    text = _BLANKS.sub(b" ", text)
+    text = _EDGE_SPACES.sub(b"", text)
+    return _EMPTY_LINES.sub(b"\n", text).strip(b"\n")
+
+
+def _integer_rows(pairs: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Rows for non-negative integer ids: the rank of each id among the distinct ids."""
+    if pairs.size == 0:
+        return pairs.reshape(0, 2), {"file_ids": 0, "ids": "integers", "first_gap": 0}
+    top = int(pairs.max())
+    if top < 4 * pairs.size + 1024:  # ids dense enough for a presence table
+        present = np.zeros(top + 1, dtype=bool)
+        present[pairs.ravel()] = True
+        distinct = int(np.count_nonzero(present))
+        if distinct == top + 1:
+            rows, gap = pairs, distinct
+        else:
+            rows, gap = np.cumsum(present, dtype=np.int64)[pairs] - 1, int(np.argmin(present))
+    else:  # hash the ids, then sort only the distinct ones
         import pyarrow as pa
-        import pyarrow.csv as pa_csv
-    except ImportError:
-        return None
+
+        encoded = pa.array(pairs.ravel()).dictionary_encode()
+        values = encoded.dictionary.to_numpy()
+        order = np.argsort(values)
+        distinct = int(values.size)
+        rank = np.empty(distinct, dtype=np.int64)
+        rank[order] = np.arange(distinct)
+        rows = rank[encoded.indices.to_numpy()].reshape(pairs.shape)
+        uniq = values[order]
+        gap = int(np.count_nonzero(uniq == np.arange(distinct)))  # uniq[i] == i for a prefix
+    return rows, {"file_ids": distinct, "ids": "integers", "first_gap": gap}
+
+
+def _name_rows(tokens: tuple) -> tuple[np.ndarray, dict]:
+    """Rows for ids that are names: the order of first appearance, line by line."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    first, second = tokens
+    count = len(first)
+    both = pa.concat_arrays([c.cast(pa.large_string()) for c in first.chunks + second.chunks])
+    line_order = np.empty(2 * count, dtype=np.int64)  # a, b of line 1, a, b of line 2, ...
+    line_order[0::2] = np.arange(count)
+    line_order[1::2] = np.arange(count, 2 * count)
+    # Dictionary encoding numbers the names by first appearance in the order given.
+    encoded = both.take(pa.array(line_order)).dictionary_encode()
+    rows = encoded.indices.to_numpy()
+    ordered = encoded.dictionary
+    is_int = pc.match_substring_regex(ordered, r"^[0-9]+$").to_numpy(zero_copy_only=False)
+    facts = {
+        "file_ids": len(ordered),
+        "ids": "names",
+        "first_gap": 0,
+        "first_name": ordered[0].as_py(),
+        "first_non_integer": ordered[int(np.argmin(is_int))].as_py(),
+    }
+    return rows.astype(np.int64).reshape(-1, 2), facts
+
+
+def _read_pairs(text: bytes, integers: bool) -> np.ndarray | tuple | None:
+    """Read lines that are exactly ``a b`` with pyarrow's CSV reader.
+
+    With ``integers`` returns an (E, 2) int64 array, else the two string columns; returns None
+    when the text is anything else (comments, tabs, repeated spaces, a wrong number of
+    fields, non-integer ids when integers are asked for, ...).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    kind = pa.int64() if integers else pa.string()
     try:
         table = pa_csv.read_csv(
             io.BytesIO(text),
             read_options=pa_csv.ReadOptions(column_names=["a", "b"]),
             parse_options=pa_csv.ParseOptions(delimiter=" ", quote_char=False),
             convert_options=pa_csv.ConvertOptions(
-                column_types={"a": pa.int64(), "b": pa.int64()},
+                column_types={"a": kind, "b": kind},
                 null_values=[],
                 strings_can_be_null=False,
             ),
@@ -513,10 +647,12 @@ def _parse_single_spaced(text: bytes) -> np.ndarray | None:
         return None
     if table.num_rows == 0 or any(col.null_count for col in table.columns):
         return None
+    if not integers:
+        return table.column("a"), table.column("b")
     pairs = np.empty((table.num_rows, 2), dtype=np.int64)
     for j, column in enumerate(table.columns):
         row = 0
-        for chunk in column.chunks:  # read the int64 buffers directly (to_numpy imports pandas)
+        for chunk in column.chunks:  # read the int64 buffers directly
             size = len(chunk)
             values = chunk.buffers()[1]
             pairs[row : row + size, j] = np.frombuffer(
@@ -527,26 +663,94 @@ def _parse_single_spaced(text: bytes) -> np.ndarray | None:
 
 
 def _raise_first_bad_line(data: bytes, path: str) -> None:
-    """Raise a NetworkError naming the first line that is not two non-negative integers."""
+    """Raise a NetworkError naming the first line that does not hold exactly two ids."""
     for lineno, raw in enumerate(data.split(b"\n"), start=1):
         body = raw.split(b"#", 1)[0]
         tokens = [t for t in _SEPARATORS.split(body) if t]
-        if not tokens:
-            continue
-        if len(tokens) == 2 and all(
-            _NON_NEGATIVE_INT.fullmatch(t) and int(t) < 2**63 for t in tokens
-        ):
+        if not tokens or len(tokens) == 2:
             continue
         shown = raw.rstrip(b"\r").decode("utf-8", errors="replace")
         if len(shown) > 80:
             shown = shown[:77] + "..."
         raise NetworkError(
-            f"network.path: {path} line {lineno}: expected two non-negative integer node ids "
-            f"separated by a comma or whitespace; got {shown!r}"
+            f"network.path: {path} line {lineno}: expected two node ids separated by a comma "
+            f"or whitespace; got {shown!r}"
         )
 
 
+# --------------------------------------------------------------------------- console notes
+
+
+def _count(k: int, noun: str) -> str:
+    """``k`` and the noun, plural unless ``k`` is 1: ``"1 id"``, ``"3 ids"``."""
+    return f"{k:,} {noun}" if k == 1 else f"{k:,} {noun}s"
+
+
+def network_notes(facts: dict, net: NetworkConfig, n: int) -> list[str]:
+    """The lines about a built network a user must see on the console.
+
+    The realised mean degree when it differs from ``net.mean_degree`` by more than 5% (for
+    kinds that use it), the number of isolated buyers when there are any, and how edge-list
+    ids were mapped to buyer rows and what was dropped, when ids were not already 0..n-1.
+    """
+    notes = []
+    observed = facts["mean_degree_observed"]
+    asked = net.mean_degree
+    if "mean_degree" in KINDS[net.kind].uses and abs(observed - asked) > 0.05 * asked:
+        why = []
+        if "edges_target" in facts:
+            target = facts["edges_target"]
+            why.append(f"{net.kind} makes {target:,} links ({facts['edges_rule']}), "
+                       f"a mean degree of {2 * target / n:.4g}")
+        if facts.get("duplicates_dropped"):
+            why.append(f"{facts['duplicates_dropped']:,} links drawn at random repeated "
+                       "another link and were dropped")
+        notes.append(f"network.mean_degree: the graph has a mean degree of {observed:.4g}, not "
+                     f"the {asked:g} asked for: " + "; ".join(why))
+    isolated = facts.get("isolated_nodes", 0)
+    if isolated:
+        notes.append(f"network: {isolated:,} of {n:,} buyers have no neighbours (isolated); "
+                     "they hear only from influencers and sellers")
+    if facts.get("ids") == "names":
+        notes.append(
+            f"network.path: the ids in {facts['path']} are names ({facts['first_non_integer']!r} "
+            "is not a non-negative integer below 2**63): buyer rows follow their order of first "
+            f"appearance ({facts['first_name']!r} is row 0)"
+        )
+    elif facts.get("ids_renumbered"):
+        notes.append(
+            f"network.path: the integer ids in {facts['path']} do not include every id from 0 to "
+            f"{n - 1:,} (n_buyers - 1; {facts['first_gap']:,} is missing): buyer rows follow the "
+            "ascending order of the ids"
+        )
+    if facts.get("ids_beyond_n_buyers_dropped"):
+        notes.append(
+            f"network.path: {facts['path']} has {facts['file_ids']:,} distinct ids; only the "
+            f"first {n:,} (n_buyers) are used: {_count(facts['ids_beyond_n_buyers_dropped'], 'id')}"
+            f" and {_count(facts['edges_beyond_n_buyers_dropped'], 'edge')} touching them were "
+            "dropped"
+        )
+    return notes
+
+
 # --------------------------------------------------------------------------- influencers
+
+
+def _by_degree(graph: Graph, count: int, rng: np.random.Generator) -> np.ndarray:
+    """The ``count`` buyers of highest degree (ties go to the lower id)."""
+    return np.argsort(-graph.degree(), kind="stable")[:count]
+
+
+def _at_random(graph: Graph, count: int, rng: np.random.Generator) -> np.ndarray:
+    """A uniform sample of ``count`` buyers without replacement."""
+    return rng.choice(graph.n_nodes, size=count, replace=False)
+
+
+SELECTIONS: dict[str, Callable[[Graph, int, np.random.Generator], np.ndarray]] = {
+    "degree": _by_degree,
+    "random": _at_random,
+}
+"""How influencers are chosen (``network.influencer_selection``): name -> fn(graph, count, rng)."""
 
 
 def choose_influencers(
@@ -554,21 +758,14 @@ def choose_influencers(
 ) -> np.ndarray:
     """Rows of the influencers, sorted ascending (int64).
 
-    ``round(share * n)`` buyers are chosen: with ``how="degree"`` those of highest degree
-    (ties go to the lower id), with ``how="random"`` a uniform sample without replacement.
+    ``round(share * n)`` buyers are chosen by ``SELECTIONS[how]`` (``share`` and ``how`` are
+    validated with the config as ``network.influencer_share`` and
+    ``network.influencer_selection``).
     """
-    if how not in ("degree", "random"):
-        raise NetworkError(f"influencers.how must be 'degree' or 'random'; got {how!r}")
-    if not _is_real(share) or not 0 <= share <= 1:
-        raise NetworkError(f"influencers.share must be in [0, 1]; got {share!r}")
-    n = graph.n_nodes
-    count = round(float(share) * n)
+    count = round(float(share) * graph.n_nodes)
     if count == 0:
         return np.empty(0, dtype=np.int64)
-    if how == "degree":
-        chosen = np.argsort(-graph.degree(), kind="stable")[:count]
-    else:
-        chosen = rng.choice(n, size=count, replace=False)
+    chosen = SELECTIONS[how](graph, count, rng)
     return np.sort(chosen).astype(np.int64, copy=False)
 
 
@@ -578,17 +775,16 @@ def follower_edges(
     """Directed follower edges (influencer -> follower) as int32 ``(src, dst)``.
 
     Every influencer gets exactly ``min(followers_per_influencer, n - 1)`` distinct followers,
-    a uniform sample of the other buyers. Edges are sorted by src, then dst.
+    a uniform sample of the other buyers (``network.followers_per_influencer`` is validated
+    with the config). Edges are sorted by src, then dst.
     """
-    if followers_per_influencer < 0:
-        raise NetworkError(f"influencers.followers must be >= 0; got {followers_per_influencer}")
     inf = np.asarray(influencers, dtype=np.int64).ravel()
     if inf.size and (inf.min() < 0 or inf.max() >= n):
         raise NetworkError(f"follower_edges: influencer ids must lie in [0, {n})")
     inf = np.sort(inf)
     if inf.size > 1 and np.any(inf[1:] == inf[:-1]):
         raise NetworkError("follower_edges: influencer ids must be distinct")
-    k = max(0, min(int(followers_per_influencer), n - 1))
+    k = min(int(followers_per_influencer), n - 1)
     if k == 0 or inf.size == 0:
         empty = np.empty(0, dtype=np.int32)
         return empty, empty.copy()
