@@ -229,7 +229,7 @@ def run_configs(draw: st.DrawFn) -> dict[str, Any]:
                 "network.mean_degree": float(draw(st.sampled_from([4, 6, 8, 10, 12]))),
                 "network.influencer_share": draw(st.sampled_from([0.0, 0.02, 0.1])),
                 "network.followers_per_influencer": draw(st.integers(0, 60)),
-                "network.blocks": draw(st.integers(1, 5)),
+                "network.blocks": draw(st.integers(2, 5)),
             }).items()
         },
         "market": {

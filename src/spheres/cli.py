@@ -2,7 +2,8 @@
 
 ``spheres run`` composes ``configs/config.yaml`` over the structured schema, runs one simulation,
 writes its results into Hydra's run directory and prints a summary; ``spheres run -m ...`` runs a
-sweep (Hydra multirun), one run directory per job. ``spheres settings`` prints every setting.
+sweep (Hydra multirun), one run directory per job (``spheres.sweeps``); ``spheres collect`` and
+``spheres bench-sweep`` are the sweep commands. ``spheres settings`` prints every setting.
 
 A run's lifecycle: the config is validated once (settings, the chosen network's needs, memory),
 the run directory is checked for writing and space and cleared of an earlier run's result files
@@ -62,7 +63,7 @@ usage: {PROG} <command> [arguments...]
 
 commands:
   run          run one simulation; with -m, a sweep (one run per combination of values)
-  collect      gather a sweep directory's runs into SWEEP_DIR/sweep.duckdb and Parquet tables
+  collect      gather a sweep directory into SWEEP_DIR/sweep.duckdb and Parquet tables
   settings     print every setting (name, default, allowed values, unit, meaning) as Markdown
   bench        time both engines at 10^3..10^6 buyers and print a table
   bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
@@ -131,8 +132,11 @@ def load_config(cfg: DictConfig, cwd: str | Path | None = None) -> SpheresConfig
         from spheres.config import omegaconf_message
 
         raise ConfigError(omegaconf_message(err)) from None
-    path = config.network.path
-    if cwd is not None and isinstance(path, str) and path and not Path(path).is_absolute():
+    from spheres.model.network import KINDS
+
+    path, kind = config.network.path, KINDS.get(config.network.kind)
+    if (cwd is not None and kind is not None and "path" in kind.uses and isinstance(path, str)
+            and path and not Path(path).is_absolute()):
         config.network.path = str(Path(cwd) / path)
     return validate(config)
 
