@@ -68,6 +68,7 @@ commands:
   viz          serve the classroom page (a market with sliders and live plots) on this machine
   bench        time both engines at 10^3..10^6 buyers and print a table
   bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
+  report       write a what-if report (HTML, Markdown, PNG) of one or several collected sweeps
 
 Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
 of a config group. `{PROG} run --help` lists the groups and every setting with its default.
@@ -339,6 +340,13 @@ def bench_sweep_task() -> None:
     sys.exit(bench_sweep_main(sys.argv[1:]))
 
 
+def report_task() -> None:
+    """Write a what-if report of collected sweeps (``spheres report --help``)."""
+    from spheres.sweeps.report import report_main
+
+    sys.exit(report_main(sys.argv[1:]))
+
+
 COMMANDS: dict[str, Callable[[], object]] = {
     "run": run_command,
     "collect": collect_task,
@@ -346,6 +354,7 @@ COMMANDS: dict[str, Callable[[], object]] = {
     "viz": viz_task,
     "bench": bench_task,
     "bench-sweep": bench_sweep_task,
+    "report": report_task,
 }
 
 
