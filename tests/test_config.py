@@ -192,6 +192,8 @@ def test_dotted_and_nested_forms_mean_the_same() -> None:
     nested = make_config({"sellers": {"mix": {"listen": 10}}, "market": {"p_need": 0.2}})
     assert dotted == nested and dotted.sellers.mix == {"listen": 10}
     assert make_config({"sellers.mix": {"listen": 3}}).sellers.mix == {"listen": 3}
+    one_count = make_config(**{"sellers.mix.listen": 4}).sellers.mix
+    assert one_count == {**SpheresConfig().sellers.mix, "listen": 4}
     with pytest.raises(ConfigError, match=r"sellers\.mix"):
         make_config({"sellers.mix": {}})
 

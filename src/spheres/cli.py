@@ -65,8 +65,10 @@ commands:
   run          run one simulation; with -m, a sweep (one run per combination of values)
   collect      gather a sweep directory into SWEEP_DIR/sweep.duckdb and Parquet tables
   settings     print every setting (name, default, allowed values, unit, meaning) as Markdown
+  viz          serve the classroom page (a market with sliders and live plots) on this machine
   bench        time both engines at 10^3..10^6 buyers and print a table
   bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
+  report       write a what-if report (HTML, Markdown, PNG) of one or several collected sweeps
 
 Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
 of a config group. `{PROG} run --help` lists the groups and every setting with its default.
@@ -131,8 +133,11 @@ def load_config(cfg: DictConfig, cwd: str | Path | None = None) -> SpheresConfig
         from spheres.config import omegaconf_message
 
         raise ConfigError(omegaconf_message(err)) from None
-    path = config.network.path
-    if cwd is not None and isinstance(path, str) and path and not Path(path).is_absolute():
+    from spheres.model.network import KINDS
+
+    path, kind = config.network.path, KINDS.get(config.network.kind)
+    if (cwd is not None and kind is not None and "path" in kind.uses and isinstance(path, str)
+            and path and not Path(path).is_absolute()):
         config.network.path = str(Path(cwd) / path)
     return validate(config)
 
@@ -304,6 +309,13 @@ def bench_task() -> None:
     sys.exit(bench_main(sys.argv[1:]))
 
 
+def viz_task() -> None:
+    """Serve the classroom page (``spheres viz --help`` lists its options)."""
+    from spheres.viz.serve import main as viz_main
+
+    sys.exit(viz_main(sys.argv[1:]))
+
+
 def collect_task() -> None:
     """Collect a sweep directory (``spheres collect --help``)."""
     from spheres.sweeps.cli import collect_main
@@ -328,12 +340,21 @@ def bench_sweep_task() -> None:
     sys.exit(bench_sweep_main(sys.argv[1:]))
 
 
+def report_task() -> None:
+    """Write a what-if report of collected sweeps (``spheres report --help``)."""
+    from spheres.sweeps.report import report_main
+
+    sys.exit(report_main(sys.argv[1:]))
+
+
 COMMANDS: dict[str, Callable[[], object]] = {
     "run": run_command,
     "collect": collect_task,
     "settings": settings_task,
+    "viz": viz_task,
     "bench": bench_task,
     "bench-sweep": bench_sweep_task,
+    "report": report_task,
 }
 
 

@@ -439,9 +439,19 @@ def make_config(overrides: dict[str, Any] | None = None, **flat: Any) -> Spheres
     """Build a validated config from defaults, a (nested or dotted) dict and keyword overrides.
 
     ``make_config({"market": {"p_need": 0.2}}, n_buyers=500, **{"sellers.price": 900})``.
-    A given ``sellers.mix`` replaces the default mix, in either form.
+    A given ``sellers.mix`` replaces the default mix, in either form; ``sellers.mix.<strategy>``
+    changes one count, as on the command line.
     """
-    nested = nest({**(overrides or {}), **flat})
+    given = {**(overrides or {}), **flat}
+    counts = {key: given.pop(key) for key in list(given)
+              if str(key).replace("__", ".").startswith("sellers.mix.")}
+    nested = nest(given)
+    if counts:  # one strategy's count: changed within the mix given, or else the default mix
+        sellers = nested.setdefault("sellers", {})
+        mix = dict(sellers.get("mix") or _default_mix())
+        mix.update({str(k).replace("__", ".").removeprefix("sellers.mix."): v
+                    for k, v in counts.items()})
+        sellers["mix"] = mix
     return validate(to_config(nested))
 
 
