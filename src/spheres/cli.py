@@ -29,14 +29,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+from omegaconf.errors import OmegaConfBaseException
 
 from spheres.config import (
     ConfigError,
     SpheresConfig,
-    check_keys,
     config_hash,
-    nest,
+    one_line,
     settings_markdown,
     settings_text,
     to_config,
@@ -253,24 +252,6 @@ def run_task(cfg: DictConfig) -> None:
 _task_started = False
 
 
-def _one_line(err: BaseException) -> str:
-    """A Hydra or OmegaConf error as one line, with its cause when that names the setting."""
-    cause = err.__cause__
-    key = getattr(cause, "full_key", None)
-    if isinstance(cause, ConfigKeyError | ConfigAttributeError) and key:
-        try:
-            check_keys(nest({key: None}))
-        except ConfigError as unknown:
-            return str(unknown)
-    text = " ".join(str(err).split("Config search path")[0].split())
-    if isinstance(cause, OmegaConfBaseException):
-        text += f": {' '.join(str(cause).split('full_key')[0].split())}"
-        if key and key not in text:
-            text += f" ({key})"
-    return text.replace("Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack "
-                        "trace.", "").strip()
-
-
 def _hydra_command(task: Callable[[], object]) -> None:
     """Run a Hydra entry point; turn its errors into one line and the documented exit code."""
     global _task_started
@@ -279,7 +260,7 @@ def _hydra_command(task: Callable[[], object]) -> None:
     try:
         task()
     except (HydraException, OmegaConfBaseException) as err:
-        print(f"error: {_one_line(err)}", file=sys.stderr)
+        print(f"error: {one_line(err)}", file=sys.stderr)
         sys.exit(EXIT_FAILED if _task_started else EXIT_CONFIG)
     except BrokenPipeError:
         raise

@@ -513,6 +513,28 @@ def omegaconf_message(err: OmegaConfBaseException) -> str:
     return f"{key}: {msg}" if key else msg
 
 
+def one_line(err: BaseException) -> str:
+    """An error of composing a config (Hydra's or OmegaConf's) as one line naming the setting.
+
+    An unknown key gets the closest declared name; a cause from OmegaConf is appended.
+    """
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError
+    cause = err.__cause__
+    key = getattr(cause, "full_key", None)
+    if isinstance(cause, ConfigKeyError | ConfigAttributeError) and key:
+        try:
+            check_keys(nest({key: None}))
+        except ConfigError as unknown:
+            return str(unknown)
+    text = " ".join(str(err).split("Config search path")[0].split())
+    if isinstance(cause, OmegaConfBaseException):
+        text += f": {' '.join(str(cause).split('full_key')[0].split())}"
+        if key and key not in text:
+            text += f" ({key})"
+    return text.replace("Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack "
+                        "trace.", "").strip()
+
+
 # -- validation ---------------------------------------------------------------------------------
 def _refuse(setting: str, value: Any, allowed: str) -> None:
     raise ConfigError(f"{setting} = {value!r} is not allowed: {allowed}")

@@ -196,6 +196,8 @@ def run_sweep(task: Callable[[], object]) -> int:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    from spheres.config import one_line
+
     previous = os.environ.get("HYDRA_FULL_ERROR")
     # Hydra then lets its errors through to here instead of printing them and exiting with 1.
     os.environ["HYDRA_FULL_ERROR"] = "1"
@@ -203,7 +205,7 @@ def run_sweep(task: Callable[[], object]) -> int:
     try:
         task()
     except (HydraException, OmegaConfBaseException) as err:
-        error = (2, _describe(err))
+        error = (2, one_line(err))
     except Exception as err:
         error = (1, f"the sweep stopped: {type(err).__name__}: {_describe(err)}")
     except KeyboardInterrupt:
