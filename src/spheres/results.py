@@ -130,25 +130,25 @@ def write_results(results: Results, run_dir: Path) -> dict[str, Path]:
     if results.config.output.dashboard:
         figure = dashboard(results)
         path = run_dir / "dashboard.png"
-        with _atomic(path) as tmp:
+        with atomic_write(path) as tmp:
             figure.savefig(tmp, format="png", dpi=110)
         written["dashboard"] = path
 
     text = json.dumps(_jsonable(results.summary), indent=2, allow_nan=False) + "\n"
-    with _atomic(summary_path) as tmp:
+    with atomic_write(summary_path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     written["summary"] = summary_path
     return written
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    with _atomic(path) as tmp:
+    with atomic_write(path) as tmp:
         frame.to_parquet(tmp, engine="pyarrow", index=False)
     return path
 
 
 @contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
+def atomic_write(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spheres.config import to_dict
-from spheres.results import SUMMARY, _atomic, write_results
+from spheres.results import SUMMARY, atomic_write, write_results
 from spheres.sweeps.collect import ERROR, parse_overrides
 
 if TYPE_CHECKING:
@@ -76,5 +76,5 @@ def record_failure(run_dir: Path, overrides: list[str], message: str, wall_time_
     record: dict[str, Any] = {"overrides": overrides, "error": message,
                               "wall_time_s": round(wall_time_s, 3)}
     run_dir.mkdir(parents=True, exist_ok=True)
-    with _atomic(run_dir / ERROR) as tmp:
+    with atomic_write(run_dir / ERROR) as tmp:
         tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

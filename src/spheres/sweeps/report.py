@@ -755,7 +755,7 @@ def write_report(sweep_dirs: Sequence[Path | str], out: Path | str | None = None
     ``out`` defaults to the first sweep directory. Every file is written under a temporary name
     and renamed when complete.
     """
-    from spheres.results import _atomic
+    from spheres.results import atomic_write
 
     sweep = load(sweep_dirs)
     doc, title = build(sweep, baseline)
@@ -763,11 +763,11 @@ def write_report(sweep_dirs: Sequence[Path | str], out: Path | str | None = None
     target.mkdir(parents=True, exist_ok=True)
     for kind, value in doc.blocks:
         if kind == "figure":
-            with _atomic(target / value[0]) as tmp:
+            with atomic_write(target / value[0]) as tmp:
                 tmp.write_bytes(value[1])
-    with _atomic(target / "report.md") as tmp:
+    with atomic_write(target / "report.md") as tmp:
         tmp.write_text(doc.markdown(), encoding="utf-8")
-    with _atomic(target / "report.html") as tmp:
+    with atomic_write(target / "report.html") as tmp:
         tmp.write_text(doc.html(title), encoding="utf-8")
     return target / "report.html"
 
