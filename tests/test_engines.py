@@ -21,9 +21,10 @@ import spheres
 from conftest import used_graph_settings
 from spheres.config import MechanismsConfig, SpheresConfig, make_config
 from spheres.model import agents
-from spheres.model.currency import KINDS
-from spheres.model.model import TARGETING, MarketModel
+from spheres.model.currency import KINDS, REASONS
+from spheres.model.model import MarketModel
 from spheres.model.network import KINDS as NETWORK_KINDS
+from spheres.model.sellers import TARGETING
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
 from spheres.model.strategies import STRATEGIES
 from spheres.verify import compare, first_difference, snapshot
@@ -32,8 +33,9 @@ MECHANISMS = [f.name for f in dataclasses.fields(MechanismsConfig)]
 
 # Sellers enter often, start poor and pay a high fixed cost (entries and exits); audiences grow
 # fast and a few followers make an influencer (promotions); half the buyers have a need each step
-# (purchases, advice, thank-yous, rewards, cash-outs); sponsors re-sign every 3 steps and
-# disclose it; more influencers than sponsors can hire, so targeting matters.
+# (purchases, advice, thank-yous, rewards, perks, cash-outs); sponsors re-sign every 3 steps and
+# do not disclose it, and followers often find out; more influencers than sponsors can hire, so
+# targeting matters; free trials are cheap enough for poor sellers.
 BASE: dict[str, Any] = {
     "n_buyers": 120,
     "steps": 25,
@@ -53,8 +55,10 @@ BASE: dict[str, Any] = {
     "sellers.sense_delay": 3,
     "sellers.sponsor_fee": 300,
     "sellers.sponsor_k": 2,
-    "sellers.sponsor_period": 3,
-    "sellers.disclose_sponsorship": True,
+    "sellers.campaign_period": 3,
+    "sellers.trial_cost": 20,
+    "sellers.seed_k": 5,
+    "market.p_exposure": 0.2,
     "currency.cashout_threshold": 20,
     "output.progress": False,
     "output.dashboard": False,
@@ -97,19 +101,26 @@ def vector_counts(cfg: SpheresConfig) -> dict[str, int]:
         sponsored_posts += int((b.posts - posts)[live].sum())
     counts = dict(model.events)
     counts.update(zip(KINDS, (int(v) for v in model.ledger.totals), strict=True))
+    counts.update(dict.fromkeys(REASONS, 0))
+    for *_, reason, amount in model.ledger.flow_rows():
+        counts[reason] += amount
+    counts["trials"] = int(sum(row["trials"] for row in model.metric_rows))
+    counts["exposures"] = int(sum(row["exposures"] for row in model.metric_rows))
     counts["purchases"] = int(b.purchases.sum())
     counts["posts"] = int(b.posts.sum())
     counts["peer_intros"] = int((b.intro_kind == PEER).sum())
     counts["influencer_intros"] = int((b.intro_kind == INFLUENCER_SRC).sum())
-    counts["ad_intros"] = int((b.intro_kind == AD).sum())
+    counts["seller_intros"] = int((b.intro_kind == AD).sum())
     counts["sponsored_posts"] = sponsored_posts
     return counts
 
 
-def expected_events(cfg: SpheresConfig) -> dict[str, bool | None]:
+def expected_events(cfg: SpheresConfig, rich: bool = False) -> dict[str, bool | None]:
     """Which events a run of ``cfg`` must show (True), must not show (False), or may show (None).
 
-    Initial sellers' strategies must act; entrants' strategy may act.
+    Initial sellers' strategies must act; entrants' strategy may act. Events that need a seller
+    to stay solvent for a while (follower shares, co-creation rewards, being found out) are
+    demanded only of ``rich`` configs.
     """
     mech = cfg.mechanisms
     start = {name for name, count in cfg.sellers.mix.items() if count > 0}
@@ -118,35 +129,55 @@ def expected_events(cfg: SpheresConfig) -> dict[str, bool | None]:
     def lever(must: bool, can: bool) -> bool | None:
         return True if must else (False if not can else None)
 
-    hires = mech.currency and mech.influencers
-    grow = mech.influencers and mech.audience_growth
+    def levers(*names: str) -> tuple[bool, bool]:
+        from spheres.model.strategies import STRATEGIES
+
+        def has(pool: set[str]) -> bool:
+            return any(STRATEGIES[p].marketing in names for p in pool)
+        return has(start), has(maybe)
+
+    hires = mech.sponsorship
+    posts = mech.influencers
+    grow = mech.audience_growth
+    earn = mech.advice_reward
+    sponsors, may_sponsor = levers("sponsor")
+    cocreates, may_cocreate = levers("cocreate")
+    ads, may_ad = levers("advertise")
+    seeds, may_seed = levers("seed")
+    hidden = not cfg.sellers.disclose_sponsorship and mech.exposure
     return {
         "purchases": True,
         "peer_intros": True,
         "entries": mech.entry,
         "exits": mech.exit,
-        "promotions": lever(mech.currency and grow, grow),
+        "promotions": lever(earn and grow, grow),
         "posts": mech.influencers,
         "influencer_intros": mech.influencers,
-        "mint": mech.currency,
-        "transfer": mech.currency,
-        "convert_out": mech.currency,
-        "burn": mech.currency,
-        "convert_in": lever(
-            mech.currency and ("cocreate" in start or (hires and "sponsor" in start)),
-            mech.currency and ("cocreate" in maybe or (hires and "sponsor" in maybe))),
-        "sponsored_posts": lever(hires and "sponsor" in start, hires and "sponsor" in maybe),
-        "ad_intros": lever(mech.advertising and "broadcast" in start,
-                           mech.advertising and "broadcast" in maybe),
+        "advice": earn,
+        "thank_you": lever(mech.thank_you and earn, mech.thank_you),
+        "perk": lever(mech.perks and earn, mech.perks),
+        "cashout": lever(mech.cashout and earn, mech.cashout),
+        "decay": lever(mech.decay and earn, mech.decay),
+        "sponsorship": lever(hires and sponsors, hires and may_sponsor),
+        "follower_share": lever(rich and posts and hires and mech.follower_share and sponsors,
+                                posts and hires and mech.follower_share and may_sponsor),
+        "cocreation": lever(rich and mech.cocreation and cocreates,
+                            mech.cocreation and may_cocreate),
+        "sponsored_posts": lever(posts and hires and sponsors, posts and hires and may_sponsor),
+        "exposures": lever(rich and posts and hires and hidden and sponsors,
+                           posts and hires and hidden and may_sponsor),
+        "seller_intros": lever((mech.advertising and ads) or (mech.seeding and seeds),
+                               (mech.advertising and may_ad) or (mech.seeding and may_seed)),
+        "trials": lever(mech.seeding and seeds, mech.seeding and may_seed),
     }
 
 
-def assert_engines_equal(cfg: SpheresConfig) -> None:
+def assert_engines_equal(cfg: SpheresConfig, rich: bool = False) -> None:
     """Both engines agree at every step, and the events the config is meant to produce occur."""
     diff = first_difference(cfg)
     assert diff is None, str(diff)
     counts = vector_counts(cfg)
-    wrong = {event: counts[event] for event, flag in expected_events(cfg).items()
+    wrong = {event: counts[event] for event, flag in expected_events(cfg, rich).items()
              if flag is not None and (counts[event] > 0) != flag}
     assert not wrong, f"events not as intended: {wrong} (all counts: {counts})"
 
@@ -157,7 +188,7 @@ EQUALITY_CASES = [
       for name in STRATEGIES],
     pytest.param({}, id="mixed"),
     *[pytest.param({f"mechanisms.{name}": False}, id=f"no-{name}") for name in MECHANISMS],
-    *[pytest.param({"sellers.mix": {"sponsor": 3, "listen": 2}, "sellers.sponsor_targeting": how,
+    *[pytest.param({"sellers.mix": {"sponsor": 3, "seed": 2}, "sellers.targeting": how,
                     "sellers.entry_strategy": "sponsor"}, id=f"targeting-{how}")
       for how in TARGETING],
     pytest.param({"seed": 2, "n_buyers": 60, "steps": 40}, id="seed-2-small-long"),
@@ -171,8 +202,14 @@ EQUALITY_CASES = [
     pytest.param({"network.influencer_selection": "random"}, id="influencers-random"),
     pytest.param({"market.p_word_of_mouth": 1.0, "market.initial_awareness": 0.0},
                  id="all-word-of-mouth"),
-    pytest.param({"sellers.sense_delay": 0, "sellers.sponsor_period": 1}, id="no-delay"),
-    pytest.param({"sellers.disclose_sponsorship": False}, id="undisclosed"),
+    pytest.param({"sellers.sense_delay": 0, "sellers.campaign_period": 1}, id="no-delay"),
+    pytest.param({"sellers.disclose_sponsorship": True}, id="disclosed"),
+    pytest.param({"sellers.sensing": {"broadcast": "conversations", "listen": "lagging_sales",
+                                      "sponsor": "customers", "cocreate": "never"}},
+                 id="sensing-set"),
+    pytest.param({"sellers.mix": {"lagging": 2, "listen": 2, "seed": 2, "broadcast": 2},
+                  "sellers.targeting": "random"}, id="lagging-listen-seed"),
+    pytest.param({"market.drift_spread": 0.0, "market.peer_pull": 1.0}, id="pull-all-the-way"),
     pytest.param({"network.kind": "erdos_renyi", "network.mean_degree": 1.0},
                  id="sparse-with-isolated-buyers"),
 ]
@@ -182,6 +219,22 @@ EQUALITY_CASES = [
 def test_engines_equal(overrides: dict[str, Any], tmp_path: Path) -> None:
     """Vector and agent engines agree on every state array after every step."""
     assert_engines_equal(config(tmp_path, **overrides))
+
+
+RICH = {"sellers.initial_cash_per_buyer": 2000, "sellers.fixed_cost_per_buyer": 5,
+        "market.p_exposure": 0.3, "mechanisms.exit": False}
+
+
+@pytest.mark.parametrize("overrides", [
+    pytest.param({"sellers.mix": {"sponsor": 2, "cocreate": 2, "seed": 2, "broadcast": 2}},
+                 id="every-lever"),
+    pytest.param({"sellers.mix": {"sponsor": 3, "cocreate": 1}, "seed": 7, "steps": 30},
+                 id="sponsors"),
+])
+def test_engines_equal_rich_sellers(overrides: dict[str, Any]) -> None:
+    """Sellers that stay solvent: sponsored influencers share with followers who buy, followers
+    find out undisclosed sponsorship, co-creating sellers reward feedback; engines agree."""
+    assert_engines_equal(config(**RICH, **overrides), rich=True)
 
 
 def test_edgelist_has_an_isolated_buyer(tmp_path: Path) -> None:
@@ -227,8 +280,8 @@ def test_engines_equal_mechanism_off_sweep(name: str, seed: int) -> None:
 def test_engines_equal_targeting_sweep(how: str) -> None:
     """Sponsorship under every targeting rule, disclosed, with frequent re-signing."""
     assert_engines_equal(config(**SWEEP, seed=30, **{
-        "sellers.mix": {"sponsor": 4, "cocreate": 2, "broadcast": 2},
-        "sellers.sponsor_targeting": how, "sellers.sponsor_period": 2,
+        "sellers.mix": {"sponsor": 4, "cocreate": 2, "broadcast": 2, "seed": 2},
+        "sellers.targeting": how, "sellers.campaign_period": 2,
         "sellers.entry_strategy": "sponsor"}))
 
 

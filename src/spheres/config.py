@@ -64,9 +64,15 @@ def _strategies() -> Iterable[str]:
 
 
 def _targeting() -> Iterable[str]:
-    from spheres.model.model import TARGETING
+    from spheres.model.sellers import TARGETING
 
     return TARGETING
+
+
+def _sensing() -> Iterable[str]:
+    from spheres.model.strategies import SENSING
+
+    return SENSING
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,8 @@ class Spec:
     low: float | None = None  # inclusive lower bound, unless low_open
     high: float | None = None  # inclusive upper bound
     low_open: bool = False
-    choices: Callable[[], Iterable[str]] | None = None  # a registry of allowed names
+    choices: Callable[[], Iterable[str]] | None = None  # a registry of allowed names (keys)
+    values: Callable[[], Iterable[str]] | None = None  # a registry of allowed values (a map)
     symbol: str = ""  # the symbol of docs/ODD.md's equations
 
 
@@ -130,8 +137,12 @@ class MarketConfig:
                                     high=1.0, symbol="σ_F")
     taste_spread: float = setting(0.3, "s.d. of tastes and initial offerings", low=0.0,
                                   high=10.0, symbol="σ_θ")
-    drift_rate: float = prob(0.1, "rate at which expectations follow frontier + taste", "ρ")
-    peer_pull: float = prob(0.05, "pull of expectations toward the contacts' mean", "π")
+    drift_rate: float = prob(0.1, "mean rate at which expectations follow frontier + taste",
+                             "ρ")
+    drift_spread: float = setting(1.0, "s.d. of the log of buyers' own drift rates (0: all "
+                                       "follow at ρ)", low=0.0, high=5.0, symbol="σ_ρ")
+    peer_pull: float = prob(0.2, "pull of expectations toward the most advanced contact's "
+                                 "known frontier", "π")
     initial_awareness: float = prob(0.1, "probability a buyer knows a seller at start or entry",
                                     "a_0")
     p_need: float = prob(0.1, "probability of a need per step", "p_n")
@@ -165,11 +176,19 @@ class MarketConfig:
     influencer_weight: float = prob(0.5, "weight of a post (× credibility × trust)", "ω_I")
     credibility_rate: float = prob(0.02, "credibility update per advised purchase", "γ_κ")
     p_ad: float = prob(0.02, "probability an advertiser reaches a buyer per step", "p_ad")
-    ad_claim: float = prob(0.8, "fit an ad claims", "x_ad")
     ad_weight: float = prob(0.3, "weight of an ad (× trust in sellers)", "ω_A")
     spam_threshold: float = prob(0.3, "an ad whose true fit for the buyer is below this is spam",
                                  "φ_spam")
     spam_penalty: float = prob(0.05, "multiplicative loss of trust in sellers per spam ad", "ε")
+    claim_penalty: float = prob(0.3, "loss of trust in a source per unit its claim exceeded the "
+                                     "experience", "γ_c")
+    p_feedback: float = prob(0.3, "probability a customer gives the seller feedback", "p_f")
+    p_exposure: float = prob(0.05, "probability a follower finds out an undisclosed sponsored "
+                                   "post it reads", "p_x")
+    exposure_penalty: float = prob(0.1, "multiplicative loss of trust in influencers when found "
+                                        "out", "ε_x")
+    credibility_loss: float = prob(0.02, "credibility an influencer loses each time it is found "
+                                         "out", "κ_x")
     audience_growth: float = prob(0.001, "new follow attempts per step, as a share of buyers",
                                   "g")
     promote_at: int = setting(20, "followers at which a buyer becomes an influencer",
@@ -192,6 +211,9 @@ class SellersConfig:
     mix: dict[str, int] = setting(  # noqa: RUF009 (a field with a default factory)
         _default_mix, "initial sellers by strategy (a mix given replaces the default one "
                       "entirely)", unit="sellers", low=0, high=1000, choices=_strategies)
+    sensing: dict[str, str] = setting(  # noqa: RUF009 (a field with a default factory)
+        dict, "sensing method of a strategy, replacing its preset's", choices=_strategies,
+        values=_sensing)
     price: int = setting(1000, "price of every seller", unit="cents", low=1, high=10**9,
                          symbol="p")
     initial_cash_per_buyer: int = setting(200, "initial cash = this × buyers", unit="cents",
@@ -207,21 +229,31 @@ class SellersConfig:
                                  symbol="σ_S")
     listen_noise: float = setting(0.02, "s.d. of conversation-based sensing noise", low=0.0,
                                   high=10.0, symbol="σ_L")
+    marketing_budget: float = prob(0.1, "share of its cash a seller may spend on marketing per "
+                                        "step", "m")
     ad_cost: int = setting(20, "cost per buyer reached by an ad", unit="cents", low=0,
                            high=10**9)
+    ad_overclaim: float = setting(0.1, "what an ad adds to the fit the seller believes it has",
+                                  low=-1.0, high=1.0, symbol="o_ad")
+    sponsor_overclaim: float = setting(0.2, "what a sponsored post adds to the fit the sponsor "
+                                            "believes it has", low=-1.0, high=1.0,
+                                       symbol="o_sp")
     sponsor_k: int = setting(3, "influencers contracted per sponsoring seller", unit="buyers",
                              low=0, high=10**6, symbol="k_sp")
     sponsor_fee: int = setting(2000, "fee per contracted influencer per step", unit="cents",
                                low=0, high=10**12)
-    sponsor_period: int = setting(20, "steps between contract renewals", unit="steps", low=1,
-                                  high=10**7, symbol="P")
-    sponsor_targeting: str = setting("score", "how sponsors choose influencers",
-                                     choices=_targeting)
-    sponsored_claim: float = prob(0.9, "minimum fit a sponsored post claims", "x_sp")
+    campaign_period: int = setting(20, "steps between sponsorship renewals and seeding rounds",
+                                   unit="steps", low=1, high=10**7, symbol="P")
+    targeting: str = setting("score", "how sponsors and seeders choose buyers (sponsors among "
+                                      "those with an audience, seeders among all)",
+                             choices=_targeting)
+    seed_k: int = setting(30, "free trials per seeding seller and round", unit="buyers", low=0,
+                          high=10**6, symbol="k_seed")
+    trial_cost: int = setting(500, "cost of a free trial", unit="cents", low=0, high=10**9)
     disclose_sponsorship: bool = setting(False, "sponsored posts are disclosed")
     disclosure_discount: float = prob(0.5, "weight factor of a disclosed sponsored post", "ζ")
-    cocreate_reward: int = setting(5, "points given to each customer of a co-creating seller",
-                                   unit="points", low=0, high=10**6)
+    cocreate_reward: int = setting(5, "points a co-creating seller gives each customer who gives "
+                                      "it feedback", unit="points", low=0, high=10**6)
     p_entry: float = prob(0.02, "probability of an entry per step", "p_entry")
     max_entrants: int = setting(10, "maximum entries over the run", unit="sellers", low=0,
                                 high=1000)
@@ -244,6 +276,13 @@ class CurrencyConfig:
     cashout_threshold: int = setting(200, "balance at or above which a buyer cashes out",
                                      unit="points", low=0, high=10**12, symbol="H")
     cashout_share: float = prob(0.5, "share of the balance cashed out (rounded down)", "h")
+    follower_share: int = setting(2, "points a sponsored influencer passes to a follower who buys "
+                                     "the sponsor on its post", unit="points", low=0,
+                                  high=10**6)
+    perk_threshold: int = setting(20, "balance at or above which a buyer spends points on a "
+                                      "purchase", unit="points", low=0, high=10**12)
+    perk_share: float = prob(0.2, "most of a price a buyer may pay in points (a discount the "
+                                  "seller honours)", "q")
 
 
 @dataclass
@@ -251,17 +290,32 @@ class MechanismsConfig:
     """Switches: each mechanism can be turned off so that the others can be studied alone."""
 
     drift: bool = setting(True, "the frontier moves and expectations follow it (phase 1)")
-    peer_pull: bool = setting(True, "expectations are pulled toward contacts' (phase 3)")
-    influencers: bool = setting(True, "influencers, posts, audience growth")
-    advertising: bool = setting(True, "advertising sellers' ads (phase 5)")
-    currency: bool = setting(True, "the social-currency economy (transfers, minting, phase 8)")
-    reputation: bool = setting(True, "advice weighted by the adviser's balance")
-    audience_growth: bool = setting(True, "new followers attach to attention; promotions")
-    trust: bool = setting(True, "trust updated after purchases")
-    spam_penalty: bool = setting(True, "ads that miss lower trust in sellers")
-    adaptation: bool = setting(True, "sellers sense and adapt their offering")
-    exit: bool = setting(True, "sellers with negative cash leave")
-    entry: bool = setting(True, "new sellers may enter")
+    peer_pull: bool = setting(True, "expectations move toward more advanced contacts' (phase 3)")
+    influencers: bool = setting(True, "influencers post to their followers (phase 4)")
+    audience_growth: bool = setting(True, "new followers attach to attention; promotions "
+                                          "(phase 8)")
+    advertising: bool = setting(True, "the advertise lever's ads (phase 5)")
+    seeding: bool = setting(True, "the seed lever's free trials (phase 5)")
+    sponsorship: bool = setting(True, "the sponsor lever's contracts, payments and sponsored "
+                                      "posts (phases 4, 8)")
+    cocreation: bool = setting(True, "the cocreate lever's rewards for feedback (phase 8)")
+    advice_reward: bool = setting(True, "currency minted for advice that helped (phase 7)")
+    thank_you: bool = setting(True, "askers pay thank-yous to contacts that helped (phase 3)")
+    follower_share: bool = setting(True, "sponsored influencers share with followers who buy "
+                                         "(phase 8)")
+    perks: bool = setting(True, "buyers pay part of a price in points (phase 6)")
+    cashout: bool = setting(True, "balances above a threshold are converted into money "
+                                  "(phase 8)")
+    decay: bool = setting(True, "balances fade: currency burned (phase 8)")
+    reputation: bool = setting(True, "advice weighted by the adviser's balance (phase 3)")
+    trust: bool = setting(True, "trust moves toward the outcome of claimed purchases (phase 7)")
+    claims: bool = setting(True, "trust falls with the gap between claim and experience "
+                                 "(phase 7)")
+    spam_penalty: bool = setting(True, "ads that miss lower trust in sellers (phase 5)")
+    exposure: bool = setting(True, "undisclosed sponsored posts can be found out (phase 4)")
+    adaptation: bool = setting(True, "sellers sense and adapt their offering (phase 9)")
+    exit: bool = setting(True, "sellers with negative cash leave (phase 9)")
+    entry: bool = setting(True, "new sellers may enter (phase 9)")
 
 
 @dataclass
@@ -309,6 +363,8 @@ class Setting:
     @property
     def kind(self) -> str:
         """``int``, ``float``, ``bool``, ``str``, ``path`` (a str or none) or ``mix``."""
+        if self.spec.values is not None:
+            return "map"
         return {int: "int", float: "float", bool: "bool", str: "str"}.get(self.type) or (
             "path" if self.type == (str | None) else "mix")
 
@@ -321,6 +377,9 @@ class Setting:
             return "one of " + ", ".join(s.choices())
         if kind == "path":
             return "a file path, or null"
+        if kind == "map":
+            return (f"strategy names ({', '.join(s.choices())}) with one of "
+                    f"{', '.join(s.values())}")
         if kind == "mix":
             return (f"strategy names ({', '.join(s.choices())}) with counts from "
                     f"{_num(s.low)} to {_num(s.high)}")
@@ -369,8 +428,8 @@ def _section(name: str) -> str:
 
 
 def _default_text(s: Setting) -> str:
-    if s.kind == "mix":
-        return ", ".join(f"{k}: {v}" for k, v in s.default.items())
+    if s.kind in ("mix", "map"):
+        return ", ".join(f"{k}: {v}" for k, v in s.default.items()) or "{}"
     if s.kind == "bool":
         return str(s.default).lower()
     if s.default is None:
@@ -586,6 +645,14 @@ def _check_setting(s: Setting, value: Any) -> Any:
         if spec.choices is not None:
             _check(value in spec.choices(), s.name, s.allowed(), value)
         return value
+    if kind == "map":
+        _check(isinstance(value, dict), s.name, s.allowed(), value)
+        keys, values = list(spec.choices()), list(spec.values())
+        for name, item in value.items():
+            _check(name in keys, f"{s.name}.{name}",
+                   f"a strategy name, one of {', '.join(keys)}", name)
+            _check(item in values, f"{s.name}.{name}", f"one of {', '.join(values)}", item)
+        return {str(name): str(item) for name, item in value.items()}
     if kind == "mix":
         _check(isinstance(value, dict), s.name, s.allowed(), value)
         known = spec.choices()
@@ -657,7 +724,9 @@ def _check_money(c: SpheresConfig) -> None:
     s, k, n = c.sellers, c.currency, c.n_buyers
     sellers = sum(s.mix.values()) + s.max_entrants
     per_buyer_step = (s.price + s.fixed_cost_per_buyer + s.adapt_cost_per_buyer + s.ad_cost
+                      + s.trial_cost
                       + k.cents_per_point * (k.advice_reward + s.cocreate_reward
+                                             + k.follower_share
                                              + c.market.contacts * k.thank_you))
     bound = (n * s.initial_cash_per_buyer * sellers + c.steps * (n * per_buyer_step * sellers
              + sellers * s.sponsor_k * s.sponsor_fee))

@@ -11,8 +11,10 @@ are the changes *committed*. The agents read the same per-phase draws as the vec
 The method names follow the schedule of docs/ODD.md:
 
 1. ``drift``  2. ``feel_need``  3. ``ask_contacts`` / ``learn_from_contacts``
-4. ``post`` (influencers) / ``read_posts``  5. ``see_ads``  6. ``choose_seller``
+4. ``post`` (influencers) / ``read_posts``  5. ``see_marketing``  6. ``choose_seller``
 7. ``experience`` / (commit) ``reward_advisor``  8. ``spend_currency``.
+
+Every formula comes from ``spheres.model.rules``, shared with the vectorised engine.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from spheres.model import rules
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
 from spheres.model.strategies import STRATEGIES
-from spheres.model.vector import choose, fit
+from spheres.model.vector import choose
 
 if TYPE_CHECKING:
     from spheres.model import draws as dr
     from spheres.model.model import MarketModel
+    from spheres.model.sellers import Trials
 
 
 @dataclass
@@ -37,6 +41,8 @@ class Conversation:
     """What a buyer took from its contacts this step, before it is written to the state."""
 
     belief: np.ndarray
+    claimed: np.ndarray  # sellers a contact said something about (weight > 0)
+    claims: np.ndarray  # what they said: the weighted mean of their beliefs
     new_sellers: np.ndarray
     introducers: np.ndarray
     contacts: np.ndarray
@@ -52,6 +58,8 @@ class Post:
     seller: int
     claim: float
     factor: float
+    hidden: bool  # an undisclosed sponsored post
+    found: bool  # this follower would find out a hidden sponsorship (the edge's draw)
 
 
 @dataclass
@@ -60,6 +68,7 @@ class Experience:
 
     buyer: int
     seller: int
+    felt: float
     satisfied: bool
     advisor: int
     advisor_kind: int
@@ -67,9 +76,10 @@ class Experience:
 
 @dataclass
 class Inbox:
-    """Posts waiting for each follower, by follower row."""
+    """Posts waiting for each follower, by follower row, and who was found out how often."""
 
     posts: dict[int, list[Post]] = field(default_factory=dict)
+    exposed: dict[int, int] = field(default_factory=dict)
 
 
 class Buyer(mesa.Agent):
@@ -107,11 +117,16 @@ class Buyer(mesa.Agent):
         """Believed fit of each seller (a view of its row)."""
         return self.model.buyers_state.belief[self.row]
 
+    def _known_frontier(self, row: int) -> np.ndarray:
+        b = self.model.buyers_state
+        return b.expect[row] - b.taste[row]
+
     # -- 1. drift ------------------------------------------------------------------------------
     def drift(self) -> None:
-        """Move my expectation toward the frontier plus my own taste."""
-        b, rate = self.model.buyers_state, self.model.cfg.market.drift_rate
-        b.expect[self.row] += rate * (self.model.frontier + b.taste[self.row] - b.expect[self.row])
+        """Move my expectation toward the frontier plus my own taste, at my own rate."""
+        b = self.model.buyers_state
+        target = self.model.frontier + b.taste[self.row]
+        b.expect[self.row] = rules.drift(b.expect[self.row], target, b.drift_rate[self.row])
 
     # -- 2. needs ------------------------------------------------------------------------------
     def feel_need(self, drawn: np.ndarray) -> None:
@@ -122,7 +137,7 @@ class Buyer(mesa.Agent):
     def ask_contacts(self, d: dr.ConversationDraws, pos: int) -> Conversation:
         """Ask my drawn contacts: learn of sellers they know (each with probability
         ``p_word_of_mouth``), blend their beliefs by my trust in peers and their reputation, pick
-        whom to thank, and move toward their expectations."""
+        whom to thank, and move toward the most advanced contact's known frontier."""
         model = self.model
         b, cfg = model.buyers_state, model.cfg
         su = model.n_used
@@ -135,8 +150,7 @@ class Buyer(mesa.Agent):
         den = np.zeros(su)
         introducer = np.full(su, -1, dtype=np.int64)
         first_k = np.full(su, -1, dtype=np.int64)
-        expect_total = np.zeros(model.dims)
-        talked = 0
+        ahead = np.full(contacts.size, -np.inf)
         for k, c in enumerate(contacts):
             if c < 0:
                 continue
@@ -149,22 +163,27 @@ class Buyer(mesa.Agent):
             fresh = tried & (introducer < 0)
             introducer[fresh] = c
             first_k[fresh] = k
-            expect_total += b.expect[c]
-            talked += 1
+            ahead[k] = rules.advance(self._known_frontier(c), model.direction)
         new = np.flatnonzero(introducer >= 0)
+        claimed = np.flatnonzero(den > 0)
         helpful = np.zeros(contacts.size, dtype=bool)
         helpful[first_k[new]] = True
         thanked = np.zeros(0, dtype=np.int64)
         ty = cfg.currency.thank_you
-        if cfg.mechanisms.currency and ty > 0:
+        if cfg.mechanisms.thank_you and ty > 0:
             pays = helpful & (np.cumsum(helpful) * ty <= b.currency[self.row])
             thanked = contacts[pays]
         expect = None
-        if cfg.mechanisms.peer_pull and talked:
-            mine = b.expect[self.row]
-            expect = mine + cfg.market.peer_pull * (expect_total / talked - mine)
+        if cfg.mechanisms.peer_pull:
+            best = int(np.argmax(ahead))
+            mine = self._known_frontier(self.row)
+            if ahead[best] > rules.advance(mine, model.direction):
+                gap = self._known_frontier(int(contacts[best])) - mine
+                expect = rules.pull(b.expect[self.row], gap, cfg.market.peer_pull)
         return Conversation(
-            belief=(b.belief[self.row] + num) / (1.0 + den),
+            belief=rules.blend(b.belief[self.row], num, den),
+            claimed=claimed,
+            claims=num[claimed] / den[claimed],
             new_sellers=new,
             introducers=introducer[new],
             contacts=contacts[contacts >= 0],
@@ -175,50 +194,71 @@ class Buyer(mesa.Agent):
     def learn_from_contacts(self, talk: Conversation) -> None:
         """Write what I took from my contacts; thank the helpful ones."""
         model, b = self.model, self.model.buyers_state
+        me = np.full(talk.claimed.size, self.row)
         b.belief[self.row] = talk.belief
+        model.hear_claims(me, talk.claimed, talk.claims, PEER)
         model.make_aware(np.full(talk.new_sellers.size, self.row), talk.new_sellers,
                          talk.introducers, PEER, phase=3)
         np.add.at(b.talks, talk.contacts, 1)
         if talk.thanked.size:
             model.ledger.transfer(np.full(talk.thanked.size, self.row), talk.thanked,
-                                  model.cfg.currency.thank_you)
+                                  model.cfg.currency.thank_you, "thank_you")
+            np.add.at(b.thanks, talk.thanked, 1)
         if talk.expect is not None:
             b.expect[self.row] = talk.expect
 
     # -- 4. influencer posts (the reading side) -------------------------------------------------
-    def read_posts(self, posts: list[Post]) -> None:
-        """Learn of and blend in the posted sellers, weighted by my trust in influencers."""
-        model, b = self.model, self.model.buyers_state
+    def read_posts(self, posts: list[Post], inbox: Inbox) -> None:
+        """Learn of and blend in the posted sellers, weighted by my trust in influencers; a post
+        I find out to be undisclosed sponsorship I ignore, and I trust influencers less."""
+        model, b, mk = self.model, self.model.buyers_state, self.model.cfg.market
         posts = sorted(posts, key=lambda p: p.poster)
-        for seller in sorted({p.seller for p in posts}):
-            about = [p for p in posts if p.seller == seller]
+        caught = [p for p in posts if p.hidden and p.found]
+        kept = [p for p in posts if not (p.hidden and p.found)]
+        trust = b.trust[self.row, 1]
+        for seller in sorted({p.seller for p in kept}):
+            about = [p for p in kept if p.seller == seller]
             num = den = 0.0
             for p in about:
-                w = b.trust[self.row, 1] * p.factor
+                w = trust * p.factor
                 num += w * p.claim
                 den += w
             new = not b.aware[self.row, seller]
-            b.belief[self.row, seller] = (b.belief[self.row, seller] + num) / (1.0 + den)
+            b.belief[self.row, seller] = rules.blend(b.belief[self.row, seller], num, den)
+            if den > 0:
+                model.hear_claims(np.array([self.row]), np.array([seller]),
+                                  np.array([num / den]), INFLUENCER_SRC)
             if new:
                 model.make_aware(np.array([self.row]), np.array([seller]),
                                  np.array([about[0].poster]), INFLUENCER_SRC, phase=4)
+        if caught:
+            b.trust[self.row, 1] = rules.shrink(trust, mk.exposure_penalty, len(caught))
+            for p in caught:
+                inbox.exposed[p.poster] = inbox.exposed.get(p.poster, 0) + 1
 
-    # -- 5. advertising (the receiving side) ----------------------------------------------------
-    def see_ads(self, sellers: list[int]) -> None:
+    # -- 5. marketing (the receiving side) ------------------------------------------------------
+    def see_marketing(self, ads: list[tuple[int, float]], trials: list[tuple[int, float]]
+                      ) -> None:
         """Learn of the advertisers, blend their claims by my trust in sellers, and lose trust in
-        sellers for each ad that misses what I want."""
+        sellers for each ad that misses what I want; then try the free trials I was given."""
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
-        w = cfg.market.ad_weight * b.trust[self.row, 2]
+        mk, offering = cfg.market, model.sellers_state.offering
+        w = mk.ad_weight * b.trust[self.row, 2]
         misses = 0
-        for s in sellers:
-            b.belief[self.row, s] = (b.belief[self.row, s] + w * cfg.market.ad_claim) / (1.0 + w)
+        for s, claim in ads:
+            b.belief[self.row, s] = rules.blend(b.belief[self.row, s], w * claim, w)
+            model.hear_claims(np.array([self.row]), np.array([s]), np.array([claim]), AD)
             if not b.aware[self.row, s]:
                 model.make_aware(np.array([self.row]), np.array([s]), np.array([s]), AD, phase=5)
-            offering = model.sellers_state.offering[s]
-            misses += fit(b.expect[self.row], offering, cfg.market.fit_width) \
-                < cfg.market.spam_threshold
+            misses += rules.fit(b.expect[self.row], offering[s], mk.fit_width) < mk.spam_threshold
         if cfg.mechanisms.spam_penalty and misses:
-            b.trust[self.row, 2] *= (1.0 - cfg.market.spam_penalty) ** misses
+            b.trust[self.row, 2] = rules.shrink(b.trust[self.row, 2], mk.spam_penalty, misses)
+        for s, z in trials:
+            felt = (rules.fit(b.expect[self.row], offering[s], mk.fit_width)
+                    + mk.experience_noise * z)
+            b.belief[self.row, s] = rules.learn(b.belief[self.row, s], felt, mk.learning_rate)
+            if not b.aware[self.row, s]:
+                model.make_aware(np.array([self.row]), np.array([s]), np.array([s]), AD, phase=5)
 
     # -- 6. purchase ---------------------------------------------------------------------------
     def choose_seller(self, u: float) -> int:
@@ -227,25 +267,30 @@ class Buyer(mesa.Agent):
         mk = model.cfg.market
         su = model.n_used
         avail = b.aware[self.row] & m.alive[:su]
-        util = mk.choice_beta * (b.belief[self.row]
-                                 - mk.price_weight * m.price[:su] / mk.reference_price)
+        util = rules.utility(b.belief[self.row], m.price[:su], mk.choice_beta, mk.price_weight,
+                             mk.reference_price)
         return int(choose(util, avail, mk.choice_beta * mk.outside_option, np.float64(u)))
 
     # -- 7. experience -------------------------------------------------------------------------
     def experience(self, seller: int, noise: float) -> Experience:
-        """Learn the true fit of what I bought; update my belief and my trust in whoever told me."""
+        """Learn the true fit of what I bought; update my belief, and my trust in the kind of
+        source whose claim led me here (more the further the experience fell short of it)."""
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
-        mk = cfg.market
-        felt = (fit(b.expect[self.row], model.sellers_state.offering[seller], mk.fit_width)
+        mk, mech = cfg.market, cfg.mechanisms
+        felt = (rules.fit(b.expect[self.row], model.sellers_state.offering[seller], mk.fit_width)
                 + mk.experience_noise * noise)
-        before = b.belief[self.row, seller]
-        b.belief[self.row, seller] = before + mk.learning_rate * (felt - before)
+        b.belief[self.row, seller] = rules.learn(b.belief[self.row, seller], felt,
+                                                 mk.learning_rate)
         satisfied = bool(felt >= mk.satisfaction)
-        kind = int(b.intro_kind[self.row, seller])
-        if cfg.mechanisms.trust and kind > 0:
-            t = b.trust[self.row, kind - 1]
-            b.trust[self.row, kind - 1] = t + mk.trust_rate * (satisfied - t)
-        return Experience(self.row, seller, satisfied, int(b.introducer[self.row, seller]), kind)
+        said = int(b.claim_kind[self.row, seller])
+        if said > 0 and (mech.trust or mech.claims):
+            col = said - 1
+            b.trust[self.row, col] = rules.trust_after(
+                b.trust[self.row, col], satisfied, b.claim[self.row, seller] - felt,
+                mk.trust_rate if mech.trust else 0.0, mk.claim_penalty if mech.claims else 0.0)
+        b.claim_kind[self.row, seller] = 0
+        return Experience(self.row, seller, float(felt), satisfied,
+                          int(b.introducer[self.row, seller]), int(b.intro_kind[self.row, seller]))
 
     def reward_advisor(self, outcome: Experience, credibility: dict[int, float]) -> None:
         """Credit the advisor with the purchase it caused; mint currency if it helped; report
@@ -259,25 +304,27 @@ class Buyer(mesa.Agent):
         if outcome.advisor_kind == INFLUENCER_SRC:
             credibility[who] = credibility.get(who, 0.0) + (outcome.satisfied
                                                             - b.credibility[who])
-        if cfg.mechanisms.currency and cfg.currency.advice_reward > 0 and outcome.satisfied:
-            model.ledger.mint(np.array([who]), cfg.currency.advice_reward)
+        if (cfg.mechanisms.advice_reward and cfg.currency.advice_reward > 0
+                and outcome.satisfied):
+            model.ledger.mint(np.array([who]), cfg.currency.advice_reward, "advice")
 
     # -- 8. currency economy -------------------------------------------------------------------
     def spend_currency(self) -> None:
         """Convert currency into money above the threshold; then let attention fade (burn)."""
         model, b, k = self.model, self.model.buyers_state, self.model.cfg.currency
+        mech = model.cfg.mechanisms
         row = np.array([self.row])
-        balance = b.currency[self.row]
-        if balance >= max(k.cashout_threshold, 1):
-            pts = np.floor(balance * k.cashout_share).astype(np.int64)
+        if mech.cashout:
+            pts = int(rules.cashout_points(b.currency[self.row], k.cashout_threshold,
+                                           k.cashout_share))
             if pts > 0:
-                model.ledger.convert_out(row, pts)
+                model.ledger.convert_out(row, pts, "cashout")
                 b.money[self.row] += pts * k.cents_per_point
         balance = b.currency[self.row]
-        if balance > 0:
-            burn = np.ceil(balance * k.decay).astype(np.int64)
+        if mech.decay and balance > 0:
+            burn = int(rules.burn_points(balance, k.decay))
             if burn > 0:
-                model.ledger.burn(row, burn)
+                model.ledger.burn(row, burn, "decay")
 
 
 class Influencer(Buyer):
@@ -297,13 +344,15 @@ class Influencer(Buyer):
         """Post about my sponsor or the known seller I rate best, to the followers who read it
         (each follower edge is read with probability ``post_reach``: the phase's draws)."""
         model = self.model
-        topic, claim, factor = model.post_topics(np.array([self.row]))
+        topic, claim, factor, hidden = model.post_topics(np.array([self.row]))
         if topic[0] < 0:
             return
-        model.buyers_state.posts[self.row] += 1
-        post = Post(self.row, int(topic[0]), float(claim[0]), float(factor[0]))
         lo, hi = np.searchsorted(d.owner, index), np.searchsorted(d.owner, index, "right")
-        for follower in d.followers[lo:hi]:
+        model.buyers_state.posts[self.row] += 1
+        model.buyers_state.reads[self.row] += hi - lo
+        for follower, found in zip(d.followers[lo:hi], d.found[lo:hi], strict=True):
+            post = Post(self.row, int(topic[0]), float(claim[0]), float(factor[0]),
+                        bool(hidden[0]), bool(found))
             inbox.posts.setdefault(int(follower), []).append(post)
 
 
@@ -375,22 +424,32 @@ class AgentEngine:
             agent.learn_from_contacts(talk)
 
     def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
-        """Phase 4: posting influencers deliver posts, then followers read them."""
+        """Phase 4: posting influencers deliver posts, then followers read them; then posters
+        found out lose credibility."""
         inbox = Inbox()
         index = {int(r): i for i, r in enumerate(d.posters)}
         self._visit(model, d.posters).do(lambda a: a.post(d, index[a.row], inbox))
         readers = np.array(sorted(inbox.posts), dtype=np.int64)
-        self._visit(model, readers).do(lambda a: a.read_posts(inbox.posts[a.row]))
+        self._visit(model, readers).do(lambda a: a.read_posts(inbox.posts[a.row], inbox))
+        b, loss = model.buyers_state, model.cfg.market.credibility_loss
+        for poster, hits in inbox.exposed.items():
+            b.credibility[poster] = rules.credibility_after(b.credibility[poster], -hits, loss)
+            b.exposed[poster] += hits
+            model.step_counts["exposures"] += hits
 
-    def advertising(self, model: MarketModel, d: dr.AdDraws) -> None:
-        """Phase 5: sellers pay for their reach; each reached buyer sees its ads."""
-        ads: dict[int, list[int]] = {}
-        for s, reached in zip(d.sellers, d.reached, strict=True):
-            model.sellers_state.costs[s] += model.cfg.sellers.ad_cost * reached.size
+    def marketing(self, model: MarketModel, ads: dr.AdDraws, trials: Trials) -> None:
+        """Phase 5: each reached buyer sees its ads, and each seeded buyer tries the offering."""
+        claims = model.seller_claim(np.array(ads.sellers, dtype=np.int64))
+        seen: dict[int, list[tuple[int, float]]] = {}
+        for s, reached, claim in zip(ads.sellers, ads.reached, claims, strict=True):
             for row in reached:
-                ads.setdefault(int(row), []).append(s)
-        rows = np.array(sorted(ads), dtype=np.int64)
-        self._visit(model, rows).do(lambda a: a.see_ads(ads[a.row]))
+                seen.setdefault(int(row), []).append((s, float(claim)))
+        tried: dict[int, list[tuple[int, float]]] = {}
+        for s, row, z in zip(trials.sellers, trials.buyers, trials.noise, strict=True):
+            tried.setdefault(int(row), []).append((int(s), float(z)))
+        rows = np.array(sorted(set(seen) | set(tried)), dtype=np.int64)
+        self._visit(model, rows).do(
+            lambda a: a.see_marketing(seen.get(a.row, []), tried.get(a.row, [])))
 
     def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Phase 6: each buyer with a need chooses; returns the choices in row order."""
@@ -402,17 +461,21 @@ class AgentEngine:
         return choice
 
     def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
-                   noise: np.ndarray) -> None:
-        """Phase 7: buyers who bought learn; then advisors are credited and rewarded."""
+                   noise: np.ndarray) -> np.ndarray:
+        """Phase 7: buyers who bought learn; then advisors are credited and rewarded. Returns
+        the experienced fit of each purchase, in row order."""
         pos = {int(r): i for i, r in enumerate(rows)}
         outcomes = self._visit(model, rows).map(
             lambda a: (a, a.experience(int(sellers[pos[a.row]]), noise[pos[a.row]])))
+        felt = np.zeros(rows.size)
         credibility: dict[int, float] = {}
         for agent, outcome in outcomes:
+            felt[pos[agent.row]] = outcome.felt
             agent.reward_advisor(outcome, credibility)
         b, rate = model.buyers_state, model.cfg.market.credibility_rate
         for who, delta in credibility.items():
-            b.credibility[who] = np.clip(b.credibility[who] + rate * delta, 0.0, 1.0)
+            b.credibility[who] = rules.credibility_after(b.credibility[who], delta, rate)
+        return felt
 
     def economy(self, model: MarketModel) -> None:
         """Phase 8 (buyers' part): every buyer with currency cashes out and burns."""

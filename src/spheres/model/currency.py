@@ -1,8 +1,9 @@
 """The social-currency ledger: every unit is minted, transferred, converted or burned here.
 
 Balances are integer points held by buyers (influencers are buyers). Each movement has a kind,
-a step, and the types of its source and destination (``none`` for the outside of the economy).
-The identity ``sum(balances) == mint + convert_in - burn - convert_out`` holds exactly.
+a reason (the mechanism that made it), a step, and the types of its source and destination
+(``none`` for the outside of the economy). The identity
+``sum(balances) == mint + convert_in - burn - convert_out`` holds exactly.
 """
 
 from __future__ import annotations
@@ -13,6 +14,18 @@ KINDS = ("mint", "transfer", "convert_in", "convert_out", "burn")
 AGENT_TYPES = ("none", "buyer", "influencer", "seller")
 MINT, TRANSFER, CONVERT_IN, CONVERT_OUT, BURN = range(5)
 NONE, BUYER, INFLUENCER, SELLER = range(4)
+# Why currency moved, and the kind of movement each reason is.
+REASONS = {
+    "advice": MINT,  # advice that helped (phase 7)
+    "thank_you": TRANSFER,  # an asker thanks a helpful contact (phase 3)
+    "follower_share": TRANSFER,  # a sponsored influencer shares with a follower who bought
+    "sponsorship": CONVERT_IN,  # a sponsor pays an influencer
+    "cocreation": CONVERT_IN,  # a co-creating seller rewards feedback
+    "perk": CONVERT_OUT,  # points spent as a discount on a purchase (phase 6)
+    "cashout": CONVERT_OUT,  # points converted into money above a threshold
+    "decay": BURN,  # attention fades
+}
+REASON_NAMES = tuple(REASONS)
 
 _I64 = np.int64
 
@@ -35,69 +48,87 @@ class Ledger:
         self.keep_entries = keep_entries
         self.totals = np.zeros(len(KINDS), dtype=_I64)
         self.step = 0
-        self._flows = np.zeros((len(KINDS), len(AGENT_TYPES), len(AGENT_TYPES)), dtype=_I64)
+        self._flows = np.zeros((len(REASONS), len(AGENT_TYPES), len(AGENT_TYPES)), dtype=_I64)
+        self._kind_totals = np.zeros(len(KINDS), dtype=_I64)
         self._rows: list[tuple[int, int, int, int, int]] = []
         self._entries: list[np.ndarray] = []
 
     # -- movements -------------------------------------------------------------------------
-    def mint(self, dst: np.ndarray, amount: np.ndarray) -> None:
+    def mint(self, dst: np.ndarray, amount: np.ndarray, reason: str = "advice") -> None:
         """Create currency for buyers ``dst`` (advice that helped)."""
         dst, amount = self._prepare(dst, amount)
         np.add.at(self.balance, dst, amount)
-        self._record(MINT, None, dst, amount, src_type=NONE)
+        self._record(self._reason(reason, MINT), None, dst, amount, src_type=NONE)
 
-    def transfer(self, src: np.ndarray, dst: np.ndarray, amount: np.ndarray) -> None:
-        """Move currency from buyers ``src`` to buyers ``dst`` (thank-yous)."""
+    def transfer(self, src: np.ndarray, dst: np.ndarray, amount: np.ndarray,
+                 reason: str = "thank_you") -> None:
+        """Move currency from buyers ``src`` to buyers ``dst``."""
         src, amount = self._prepare(src, amount)
         dst = np.asarray(dst, dtype=_I64)
         self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)
         np.add.at(self.balance, dst, amount)
-        self._record(TRANSFER, src, dst, amount)
+        self._record(self._reason(reason, TRANSFER), src, dst, amount)
 
-    def convert_in(self, sellers: np.ndarray, dst: np.ndarray, amount: np.ndarray) -> None:
+    def convert_in(self, sellers: np.ndarray, dst: np.ndarray, amount: np.ndarray,
+                   reason: str = "sponsorship") -> None:
         """Credit buyers ``dst`` with currency bought by ``sellers`` with money."""
         dst, amount = self._prepare(dst, amount)
         np.add.at(self.balance, dst, amount)
-        self._record(CONVERT_IN, np.asarray(sellers, dtype=_I64), dst, amount, src_type=SELLER)
+        self._record(self._reason(reason, CONVERT_IN), np.asarray(sellers, dtype=_I64), dst,
+                     amount, src_type=SELLER)
 
-    def convert_out(self, src: np.ndarray, amount: np.ndarray) -> None:
+    def convert_out(self, src: np.ndarray, amount: np.ndarray, reason: str = "cashout") -> None:
         """Remove currency from buyers ``src`` that they turned into money."""
         src, amount = self._prepare(src, amount)
         self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)
-        self._record(CONVERT_OUT, src, None, amount, dst_type=NONE)
+        self._record(self._reason(reason, CONVERT_OUT), src, None, amount, dst_type=NONE)
 
-    def burn(self, src: np.ndarray, amount: np.ndarray) -> None:
+    def burn(self, src: np.ndarray, amount: np.ndarray, reason: str = "decay") -> None:
         """Destroy currency of buyers ``src`` (attention fades)."""
         src, amount = self._prepare(src, amount)
         self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)
-        self._record(BURN, src, None, amount, dst_type=NONE)
+        self._record(self._reason(reason, BURN), src, None, amount, dst_type=NONE)
+
+    @staticmethod
+    def _reason(reason: str, kind: int) -> int:
+        if REASONS.get(reason) != kind:
+            raise LedgerError(f"reason {reason!r} is not a {KINDS[kind]} "
+                              f"(reasons: {', '.join(REASONS)})")
+        return REASON_NAMES.index(reason)
 
     # -- bookkeeping -----------------------------------------------------------------------
     def close_step(self, step: int) -> None:
-        """Store this step's sums by (kind, source type, destination type) and start a new step."""
-        for kind, src_t, dst_t in zip(*np.nonzero(self._flows), strict=True):
-            self._rows.append((step, int(src_t), int(dst_t), int(kind),
-                               int(self._flows[kind, src_t, dst_t])))
+        """Store this step's sums by (reason, source type, destination type); start a new step."""
+        for reason, src_t, dst_t in zip(*np.nonzero(self._flows), strict=True):
+            self._rows.append((step, int(src_t), int(dst_t), int(reason),
+                               int(self._flows[reason, src_t, dst_t])))
         self._flows[:] = 0
+        self._kind_totals[:] = 0
         self.step = step + 1
 
-    def flow_rows(self) -> list[tuple[int, str, str, str, int]]:
-        """Rows ``(step, source_type, destination_type, kind, amount)`` of all closed steps."""
-        return [(s, AGENT_TYPES[a], AGENT_TYPES[b], KINDS[k], v) for s, a, b, k, v in self._rows]
+    def flow_rows(self) -> list[tuple[int, str, str, str, str, int]]:
+        """Rows ``(step, source_type, destination_type, kind, reason, amount)`` of all closed
+        steps."""
+        return [(s, AGENT_TYPES[a], AGENT_TYPES[b], KINDS[REASONS[REASON_NAMES[r]]],
+                 REASON_NAMES[r], v) for s, a, b, r, v in self._rows]
 
     def entries(self) -> np.ndarray:
-        """Every movement as an int64 array with columns step, kind, src_type, src, dst_type,
-        dst, amount (empty unless ``keep_entries``)."""
+        """Every movement as an int64 array with columns step, kind, reason, src_type, src,
+        dst_type, dst, amount (empty unless ``keep_entries``)."""
         if not self._entries:
-            return np.zeros((0, 7), dtype=_I64)
+            return np.zeros((0, 8), dtype=_I64)
         return np.concatenate(self._entries)
 
     def step_total(self, kind: int) -> int:
         """Sum of the current (open) step's movements of one kind."""
-        return int(self._flows[kind].sum())
+        return int(self._kind_totals[kind])
+
+    def step_reason_total(self, reason: str) -> int:
+        """Sum of the current (open) step's movements for one reason."""
+        return int(self._flows[REASON_NAMES.index(reason)].sum())
 
     def identity_holds(self) -> bool:
         """True when balances equal mint + convert_in - burn - convert_out, exactly."""
@@ -127,7 +158,7 @@ class Ledger:
     def _types(self, ids: np.ndarray) -> np.ndarray:
         return BUYER + self.is_influencer[ids].astype(_I64)
 
-    def _record(self, kind: int, src: np.ndarray | None, dst: np.ndarray | None,
+    def _record(self, reason: int, src: np.ndarray | None, dst: np.ndarray | None,
                 amount: np.ndarray, src_type: int | None = None,
                 dst_type: int | None = None) -> None:
         if amount.size == 0:
@@ -143,11 +174,14 @@ class Ledger:
         combo = s_types * len(AGENT_TYPES) + d_types
         sums = np.zeros(len(AGENT_TYPES) ** 2, dtype=_I64)
         np.add.at(sums, combo, amount)
-        self._flows[kind] += sums.reshape(len(AGENT_TYPES), len(AGENT_TYPES))
+        kind = REASONS[REASON_NAMES[reason]]
+        self._flows[reason] += sums.reshape(len(AGENT_TYPES), len(AGENT_TYPES))
         self.totals[kind] += int(amount.sum())
+        self._kind_totals[kind] += int(amount.sum())
         if self.keep_entries:
             minus = np.full(n, -1, dtype=_I64)
             self._entries.append(np.column_stack([
-                np.full(n, self.step, dtype=_I64), np.full(n, kind, dtype=_I64), s_types,
+                np.full(n, self.step, dtype=_I64), np.full(n, kind, dtype=_I64),
+                np.full(n, reason, dtype=_I64), s_types,
                 minus if src is None else src, d_types, minus if dst is None else dst, amount,
             ]))

@@ -3,8 +3,8 @@
 Both engines read the same draws: the vectorised engine reads whole arrays, the per-agent engine
 reads the entries of its own row. All draws come from the model's one generator (``model.rng``)
 in a fixed order, so the same seed gives the same run whatever the engine. (Market- and
-seller-level draws - the frontier's noise, sensing noise, entry, random sponsorship targets - are
-made where they are used, in ``spheres.model``, shared by both engines.)
+seller-level draws - the frontier's noise, sensing noise, entry, random targets, free trials'
+noise - are made where they are used, in ``spheres.model``, shared by both engines.)
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ class PostDraws:
     posters: np.ndarray  # influencer rows that post this step, ascending
     followers: np.ndarray  # follower row of every read follower edge, grouped by poster
     owner: np.ndarray  # index into ``posters`` of every read follower edge (ascending)
+    found: np.ndarray  # bool per read edge: the follower would find out a sponsored undisclosed
+    #                    post (p_exposure)
 
 
 @dataclass
@@ -105,14 +107,21 @@ def posts(model: MarketModel) -> PostDraws:
                                model.cfg.market.post_reach)
     owner = np.searchsorted(ends, read, side="right")
     key_pos = lo[owner] + read - (ends[owner] - (hi - lo)[owner])
-    return PostDraws(posters, model.follows.targets_at(key_pos), owner)
+    found = np.zeros(read.size, dtype=bool)
+    found[bernoulli_positions(model.rng, read.size, model.cfg.market.p_exposure)] = True
+    return PostDraws(posters, model.follows.targets_at(key_pos), owner, found)
 
 
 def advertising(model: MarketModel) -> AdDraws:
-    """For each advertising seller, each buyer is reached with probability ``p_ad``."""
-    sellers = [int(s) for s in model.advertisers()]
-    reached = [bernoulli_positions(model.rng, model.n_buyers, model.cfg.market.p_ad)
-               for _ in sellers]
+    """For each alive seller whose marketing reaches buyers, each buyer is reached with the
+    lever's probability this step (``p_ad``, lowered to what the budget pays)."""
+    m = model.sellers_state
+    sellers, reached = [], []
+    for s in np.flatnonzero(m.alive):
+        p = model.strategies[s].marketing.reach(model, int(s))
+        if p > 0:
+            sellers.append(int(s))
+            reached.append(bernoulli_positions(model.rng, model.n_buyers, p))
     return AdDraws(sellers, reached)
 
 
@@ -124,6 +133,22 @@ def purchase(model: MarketModel, rows: np.ndarray) -> np.ndarray:
 def experience(model: MarketModel, n_purchases: int) -> np.ndarray:
     """One standard normal per purchase (experience noise), in buyer order."""
     return model.rng.standard_normal(n_purchases)
+
+
+def feedback(model: MarketModel, n_purchases: int) -> np.ndarray:
+    """Which purchases' buyers give the seller feedback (``p_feedback``), in buyer order."""
+    mask = np.zeros(n_purchases, dtype=bool)
+    mask[bernoulli_positions(model.rng, n_purchases, model.cfg.market.p_feedback)] = True
+    return mask
+
+
+def drift_rates(model: MarketModel) -> np.ndarray:
+    """Each buyer's own drift rate: lognormal around ``drift_rate`` (mean ``drift_rate``, log
+    s.d. ``drift_spread``), at most 1."""
+    mk = model.cfg.market
+    z = model.rng.standard_normal(model.n_buyers)
+    sd = mk.drift_spread
+    return np.minimum(mk.drift_rate * np.exp(sd * z - 0.5 * sd * sd), 1.0)
 
 
 def audience_growth(model: MarketModel, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,20 +1,17 @@
-"""The measures of the market, as small named functions, and the collection of a run's results."""
+"""The measures of the market, as small named functions: per step (:func:`observe`) and at the end
+(scores, network value). Assembling a run's tables is ``spheres.results.assemble``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
-from spheres.model.currency import AGENT_TYPES, BURN, CONVERT_IN, CONVERT_OUT, KINDS, MINT, TRANSFER
+from spheres.model.currency import BURN, CONVERT_IN, CONVERT_OUT, MINT, TRANSFER
 from spheres.model.state import INFLUENCER_SRC, PEER
-from spheres.model.strategies import STRATEGIES
 
 if TYPE_CHECKING:
     from spheres.model.model import MarketModel
-    from spheres.results import Results
 
 
 def gini(values: np.ndarray) -> float:
@@ -47,14 +44,21 @@ def hhi(shares: np.ndarray) -> float:
     return float((shares * shares).sum())
 
 
-def klout_score(model: MarketModel) -> np.ndarray:
-    """A Klout-like score in [0, 100] per buyer from audience, activity and engagement.
+# What an outside scoring service can see of a buyer: never who made whom aware or which purchases
+# advice caused (the attribution from which true influence is counted).
+OBSERVABLE = ("n_followers", "talks", "posts", "reads", "thanks")
 
-    audience = friends + followers, activity = times asked + posts, engagement = awareness its
-    messages created; each enters as ``log(1 + x) / log(1 + max x)`` with equal weight.
+
+def klout_score(model: MarketModel) -> np.ndarray:
+    """A Klout-like score in [0, 100] per buyer, from what an outside service could see.
+
+    audience = friends + followers, activity = posts + replies (times it answered a contact),
+    engagement = reads of its posts + mentions (thank-yous it received); each enters as
+    ``log(1 + x) / log(1 + max x)`` with equal weight. It reads only :data:`OBSERVABLE` arrays
+    and the graph's degrees.
     """
     b = model.buyers_state
-    parts = (model.degree + b.n_followers, b.talks + b.posts, b.informed)
+    parts = (model.degree + b.n_followers, b.posts + b.talks, b.reads + b.thanks)
     score = np.zeros(model.n_buyers)
     for x in parts:
         top = np.log1p(x.max()) if x.size else 0.0
@@ -100,6 +104,9 @@ def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     stock = int(b.currency.sum())
     moved = led.step_total(TRANSFER) + led.step_total(CONVERT_OUT)
     trust = column_means(b.trust)
+    infl = b.is_influencer
+    known_frontier = column_means(b.expect - b.taste)
+    promoted = model.promoted_now
     alive = m.alive[m.exists]
     known = m.knowledge_step[m.exists]
     entered = m.entry_step[m.exists]
@@ -116,19 +123,28 @@ def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "sync_mean": float(sync[m.alive].mean()) if m.alive.any() else float("nan"),
         "reach_mean": float((m.aware_count[m.alive] / n).mean()) if m.alive.any() else 0.0,
         "frontier_distance": float(np.linalg.norm(mean_expect - model.frontier)),
+        "expectation_lag": float((model.frontier - known_frontier) @ model.direction),
         "currency_minted": led.step_total(MINT),
         "currency_transferred": led.step_total(TRANSFER),
         "currency_converted_in": led.step_total(CONVERT_IN),
         "currency_converted_out": led.step_total(CONVERT_OUT),
         "currency_burned": led.step_total(BURN),
+        "currency_perks": led.step_reason_total("perk"),
+        "currency_follower_share": led.step_reason_total("follower_share"),
         "currency_stock": stock,
         "currency_gini": gini(b.currency),
         "currency_velocity": moved / stock if stock else 0.0,
         "trust_peers": float(trust[0]),
         "trust_influencers": float(trust[1]),
         "trust_sellers": float(trust[2]),
-        "influencers": int(b.is_influencer.sum()),
+        "influencers": int(infl.sum()),
+        "credibility_mean": float(b.credibility[infl].mean()) if infl.any() else float("nan"),
+        "exposures": model.step_counts["exposures"],
         "promotions": model.step_counts["promotions"],
+        "promoted_degree_percentile": (float(model.degree_percentile[promoted].mean())
+                                       if promoted.size else float("nan")),
+        "trials": model.step_counts["trials"],
+        "marketing_spend": int(m.marketing.sum()),
         "knowledge_time_mean": float((known[ks] - entered[ks]).mean()) if ks.any() else np.nan,
     }
     for dim in range(model.dims):
@@ -149,120 +165,9 @@ def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "sync_customers": sync_customers,
         "reach": m.aware_count / n,
         "price": m.price.copy(),
+        "marketing": m.marketing.copy(),
+        "believed_fit": m.believed_fit.copy(),
     }
     for dim in range(model.dims):
         sellers[f"offering_{dim}"] = m.offering[:, dim].copy()
     return row, sellers
-
-
-def _strategy_names(codes: np.ndarray) -> np.ndarray:
-    return np.asarray(list(STRATEGIES))[codes]
-
-
-def collect(model: MarketModel) -> Results:
-    """Build the run's tables and summary."""
-    from spheres.results import Results
-
-    b, led = model.buyers_state, model.ledger
-    metrics_df = pd.DataFrame(model.metric_rows)
-    if model.seller_rows:
-        cols = {k: np.concatenate([r[k] for r in model.seller_rows]) for k in model.seller_rows[0]}
-    else:
-        cols = {}
-    sellers_df = pd.DataFrame(cols)
-    if len(sellers_df):
-        sellers_df = sellers_df[sellers_df.pop("exists")].reset_index(drop=True)
-        sellers_df["strategy"] = _strategy_names(sellers_df["strategy"].to_numpy())
-    flows_df = pd.DataFrame(led.flow_rows(),
-                            columns=["step", "source_type", "destination_type", "kind", "amount"])
-    score = klout_score(model)
-    agents_df = pd.DataFrame({
-        "agent_id": np.arange(model.n_buyers),
-        "agent_type": np.where(b.is_influencer, "influencer", "buyer"),
-        "degree": model.degree,
-        "followers": b.n_followers,
-        "score": score,
-        "true_influence": b.caused,
-        "caused_spend": b.caused_spend,
-        "lifetime_value": b.spend_by.sum(axis=1),
-        "network_value": network_value(model),
-        "currency": b.currency,
-        "money": b.money,
-        "purchases": b.purchases,
-        "trust_peers": b.trust[:, 0],
-        "trust_influencers": b.trust[:, 1],
-        "trust_sellers": b.trust[:, 2],
-    })
-    entries = None
-    if model.cfg.output.ledger_entries:
-        entries = pd.DataFrame(led.entries(), columns=[
-            "step", "kind", "source_type", "source", "destination_type", "destination", "amount"])
-        entries["kind"] = np.asarray(KINDS)[entries["kind"].to_numpy()]
-        for col in ("source_type", "destination_type"):
-            entries[col] = np.asarray(AGENT_TYPES)[entries[col].to_numpy()]
-    summary = _summary(model, agents_df)
-    return Results(model.cfg, metrics_df, sellers_df, flows_df, agents_df, summary, entries)
-
-
-def _top(agents: pd.DataFrame, column: str, k: int) -> list[dict[str, Any]]:
-    top = agents.sort_values([column, "agent_id"], ascending=[False, True]).head(k)
-    return [
-        {"agent_id": int(r.agent_id), "agent_type": str(r.agent_type),
-         "score": round(float(r.score), 3), "true_influence": int(r.true_influence)}
-        for r in top.itertuples()
-    ]
-
-
-def _summary(model: MarketModel, agents: pd.DataFrame) -> dict[str, Any]:
-    from spheres.config import to_dict
-
-    b, m, led = model.buyers_state, model.sellers_state, model.ledger
-    names = _strategy_names(m.strategy)
-    by_strategy: dict[str, dict[str, Any]] = {}
-    for name in STRATEGIES:
-        mine = m.exists & (names == name)
-        if not mine.any():
-            continue
-        initial = mine & (m.entry_step == 0)
-        ends = np.where(m.alive, model.steps, m.exit_step)
-        by_strategy[name] = {
-            "start": int(initial.sum()),
-            "entered": int((mine & ~initial).sum()),
-            "alive": int((mine & m.alive).sum()),
-            "mean_survival_steps": float((ends[mine] - m.entry_step[mine]).mean()),
-            "final_share": float(m.sales[mine].sum() / max(int(m.sales.sum()), 1)),
-            "cash": int(m.cash[mine].sum()),
-        }
-    if agents["score"].nunique() > 1 and agents["true_influence"].nunique() > 1:
-        rho = float(stats.spearmanr(agents["score"], agents["true_influence"]).statistic)
-    else:
-        rho = float("nan")
-    k = model.cfg.output.top
-    spend = int(b.spend_by.sum())
-    return {
-        "steps": model.steps,
-        "n_buyers": model.n_buyers,
-        "seed": model.cfg.seed,
-        "engine": model.cfg.engine,
-        "sellers_alive": int(m.alive.sum()),
-        "sellers_alive_by_strategy": by_strategy,
-        "exits": model.events["exits"],
-        "entries": model.events["entries"],
-        "promotions": model.events["promotions"],
-        "currency_by_kind": {kind: int(v) for kind, v in zip(KINDS, led.totals, strict=True)},
-        "currency_stock": int(b.currency.sum()),
-        "ledger_identity_holds": led.identity_holds(),
-        "buyer_spend": spend,
-        "seller_revenue": model.revenue_total,
-        "money_identity_holds": spend == model.revenue_total,
-        "score_influence_spearman": rho,
-        "top_by_score": _top(agents, "score", k),
-        "top_by_true_influence": _top(agents, "true_influence", k),
-        "trust_final": {
-            "peers": float(b.trust[:, 0].mean()),
-            "influencers": float(b.trust[:, 1].mean()),
-            "sellers": float(b.trust[:, 2].mean()),
-        },
-        "network_facts": dict(model.network_facts),
-        "config": to_dict(model.cfg),
-    }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -11,9 +10,10 @@ import numpy as np
 
 from spheres.config import SpheresConfig, make_config, validate
 from spheres.model import draws as dr
-from spheres.model import measures
+from spheres.model import measures, rules, sellers
 from spheres.model.agents import AgentEngine, Buyer, Influencer, Seller
 from spheres.model.currency import Ledger
+from spheres.model.engine import Engine
 from spheres.model.network import (
     build_network,
     choose_influencers,
@@ -27,20 +27,12 @@ from spheres.model.state import (
     empty_buyers,
     empty_sellers,
 )
-from spheres.model.strategies import SENSING, STRATEGIES, strategy_index
+from spheres.model.strategies import Strategy, build_strategy, strategy_index
 from spheres.model.vector import VectorEngine
 
 log = logging.getLogger(__name__)
 
-ENGINES = {"vector": VectorEngine, "agent": AgentEngine}
-
-# How a sponsoring seller ranks the influencers it contracts: a key per buyer, highest first.
-TARGETING: dict[str, Callable[[MarketModel], np.ndarray]] = {
-    "score": lambda model: measures.klout_score(model),
-    "degree": lambda model: (model.degree + model.buyers_state.n_followers).astype(float),
-    "random": lambda model: model.rng.random(model.n_buyers),
-    "true_influence": lambda model: model.buyers_state.caused.astype(float),
-}
+ENGINES: dict[str, type[Engine]] = {"vector": VectorEngine, "agent": AgentEngine}
 
 
 class MarketModel(mesa.Model):
@@ -61,10 +53,7 @@ class MarketModel(mesa.Model):
         n_start = sum(cfg.sellers.mix.values())
         self.n_slots = n_start + (cfg.sellers.max_entrants if cfg.mechanisms.entry else 0)
         self.n_start_sellers = n_start
-        classes = list(STRATEGIES.values())
-        self._levers = {lever: np.array([getattr(c, lever) for c in classes])
-                        for lever in ("advertises", "sponsors", "cocreates")}
-        self._sensing = np.array([SENSING.index(c.sensing) for c in classes])
+        self.strategies: list[Strategy | None] = [None] * self.n_slots
         self._build_network()
         self._build_sellers()
         self._build_buyers()
@@ -72,14 +61,16 @@ class MarketModel(mesa.Model):
                              keep_entries=cfg.output.ledger_entries)
         self.contracts: dict[int, np.ndarray] = {}
         self.purchases = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        self.feedback = np.zeros(0, dtype=bool)
         self.step_counts: dict[str, int] = {}
+        self.promoted_now = np.zeros(0, dtype=np.int64)
         self.metric_rows: list[dict[str, Any]] = []
         self.seller_rows: list[dict[str, np.ndarray]] = []
         self.events: dict[str, int] = {"exits": 0, "entries": 0, "promotions": 0}
         self.revenue_total = 0
         self._views: list[Buyer] | None = None
         self._buyer_set: mesa.agent.AgentSet | None = None
-        self.engine = ENGINES[cfg.engine]()
+        self.engine: Engine = ENGINES[cfg.engine]()
         self.engine.attach(self)
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -93,6 +84,8 @@ class MarketModel(mesa.Model):
         for note in network_notes(self.network_facts, net, self.n_buyers):
             log.warning(note)
         self.degree = self.graph.degree()
+        ranks = np.argsort(np.argsort(self.degree, kind="stable"), kind="stable")
+        self.degree_percentile = (ranks + 1) / self.n_buyers
 
     def _build_sellers(self) -> None:
         cfg, d = self.cfg, self.dims
@@ -103,16 +96,19 @@ class MarketModel(mesa.Model):
         names = [name for name, count in cfg.sellers.mix.items() for _ in range(count)]
         offers = self.rng.standard_normal((len(names), d)) * cfg.market.taste_spread
         for row, (name, offer) in enumerate(zip(names, offers, strict=True)):
-            self._open_seller(row, name, offer, step=0)
+            self.open_seller(row, name, offer, step=0)
 
-    def _open_seller(self, row: int, strategy: str, offering: np.ndarray, step: int) -> None:
+    def open_seller(self, row: int, strategy: str, offering: np.ndarray, step: int) -> None:
+        """Open seller slot ``row`` with a strategy preset, an offering and the initial cash."""
         m, cfg = self.sellers_state, self.cfg
         m.exists[row] = m.alive[row] = True
         m.strategy[row] = strategy_index(strategy)
         m.offering[row] = offering
         m.price[row] = cfg.sellers.price
         m.cash[row] = cfg.sellers.initial_cash_per_buyer * self.n_buyers
+        m.believed_fit[row] = cfg.market.belief_prior
         m.entry_step[row] = step
+        self.strategies[row] = build_strategy(strategy, cfg)
         Seller(self, row)
 
     def _build_buyers(self) -> None:
@@ -121,6 +117,7 @@ class MarketModel(mesa.Model):
         self.buyers_state = b
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
+        b.drift_rate[:] = dr.drift_rates(self)
         b.trust[:] = (cfg.market.trust_peers, cfg.market.trust_influencers,
                       cfg.market.trust_sellers)
         b.belief[:] = cfg.market.belief_prior
@@ -159,6 +156,8 @@ class MarketModel(mesa.Model):
     def _promote(self, rows: np.ndarray) -> None:
         """Buyers ``rows`` gained enough followers to become influencers."""
         self.buyers_state.is_influencer[rows] = True
+        self.buyers_state.promoted_step[rows] = self.steps
+        self.promoted_now = rows
         self.step_counts["promotions"] += int(rows.size)
         self.events["promotions"] += int(rows.size)
         if self._views is not None:
@@ -181,8 +180,7 @@ class MarketModel(mesa.Model):
 
     def reputation_of(self, rows: np.ndarray) -> np.ndarray:
         """Weight multiplier of advice from ``rows``: balance relative to the mean, capped."""
-        mech = self.cfg.mechanisms
-        if not (mech.reputation and mech.currency):
+        if not self.cfg.mechanisms.reputation:
             return np.ones(rows.shape)
         mean = self.buyers_state.currency.sum() / self.n_buyers
         rep = (1.0 + np.take(self.buyers_state.currency, rows)) / (1.0 + mean)
@@ -203,31 +201,40 @@ class MarketModel(mesa.Model):
         if kind in (PEER, INFLUENCER_SRC):
             np.add.at(b.informed, sources, 1)
 
-    def post_topics(self, posters: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def hear_claims(self, rows: np.ndarray, sellers: np.ndarray, claims: np.ndarray,
+                    kind: int) -> None:
+        """Record the fit claimed to buyers ``rows`` about ``sellers`` by a source of ``kind``
+        (the last claim heard is the one an experience answers)."""
+        b = self.buyers_state
+        cells = b.cells(rows, sellers)
+        b.claim.reshape(-1)[cells] = claims
+        b.claim_kind.reshape(-1)[cells] = kind
+
+    def seller_claim(self, sellers: np.ndarray) -> np.ndarray:
+        """What each seller's ads or sponsored posts claim: its believed fit plus its overclaim."""
+        over = np.array([self.strategies[s].overclaim(self.cfg) for s in sellers])
+        return rules.claim(self.sellers_state.believed_fit[sellers], over)
+
+    def post_topics(self, posters: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Each poster's topic (its sponsor, else the known seller it rates best, else -1), the
-        fit it claims, and the weight factor its followers give it."""
+        fit it claims, the weight factor its followers give it, and whether it is an undisclosed
+        sponsored post (which a reader may find out)."""
         b, m, s = self.buyers_state, self.sellers_state, self.cfg.sellers
-        sponsor = b.sponsor_of[posters]
+        sponsor = b.sponsor_of[posters].astype(np.int64)
         sponsored = sponsor >= 0
         sponsored[sponsored] = m.alive[sponsor[sponsored]]
         known = b.aware[posters] & m.alive[: self.n_used]
         best = np.argmax(np.where(known, b.belief[posters], -np.inf), axis=1)
         topic = np.where(sponsored, sponsor, np.where(known.any(axis=1), best, -1))
         claim = b.belief[posters, np.maximum(topic, 0)]
-        claim = np.where(sponsored, np.maximum(claim, s.sponsored_claim), claim)
+        if sponsored.any():
+            claim[sponsored] = self.seller_claim(sponsor[sponsored])
         factor = self.cfg.market.influencer_weight * b.credibility[posters]
         if s.disclose_sponsorship:
             factor = np.where(sponsored, factor * s.disclosure_discount, factor)
-        return topic.astype(np.int64), claim, factor
-
-    def advertisers(self) -> np.ndarray:
-        """Rows of the alive sellers whose strategy advertises."""
-        return self._has("advertises")
-
-    def _has(self, lever: str) -> np.ndarray:
-        """Rows of the alive sellers whose strategy uses ``lever`` (a Strategy flag)."""
-        m = self.sellers_state
-        return np.flatnonzero(m.alive & self._levers[lever][m.strategy])
+        hidden = sponsored & (not s.disclose_sponsorship) & self.cfg.mechanisms.exposure
+        return topic.astype(np.int64), claim, factor, hidden
 
     # -- one step -------------------------------------------------------------------------------
     def step(self) -> None:
@@ -238,28 +245,28 @@ class MarketModel(mesa.Model):
         self.needs()  # 2. who needs something this step
         self.conversations()  # 3. buyers with a need ask their contacts
         self.influencer_posts()  # 4. influencers post to their followers
-        self.advertising()  # 5. advertisers reach buyers
+        self.marketing()  # 5. ads reach buyers; free trials
         self.purchase()  # 6. buyers with a need choose a seller or nothing
         self.experience()  # 7. buyers learn the true fit and reward advice that helped
-        self.currency_economy()  # 8. sponsorship, co-creation rewards, cash-outs, decay, audiences
-        self.sellers_act()  # 9. book revenue and costs, sense, adapt, exit, entry
+        self.currency_economy()  # 8. sponsorship, shares, co-creation, cash-outs, decay, audiences
+        sellers.act(self)  # 9. book revenue and costs, sense, adapt, exit, entry
         self.observe()  # 10. record the step's measures
 
     def _start_step(self) -> None:
         m = self.sellers_state
-        m.revenue[:] = 0
-        m.costs[:] = 0
-        m.sales[:] = 0
-        m.cust_sum[:] = 0.0
-        m.talk_sum[:] = 0.0
-        m.talk_n[:] = 0
-        self.step_counts = {"exits": 0, "entries": 0, "promotions": 0}
+        for name in ("revenue", "costs", "sales", "marketing", "cust_sum", "fit_sum", "talk_sum",
+                     "talk_w", "talk_n", "feedback_sum", "feedback_fit", "feedback_n"):
+            getattr(m, name)[:] = 0
+        m.budget[:] = rules.budget(m.cash, self.cfg.sellers.marketing_budget)
+        self.step_counts = {"exits": 0, "entries": 0, "promotions": 0, "exposures": 0,
+                            "trials": 0}
+        self.promoted_now = np.zeros(0, dtype=np.int64)
 
     def drift(self) -> None:
         """Phase 1: the frontier of expectations moves, and buyers' expectations follow it."""
+        z = dr.drift(self)
         if not self.cfg.mechanisms.drift:
             return
-        z = dr.drift(self)
         mk = self.cfg.market
         self.frontier = self.frontier + mk.frontier_speed * self.direction + mk.frontier_noise * z
         self.engine.drift(self)
@@ -269,13 +276,16 @@ class MarketModel(mesa.Model):
         self.engine.needs(self, dr.needs(self))
 
     def conversations(self) -> None:
-        """Phase 3: word of mouth among buyers with a need and their contacts."""
+        """Phase 3: word of mouth among buyers with a need and their contacts; then sellers that
+        listen hear what the talkers who know them believe."""
         d = dr.conversations(self)
         self.engine.conversations(self, d)
-        m = self.sellers_state
+        m, b = self.sellers_state, self.buyers_state
         su = self.n_used
-        aware = np.take(self.buyers_state.aware, d.rows, axis=0)
-        m.talk_sum[:su] = aware.T.astype(float) @ np.take(self.buyers_state.expect, d.rows, axis=0)
+        aware = np.take(b.aware, d.rows, axis=0)
+        liked = np.where(aware, np.take(b.belief, d.rows, axis=0), 0.0)
+        m.talk_sum[:su] = liked.T @ np.take(b.expect, d.rows, axis=0)
+        m.talk_w[:su] = liked.sum(axis=0)
         m.talk_n[:su] = aware.sum(axis=0)
 
     def influencer_posts(self) -> None:
@@ -284,89 +294,78 @@ class MarketModel(mesa.Model):
             return
         self.engine.posts(self, dr.posts(self))
 
-    def advertising(self) -> None:
-        """Phase 5: each advertising seller reaches each buyer with probability ``p_ad``."""
-        if not self.cfg.mechanisms.advertising:
-            return
-        self.engine.advertising(self, dr.advertising(self))
+    def marketing(self) -> None:
+        """Phase 5: ads reach buyers (as far as each advertiser's budget pays) and seeding
+        sellers give free trials."""
+        ads = dr.advertising(self)
+        m = self.sellers_state
+        for s, reached in zip(ads.sellers, ads.reached, strict=True):
+            paid = rules.paid_prefix(reached.size, int(m.budget[s]), self.cfg.sellers.ad_cost)
+            ads.reached[ads.sellers.index(s)] = reached[:paid]
+            sellers.spend(self, s, self.cfg.sellers.ad_cost * paid)
+        trials = sellers.trials(self)
+        self.step_counts["trials"] = int(trials.buyers.size)
+        self.engine.marketing(self, ads, trials)
 
     def purchase(self) -> None:
-        """Phase 6: buyers with a need choose among known sellers (logit) or buy nothing."""
+        """Phase 6: buyers with a need choose among known sellers (logit) or buy nothing; a buyer
+        with enough currency pays part of the price in points (a perk the seller honours)."""
         rows = np.flatnonzero(self.buyers_state.need)
         choice = self.engine.purchase(self, rows, dr.purchase(self, rows))
         bought = choice >= 0
-        rows, sellers = rows[bought], choice[bought]
-        self.purchases = (rows, sellers)
-        b, m = self.buyers_state, self.sellers_state
-        price = m.price[sellers]
-        b.spend_by.reshape(-1)[b.cells(rows, sellers)] += price  # one purchase per buyer
+        rows, chosen = rows[bought], choice[bought]
+        self.purchases = (rows, chosen)
+        b, m, k = self.buyers_state, self.sellers_state, self.cfg.currency
+        price = m.price[chosen]
+        if self.cfg.mechanisms.perks:
+            pts = rules.perk_points(b.currency[rows], price, k.cents_per_point, k.perk_share,
+                                    k.perk_threshold)
+            used = pts > 0
+            self.ledger.convert_out(rows[used], pts[used], "perk")
+            saved = pts * k.cents_per_point
+            b.money[rows] += saved
+            price = price - saved
+        b.spend_by.reshape(-1)[b.cells(rows, chosen)] += price  # one purchase per buyer
         b.purchases[rows] += 1
-        np.add.at(m.revenue, sellers, price)
-        m.sales += np.bincount(sellers, minlength=self.n_slots)
+        np.add.at(m.revenue, chosen, price)
+        m.sales += np.bincount(chosen, minlength=self.n_slots)
         for dim in range(self.dims):
-            m.cust_sum[:, dim] = np.bincount(sellers, weights=b.expect[rows, dim],
+            m.cust_sum[:, dim] = np.bincount(chosen, weights=b.expect[rows, dim],
                                              minlength=self.n_slots)
-        slot = self.steps % (self.cfg.sellers.sense_delay + 1)
-        m.hist_sum[slot] = m.cust_sum
-        m.hist_n[slot] = m.sales
 
     def experience(self) -> None:
-        """Phase 7: buyers who bought learn the true fit; advice that helped is rewarded."""
-        rows, sellers = self.purchases
-        self.engine.experience(self, rows, sellers, dr.experience(self, rows.size))
+        """Phase 7: buyers who bought learn the true fit; advice that helped is rewarded; some
+        customers give the seller feedback; sellers book what their customers felt."""
+        rows, chosen = self.purchases
+        felt = self.engine.experience(self, rows, chosen, dr.experience(self, rows.size))
+        gave = dr.feedback(self, rows.size)
+        self.feedback = gave
+        m, b = self.sellers_state, self.buyers_state
+        m.fit_sum[:] = np.bincount(chosen, weights=felt, minlength=self.n_slots)
+        m.feedback_n[:] = np.bincount(chosen[gave], minlength=self.n_slots)
+        m.feedback_fit[:] = np.bincount(chosen[gave], weights=felt[gave], minlength=self.n_slots)
+        for dim in range(self.dims):
+            m.feedback_sum[:, dim] = np.bincount(chosen[gave], weights=b.expect[rows[gave], dim],
+                                                 minlength=self.n_slots)
+        slot = self.steps % (self.cfg.sellers.sense_delay + 1)
+        m.hist_sum[slot] = m.cust_sum
+        m.hist_fit[slot] = m.fit_sum
+        m.hist_n[slot] = m.sales
 
     def currency_economy(self) -> None:
-        """Phase 8: sponsorship and co-creation (money into currency), cash-outs and decay; then
-        audiences grow in proportion to the attention earned (balance plus followers)."""
-        if self.cfg.mechanisms.currency:
-            self._sponsorship()
-            self._cocreation()
-            self.engine.economy(self)
+        """Phase 8: sponsorship (money into currency), influencers' shares with followers who
+        bought, co-creation rewards, cash-outs and decay; then audiences grow in proportion to
+        the attention earned (balance plus followers)."""
+        sellers.sponsorship(self)
+        sellers.follower_shares(self)
+        sellers.cocreation(self)
+        self.engine.economy(self)
         self._grow_audiences()
-
-    def _sponsorship(self) -> None:
-        b, m, s = self.buyers_state, self.sellers_state, self.cfg.sellers
-        pts = s.sponsor_fee // self.cfg.currency.cents_per_point
-        if pts <= 0 or s.sponsor_k == 0:
-            return
-        sponsors = self._has("sponsors")
-        if (self.steps - 1) % s.sponsor_period == 0:
-            b.sponsor_of[:] = -1
-            self.contracts = {}
-            free = b.is_influencer.copy()
-            key = self._targeting_key()
-            for seller in sponsors:
-                cand = np.flatnonzero(free)
-                order = np.lexsort((cand, -key[cand]))
-                chosen = np.sort(cand[order[: s.sponsor_k]])
-                free[chosen] = False
-                b.sponsor_of[chosen] = seller
-                self.contracts[int(seller)] = chosen
-        for seller in sponsors:
-            chosen = self.contracts.get(int(seller), np.zeros(0, dtype=np.int64))
-            if chosen.size:
-                self.ledger.convert_in(np.full(chosen.size, seller), chosen, pts)
-                m.costs[seller] += pts * self.cfg.currency.cents_per_point * chosen.size
-
-    def _targeting_key(self) -> np.ndarray:
-        return TARGETING[self.cfg.sellers.sponsor_targeting](self)
-
-    def _cocreation(self) -> None:
-        m, k = self.sellers_state, self.cfg.currency
-        reward = self.cfg.sellers.cocreate_reward
-        if reward <= 0:
-            return
-        rows, sellers = self.purchases
-        for seller in self._has("cocreates"):
-            cust = rows[sellers == seller]
-            if cust.size:
-                self.ledger.convert_in(np.full(cust.size, seller), cust, reward)
-                m.costs[seller] += reward * k.cents_per_point * cust.size
 
     def _grow_audiences(self) -> None:
         mech, b = self.cfg.mechanisms, self.buyers_state
         count = round(self.cfg.market.audience_growth * self.n_buyers)
-        if not (mech.audience_growth and mech.influencers) or count == 0:
+        if not mech.audience_growth or count == 0:
             return
         weight = b.currency + b.n_followers
         total = int(weight.sum())
@@ -382,90 +381,16 @@ class MarketModel(mesa.Model):
         if promoted.size:
             self._promote(promoted)
 
-    def sellers_act(self) -> None:
-        """Phase 9: book revenue and costs; sense expectations, adapt, exit, enter."""
-        cfg, m, n = self.cfg, self.sellers_state, self.n_buyers
-        m.costs[m.alive] += cfg.sellers.fixed_cost_per_buyer * n
-        if cfg.mechanisms.adaptation:
-            z = self.rng.standard_normal((self.n_slots, self.dims))
-            target, sensed = self._sensed(z)
-            rows = np.flatnonzero(sensed)
-            old = m.offering[rows]
-            m.offering[rows] = old + cfg.sellers.adapt_rate * (target[rows] - old)
-            moved = np.linalg.norm(m.offering[rows] - old, axis=1)
-            m.costs[rows] += np.rint(cfg.sellers.adapt_cost_per_buyer * n * moved).astype(np.int64)
-        m.cash += m.revenue - m.costs
-        self.revenue_total += int(m.revenue.sum())
-        if cfg.mechanisms.exit:
-            for seller in np.flatnonzero(m.alive & (m.cash < 0)):
-                self._close_seller(int(seller))
-        if cfg.mechanisms.entry:
-            self._maybe_enter()
-        reach = m.aware_count / n
-        known = reach >= self.cfg.market.knowledge_share
-        m.knowledge_step[m.exists & (m.knowledge_step < 0) & known] = self.steps
-
-    def _sensed(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where each seller senses expectations to be, by its strategy's sensing method, and
-        which alive sellers sensed anything this step (``z``: one normal draw per seller)."""
-        m, s = self.sellers_state, self.cfg.sellers
-        method = self._sensing[m.strategy]
-        total = np.zeros_like(m.offering)
-        count = np.zeros(self.n_slots, dtype=np.int64)
-        noise = np.zeros(self.n_slots)
-        late = self.steps - s.sense_delay
-        for name, has, sums, counts, sd in (
-            ("sales", late >= 1, m.hist_sum[late % (s.sense_delay + 1)],
-             m.hist_n[late % (s.sense_delay + 1)], s.sense_noise),
-            ("conversations", True, m.talk_sum, m.talk_n, s.listen_noise),
-            ("customers", True, m.cust_sum, m.sales, 0.0),
-        ):
-            mine = method == SENSING.index(name)
-            if has and mine.any():
-                total[mine], count[mine], noise[mine] = sums[mine], counts[mine], sd
-        sensed = m.alive & (count > 0)
-        target = total / np.maximum(count, 1)[:, None] + noise[:, None] * z
-        return target, sensed
-
-    def _close_seller(self, seller: int) -> None:
-        m, b = self.sellers_state, self.buyers_state
-        m.alive[seller] = False
-        m.exit_step[seller] = self.steps
-        chosen = self.contracts.pop(seller, None)
-        if chosen is not None:
-            b.sponsor_of[chosen] = -1
-        self.step_counts["exits"] += 1
-        self.events["exits"] += 1
-
-    def _maybe_enter(self) -> None:
-        m, s = self.sellers_state, self.cfg.sellers
-        u = self.rng.random()
-        z = self.rng.standard_normal(self.dims)
-        free = np.flatnonzero(~m.exists)
-        if u >= s.p_entry or free.size == 0:
-            return
-        offer = (self.frontier + s.entry_lead * self.direction
-                 + 0.5 * self.cfg.market.taste_spread * z)
-        row = int(free[0])
-        b = self.buyers_state
-        b.widen(row + 1, self.cfg.market.belief_prior)
-        self._open_seller(row, s.entry_strategy, offer, step=self.steps)
-        known = np.flatnonzero(self.rng.random(self.n_buyers, dtype=np.float32)
-                               < self.cfg.market.initial_awareness)
-        b.aware[known, row] = True
-        b.aware_time[known, row] = 10 * self.steps + 9
-        m.aware_count[row] = known.size
-        self.step_counts["entries"] += 1
-        self.events["entries"] += 1
-
     def observe(self) -> None:
         """Phase 10: record the step's measures and close the ledger's step."""
-        row, sellers = measures.observe(self)
+        row, seller_cols = measures.observe(self)
         self.metric_rows.append(row)
-        self.seller_rows.append(sellers)
+        self.seller_rows.append(seller_cols)
         self.ledger.close_step(self.steps)
 
     # -- results --------------------------------------------------------------------------------
     def results(self) -> Any:
-        """The run's tables and summary as a :class:`spheres.simulate.Results`."""
-        return measures.collect(self)
+        """The run's tables and summary as a :class:`spheres.results.Results`."""
+        from spheres.results import assemble
+
+        return assemble(self)

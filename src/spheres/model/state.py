@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Source of a buyer's awareness of a seller (``intro_kind``), also used to pick the trust column.
+# Kind of source of a buyer's awareness of a seller (``intro_kind``) or of the last claim it heard
+# about it (``claim_kind``); ``kind - 1`` is the trust column. AD is any seller-made source (an
+# ad or a free trial).
 NO_SOURCE, PEER, INFLUENCER_SRC, AD = 0, 1, 2, 3
 
 
@@ -22,6 +24,7 @@ class BuyerArrays:
 
     expect: np.ndarray  # (N, D) float64: where the buyer's expectations are
     taste: np.ndarray  # (N, D) float64: the buyer's fixed offset from the frontier
+    drift_rate: np.ndarray  # float64: the buyer's own rate of following the frontier
     need: np.ndarray  # bool: has a need this step
     aware: np.ndarray  # (N, S) bool: knows the seller
     belief: np.ndarray  # (N, S) float64: believed fit of the seller
@@ -34,14 +37,20 @@ class BuyerArrays:
     introducer: np.ndarray  # (N, S) int32: who made the buyer aware (buyer row or seller row)
     intro_kind: np.ndarray  # (N, S) int8: NO_SOURCE, PEER, INFLUENCER_SRC or AD
     aware_time: np.ndarray  # (N, S) int32: 10*step + phase when the buyer became aware, -1 never
+    claim: np.ndarray  # (N, S) float64: the fit last claimed to the buyer about the seller
+    claim_kind: np.ndarray  # (N, S) int8: its source's kind, 0 once an experience answered it
     spend_by: np.ndarray  # (N, S) int64: cents spent at each seller (lifetime value by seller)
     purchases: np.ndarray  # int64: purchases made
     caused: np.ndarray  # int64: purchases its advice caused (true influence)
     caused_spend: np.ndarray  # int64: cents spent in the purchases its advice caused
     talks: np.ndarray  # int64: times it was asked as a contact (activity)
     posts: np.ndarray  # int64: posts made (activity)
-    informed: np.ndarray  # int64: awareness it created in others (engagement)
+    reads: np.ndarray  # int64: follower reads of its posts (engagement)
+    thanks: np.ndarray  # int64: thank-yous received (mentions, engagement)
+    informed: np.ndarray  # int64: awareness it created in others (attribution)
     n_followers: np.ndarray  # int64: audience size
+    exposed: np.ndarray  # int64: times a follower found out an undisclosed sponsored post
+    promoted_step: np.ndarray  # int32: step it became an influencer by audience growth, -1 never
 
 
     @property
@@ -60,7 +69,8 @@ class BuyerArrays:
             return
         n = self.aware.shape[0]
         for name, fill in (("aware", False), ("belief", belief_prior), ("introducer", -1),
-                           ("intro_kind", 0), ("aware_time", -1), ("spend_by", 0)):
+                           ("intro_kind", 0), ("aware_time", -1), ("spend_by", 0),
+                           ("claim", 0.0), ("claim_kind", 0)):
             old = getattr(self, name)
             setattr(self, name, np.concatenate(
                 [old, np.full((n, extra), fill, dtype=old.dtype)], axis=1))
@@ -83,11 +93,21 @@ class SellerArrays:
     sales: np.ndarray  # int64: this step's purchases
     aware_count: np.ndarray  # int64: buyers aware of the seller
     knowledge_step: np.ndarray  # int32: step its reach first passed knowledge_share, -1 if not
+    believed_fit: np.ndarray  # float64: the fit the seller believes it has (its claims' base)
+    budget: np.ndarray  # int64: marketing money left this step (a share of cash)
+    marketing: np.ndarray  # int64: this step's marketing spend
     hist_sum: np.ndarray  # (delay+1, S, D) float64: customers' expectations, by booking step
+    hist_fit: np.ndarray  # (delay+1, S) float64: customers' experienced fit, by booking step
     hist_n: np.ndarray  # (delay+1, S) int64: customers counted, by booking step
     cust_sum: np.ndarray  # (S, D) float64: this step's customers' expectations
-    talk_sum: np.ndarray  # (S, D) float64: expectations of this step's talkers aware of it
-    talk_n: np.ndarray  # (S,) int64
+    fit_sum: np.ndarray  # (S,) float64: this step's customers' experienced fit
+    talk_sum: np.ndarray  # (S, D) float64: expectations of this step's talkers aware of it,
+    #                       weighted by their belief about it
+    talk_w: np.ndarray  # (S,) float64: the weights (their beliefs about it) summed
+    talk_n: np.ndarray  # (S,) int64: this step's talkers aware of it
+    feedback_sum: np.ndarray  # (S, D) float64: expectations of customers who gave feedback
+    feedback_fit: np.ndarray  # (S,) float64: their experienced fit
+    feedback_n: np.ndarray  # (S,) int64: customers who gave feedback this step
 
 
 @dataclass
@@ -138,6 +158,7 @@ def empty_buyers(n: int, s: int, d: int) -> BuyerArrays:
     return BuyerArrays(
         expect=np.full((n, d), 0.0),
         taste=np.full((n, d), 0.0),
+        drift_rate=np.full(n, 0.0),
         need=np.full(n, 0, dtype=bool),
         aware=np.full((n, s), 0, dtype=bool),
         belief=np.full((n, s), 0.0),
@@ -150,14 +171,20 @@ def empty_buyers(n: int, s: int, d: int) -> BuyerArrays:
         introducer=np.full((n, s), -1, dtype=np.int32),
         intro_kind=np.full((n, s), 0, dtype=np.int8),
         aware_time=np.full((n, s), -1, dtype=np.int32),
+        claim=np.full((n, s), 0.0),
+        claim_kind=np.full((n, s), 0, dtype=np.int8),
         spend_by=np.full((n, s), 0, dtype=np.int64),
         purchases=np.full(n, 0, dtype=np.int64),
         caused=np.full(n, 0, dtype=np.int64),
         caused_spend=np.full(n, 0, dtype=np.int64),
         talks=np.full(n, 0, dtype=np.int64),
         posts=np.full(n, 0, dtype=np.int64),
+        reads=np.full(n, 0, dtype=np.int64),
+        thanks=np.full(n, 0, dtype=np.int64),
         informed=np.full(n, 0, dtype=np.int64),
         n_followers=np.full(n, 0, dtype=np.int64),
+        exposed=np.full(n, 0, dtype=np.int64),
+        promoted_step=np.full(n, -1, dtype=np.int32),
     )
 
 
@@ -177,9 +204,18 @@ def empty_sellers(s: int, d: int, delay: int) -> SellerArrays:
         sales=np.zeros(s, dtype=np.int64),
         aware_count=np.zeros(s, dtype=np.int64),
         knowledge_step=np.full(s, -1, dtype=np.int32),
+        believed_fit=np.zeros(s),
+        budget=np.zeros(s, dtype=np.int64),
+        marketing=np.zeros(s, dtype=np.int64),
         hist_sum=np.zeros((delay + 1, s, d)),
+        hist_fit=np.zeros((delay + 1, s)),
         hist_n=np.zeros((delay + 1, s), dtype=np.int64),
         cust_sum=np.zeros((s, d)),
+        fit_sum=np.zeros(s),
         talk_sum=np.zeros((s, d)),
+        talk_w=np.zeros(s),
         talk_n=np.zeros(s, dtype=np.int64),
+        feedback_sum=np.zeros((s, d)),
+        feedback_fit=np.zeros(s),
+        feedback_n=np.zeros(s, dtype=np.int64),
     )

@@ -1,91 +1,280 @@
-"""Seller strategies: what a seller does to be known and to keep up, one small class each.
+"""Seller strategies: how a seller gets known (marketing) and how it senses expectations
+(sensing), one small class each, combined into named presets.
 
-A strategy declares its levers (advertise, sponsor influencers, co-create with customers) and its
-sensing method (how it learns where expectations are). Add a strategy by subclassing
-:class:`Strategy` and decorating it with :func:`register`; nothing else changes.
+A :class:`Strategy` is one seller's combination of a :class:`Marketing` lever, a :class:`Sensing`
+method and the overclaim its claims add. The presets (``inert``, ``broadcast``, ``listen``,
+``sponsor``, ``cocreate``, ``lagging``, ``seed``) name common combinations; the sensing of any
+preset can be changed by configuration (``sellers.sensing.<preset>=<method>``), so that sensing
+can be compared with marketing held equal. A new lever or method is one small class registered
+with :func:`marketing` or :func:`sensing`; a new preset is one :class:`Preset` registered with
+:func:`preset`.
 
-Sensing methods:
+Marketing levers (each limited by the seller's marketing budget, a share of its cash):
 
-- ``none``: never senses, never adapts;
-- ``sales``: the mean expectation of the seller's own customers, booked ``sense_delay`` steps ago,
-  plus noise (a lagging measure);
-- ``conversations``: the mean expectation of this step's talking buyers (those with a need) who
-  know the seller, plus a small noise (real-time listening);
-- ``customers``: the mean expectation of this step's own customers (co-creation).
+- ``nothing``: known only through word of mouth, posts and initial awareness;
+- ``advertise``: reaches each buyer with probability ``p_ad`` (less when the budget is short),
+  claiming its believed fit plus ``ad_overclaim`` (phase 5);
+- ``sponsor``: contracts influencers with an audience, paying them in social currency; their
+  posts claim the sponsor's believed fit plus ``sponsor_overclaim`` (phases 4 and 8);
+- ``cocreate``: rewards in currency each customer who gives it feedback (phase 8);
+- ``seed``: free trials (awareness and one experience) to ``seed_k`` chosen buyers every
+  ``campaign_period`` steps (phase 5).
+
+Sensing methods (phase 9): where a seller believes expectations are, and the fit it believes it
+has, which its claims start from:
+
+- ``never``: never senses, never adapts (the frog);
+- ``lagging_sales``: its customers' mean expectation and experienced fit, booked ``sense_delay``
+  steps ago, plus noise ``sense_noise``;
+- ``conversations``: what this step's talking buyers who know it say now: their expectations
+  weighted by their belief about it, and their mean belief, plus noise ``listen_noise``;
+- ``customers``: the expectations and experienced fit of this step's customers who gave it
+  feedback (``p_feedback``).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-SENSING = ("none", "sales", "conversations", "customers")
+import numpy as np
+
+from spheres.model import rules
+
+if TYPE_CHECKING:
+    from spheres.config import SpheresConfig
+    from spheres.model.model import MarketModel
 
 
-class Strategy:
-    """Base class: a seller that does nothing (subclasses switch levers on)."""
+# -- sensing ------------------------------------------------------------------------------------
+@dataclass
+class Sensed:
+    """What sellers sensed this step: the mean expectation, the evidence count and the mean fit
+    (one row per seller; ``count == 0`` where nothing was sensed)."""
 
-    name: ClassVar[str] = ""
-    sensing: ClassVar[str] = "none"
+    target: np.ndarray
+    count: np.ndarray
+    fit: np.ndarray
+
+
+class Sensing:
+    """A way of learning where expectations are. ``never`` senses nothing."""
+
+    name: ClassVar[str] = "never"
+
+    def noise(self, cfg: SpheresConfig) -> float:
+        """Standard deviation of the noise on the sensed expectation."""
+        return 0.0
+
+    def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
+        """Sums of the evidence for sellers ``rows``, already divided into means."""
+        d = model.dims
+        return Sensed(np.zeros((rows.size, d)), np.zeros(rows.size), np.zeros(rows.size))
+
+
+SENSING: dict[str, type[Sensing]] = {}
+MARKETING: dict[str, type[Marketing]] = {}
+STRATEGIES: dict[str, type[Preset]] = {}
+
+
+def _registrar[T](registry: dict[str, type[T]]) -> Callable[[type[T]], type[T]]:
+    def register(cls: type[T]) -> type[T]:
+        name = cls.name  # type: ignore[attr-defined]
+        if not name:
+            raise ValueError(f"{cls.__name__} needs a name")
+        registry[name] = cls
+        return cls
+    return register
+
+
+sensing = _registrar(SENSING)
+
+
+def _means(sums: np.ndarray, weights: np.ndarray, count: np.ndarray, fit_sums: np.ndarray,
+           fit_n: np.ndarray) -> Sensed:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        target = np.where(weights[:, None] > 0, sums / weights[:, None], 0.0)
+        fit = np.where(fit_n > 0, fit_sums / np.maximum(fit_n, 1), 0.0)
+    return Sensed(target, np.where(weights > 0, count, 0), fit)
+
+
+sensing(Sensing)
+
+
+@sensing
+class LaggingSales(Sensing):
+    """The customers booked ``sense_delay`` steps ago: a lagging measure."""
+
+    name = "lagging_sales"
+
+    def noise(self, cfg: SpheresConfig) -> float:
+        """``sellers.sense_noise``."""
+        return cfg.sellers.sense_noise
+
+    def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
+        """Mean expectation and experienced fit of the customers of ``sense_delay`` steps ago."""
+        m, delay = model.sellers_state, model.cfg.sellers.sense_delay
+        late = model.steps - delay
+        if late < 1:
+            return super().sense(model, rows)
+        slot = late % (delay + 1)
+        n = m.hist_n[slot, rows].astype(float)
+        return _means(m.hist_sum[slot, rows], n, n, m.hist_fit[slot, rows], n)
+
+
+@sensing
+class Conversations(Sensing):
+    """Real-time listening: this step's talking buyers who know the seller."""
+
+    name = "conversations"
+
+    def noise(self, cfg: SpheresConfig) -> float:
+        """``sellers.listen_noise``."""
+        return cfg.sellers.listen_noise
+
+    def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
+        """Talkers' expectations weighted by their belief about the seller; their mean belief."""
+        m = model.sellers_state
+        n = m.talk_n[rows].astype(float)
+        return _means(m.talk_sum[rows], m.talk_w[rows], n, m.talk_w[rows], n)
+
+
+@sensing
+class Customers(Sensing):
+    """This step's own customers who gave feedback."""
+
+    name = "customers"
+
+    def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
+        """Mean expectation and experienced fit of this step's customers who gave feedback."""
+        m = model.sellers_state
+        n = m.feedback_n[rows].astype(float)
+        return _means(m.feedback_sum[rows], n, n, m.feedback_fit[rows], n)
+
+
+# -- marketing ----------------------------------------------------------------------------------
+class Marketing:
+    """A way of getting known; the base class does nothing (``nothing``).
+
+    ``reach`` is the probability per buyer of being reached by an ad this step; ``trials``,
+    ``contracts`` and ``rewards`` are the lever's actions in phases 5 and 8 (see
+    ``spheres.model.sellers``), each spending from the seller's budget.
+    """
+
+    name: ClassVar[str] = "nothing"
     advertises: ClassVar[bool] = False
     sponsors: ClassVar[bool] = False
     cocreates: ClassVar[bool] = False
+    seeds: ClassVar[bool] = False
+
+    def reach(self, model: MarketModel, row: int) -> float:
+        """Probability that an ad of seller ``row`` reaches a given buyer this step."""
+        return 0.0
 
 
-STRATEGIES: dict[str, type[Strategy]] = {}
+marketing = _registrar(MARKETING)
+marketing(Marketing)
 
 
-def register(cls: type[Strategy]) -> type[Strategy]:
-    """Register a strategy class under its ``name``."""
-    if not cls.name:
-        raise ValueError(f"strategy class {cls.__name__} needs a name")
-    if cls.sensing not in SENSING:
-        raise ValueError(f"strategy {cls.name}: sensing must be one of {SENSING}")
-    STRATEGIES[cls.name] = cls
-    return cls
+@marketing
+class Advertise(Marketing):
+    """Ads reach each buyer with probability ``p_ad``, as far as the budget pays."""
 
-
-def strategy_index(name: str) -> int:
-    """Position of a strategy in the registry (its integer code in the state arrays)."""
-    return list(STRATEGIES).index(name)
-
-
-@register
-class Inert(Strategy):
-    """Never adapts, no marketing: the frog."""
-
-    name = "inert"
-
-
-@register
-class Broadcast(Strategy):
-    """Pays for advertising every step; adapts only by lagging sales."""
-
-    name = "broadcast"
-    sensing = "sales"
+    name = "advertise"
     advertises = True
 
+    def reach(self, model: MarketModel, row: int) -> float:
+        """``p_ad``, lowered so that the expected cost fits the seller's budget."""
+        cfg = model.cfg
+        if not cfg.mechanisms.advertising:
+            return 0.0
+        cost = cfg.sellers.ad_cost * model.n_buyers
+        budget = int(model.sellers_state.budget[row])
+        return rules.affordable_rate(cfg.market.p_ad, budget, cost)
 
-@register
-class Listen(Strategy):
-    """Senses conversations in real time and adapts the offering toward them."""
 
-    name = "listen"
-    sensing = "conversations"
-
-
-@register
-class Sponsor(Strategy):
-    """Pays influencers (money into social currency) to post about it; adapts by lagging sales."""
+@marketing
+class Sponsor(Marketing):
+    """Pays influencers with an audience to post about it."""
 
     name = "sponsor"
-    sensing = "sales"
     sponsors = True
 
 
-@register
-class Cocreate(Strategy):
-    """Adapts toward its customers' expectations and rewards them in social currency."""
+@marketing
+class Cocreate(Marketing):
+    """Rewards customers who give feedback, in social currency."""
 
     name = "cocreate"
-    sensing = "customers"
     cocreates = True
+
+
+@marketing
+class Seed(Marketing):
+    """Gives free trials to chosen buyers."""
+
+    name = "seed"
+    seeds = True
+
+
+# -- strategies ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Strategy:
+    """One seller's strategy: a marketing lever, a sensing method and an overclaim."""
+
+    preset: str
+    marketing: Marketing
+    sensing: Sensing
+
+    @property
+    def name(self) -> str:
+        """The preset's name."""
+        return self.preset
+
+    def overclaim(self, cfg: SpheresConfig) -> float:
+        """What the seller's claims add to the fit it believes it has."""
+        if self.marketing.advertises:
+            return cfg.sellers.ad_overclaim
+        if self.marketing.sponsors:
+            return cfg.sellers.sponsor_overclaim
+        return 0.0
+
+
+class Preset:
+    """A named combination of a marketing lever and a sensing method."""
+
+    name: ClassVar[str] = ""
+    marketing: ClassVar[str] = "nothing"
+    sensing: ClassVar[str] = "never"
+    doc: ClassVar[str] = ""
+
+
+preset = _registrar(STRATEGIES)
+
+
+def _preset(name: str, lever: str, method: str, doc: str) -> None:
+    cls = type(name.title(), (Preset,), {"name": name, "marketing": lever, "sensing": method,
+                                          "doc": doc})
+    preset(cls)
+
+
+_preset("inert", "nothing", "never", "no marketing, never senses: the frog")
+_preset("broadcast", "advertise", "lagging_sales", "advertises; senses by lagging sales")
+_preset("listen", "nothing", "conversations", "no marketing; listens to conversations")
+_preset("sponsor", "sponsor", "lagging_sales", "sponsors influencers; senses by lagging sales")
+_preset("cocreate", "cocreate", "customers", "rewards customers' feedback and adapts to it")
+_preset("lagging", "nothing", "lagging_sales", "no marketing; senses by lagging sales")
+_preset("seed", "seed", "lagging_sales", "gives free trials; senses by lagging sales")
+
+
+def strategy_index(name: str) -> int:
+    """Position of a preset in the registry (its integer code in the state arrays)."""
+    return list(STRATEGIES).index(name)
+
+
+def build_strategy(name: str, cfg: SpheresConfig) -> Strategy:
+    """The strategy of a seller of preset ``name``, with the sensing the config sets for it."""
+    p = STRATEGIES[name]
+    method = cfg.sellers.sensing.get(name, p.sensing)
+    return Strategy(name, MARKETING[p.marketing](), SENSING[method]())

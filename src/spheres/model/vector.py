@@ -13,16 +13,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spheres.model import draws as dr
+from spheres.model import rules
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
 
 if TYPE_CHECKING:
     from spheres.model.model import MarketModel
-
-
-def fit(expect: np.ndarray, offering: np.ndarray, width: float) -> np.ndarray:
-    """True fit ``exp(-|e - o|^2 / (2 w^2))`` of offerings for buyers (broadcast, last axis D)."""
-    diff = expect - offering
-    return np.exp(-(diff * diff).sum(axis=-1) / (2.0 * width * width))
+    from spheres.model.sellers import Trials
 
 
 def choose(util: np.ndarray, avail: np.ndarray, outside: float, u: np.ndarray) -> np.ndarray:
@@ -67,15 +63,15 @@ class VectorEngine:
 
     # 1. Drift -------------------------------------------------------------------------------
     def drift(self, model: MarketModel) -> None:
-        """Expectations move toward the frontier plus each buyer's taste."""
+        """Expectations move toward the frontier plus each buyer's taste, at its own rate
+        (``rules.drift``, computed in place)."""
         b = model.buyers_state
-        rate = model.cfg.market.drift_rate
         if self._move is None or self._move.shape != b.expect.shape:
             self._move = np.empty_like(b.expect)  # kept: a fresh large array costs page faults
         move = self._move
         np.add(model.frontier, b.taste, out=move)
         move -= b.expect
-        move *= rate
+        move *= b.drift_rate[:, None]
         b.expect += move
 
     # 2. Needs -------------------------------------------------------------------------------
@@ -85,7 +81,8 @@ class VectorEngine:
 
     # 3. Conversations -----------------------------------------------------------------------
     def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:
-        """Buyers with a need ask contacts; they learn of sellers, blend beliefs, say thank you."""
+        """Buyers with a need ask contacts: they learn of sellers, blend beliefs (the contacts'
+        claims), thank the helpful, and move toward the most advanced contact's expectations."""
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         rows, contacts = d.rows, d.contacts
         if rows.size == 0:
@@ -100,13 +97,11 @@ class VectorEngine:
         every_alive, every_valid = bool(alive.all()), bool(valid.all())
         weight = (cfg.market.peer_weight * np.take(b.trust[:, 0], rows)[:, None]
                   * model.reputation_of(cs))
-        pull = cfg.mechanisms.peer_pull
         num = np.zeros((n, su))
         den = np.zeros((n, su))
         who = np.full((n, su), -1, dtype=np.int64)
         first = np.zeros((n, su), dtype=np.int64)
         pending = ~own  # sellers not yet known (nor heard of earlier in the contact order)
-        total = np.zeros((n, model.dims))
         for k in range(k_count):
             c = cs[:, k]
             heard = np.take(b.aware, c, axis=0) & (own | d.lucky[:, k, :])
@@ -121,10 +116,9 @@ class VectorEngine:
             wk = heard * weight[:, k, None]
             num += wk * np.take(b.belief, c, axis=0)
             den += wk
-            if pull:
-                near = np.take(b.expect, c, axis=0)
-                total += near if every_valid else np.where(valid[:, k, None], near, 0.0)
-        new_belief = (np.take(b.belief, rows, axis=0) + num) / (1.0 + den)
+        new_belief = rules.blend(np.take(b.belief, rows, axis=0), num, den)
+        ci, cj = np.nonzero(den > 0)
+        claims = num[ci, cj] / den[ci, cj]
         ri, si = np.nonzero(who >= 0)
         helpful = np.zeros((n, k_count), dtype=bool)
         helpful[ri, first[ri, si]] = True
@@ -135,66 +129,109 @@ class VectorEngine:
         for k in range(k_count):
             owed += helpful[:, k]
             pays[:, k] = helpful[:, k] & (owed * ty <= balance)
+        pulled = self._pull(model, rows, cs, valid) if cfg.mechanisms.peer_pull else None
         # writes
         b.belief[rows] = new_belief
+        model.hear_claims(rows[ci], cj, claims, PEER)
         model.make_aware(rows[ri], si, who[ri, si], PEER, phase=3)
         np.add.at(b.talks, contacts[valid] if not every_valid else contacts.reshape(-1), 1)
-        if cfg.mechanisms.currency and ty > 0:
+        if cfg.mechanisms.thank_you and ty > 0:
             pi, pk = np.nonzero(pays)
-            model.ledger.transfer(rows[pi], contacts[pi, pk], ty)
-        if pull:
-            cnt = valid.sum(axis=1)
-            talked = cnt > 0
-            mean = total[talked] / cnt[talked, None]
-            moved = rows[talked]
-            expect = np.take(b.expect, moved, axis=0)
-            b.expect[moved] = expect + cfg.market.peer_pull * (mean - expect)
+            model.ledger.transfer(rows[pi], contacts[pi, pk], ty, "thank_you")
+            np.add.at(b.thanks, contacts[pi, pk], 1)
+        if pulled is not None:
+            moved, expect = pulled
+            b.expect[moved] = expect
+
+    @staticmethod
+    def _pull(model: MarketModel, rows: np.ndarray, cs: np.ndarray, valid: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """The askers whose most advanced contact knows a frontier further along than they do,
+        and their expectations moved toward it (``rules.pull``)."""
+        b = model.buyers_state
+        known = np.take(b.expect, cs, axis=0) - np.take(b.taste, cs, axis=0)
+        ahead = np.where(valid, rules.advance(known, model.direction), -np.inf)
+        best = np.argmax(ahead, axis=1)
+        pick = np.arange(rows.size)
+        mine = np.take(b.expect, rows, axis=0) - np.take(b.taste, rows, axis=0)
+        go = ahead[pick, best] > rules.advance(mine, model.direction)
+        gap = known[pick[go], best[go]] - mine[go]
+        return rows[go], rules.pull(np.take(b.expect, rows[go], axis=0), gap,
+                                    model.cfg.market.peer_pull)
 
     # 4. Influencer posts --------------------------------------------------------------------
     def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
-        """Posting influencers recommend one seller; reached followers learn and blend beliefs."""
-        b = model.buyers_state
+        """Posting influencers recommend one seller; reached followers learn and blend the
+        claims; a follower who finds out an undisclosed sponsored post ignores it, trusts
+        influencers less, and the poster loses credibility."""
+        b, mk = model.buyers_state, model.cfg.market
         if d.posters.size == 0:
             return
-        topic, claim, factor = model.post_topics(d.posters)
-        b.posts[d.posters[topic >= 0]] += 1
+        topic, claim, factor, hidden = model.post_topics(d.posters)
         t_edge = topic[d.owner]
         ok = t_edge >= 0
-        f, o, t_edge = d.followers[ok], d.owner[ok], t_edge[ok]
-        if f.size == 0:
-            return
-        w = np.take(b.trust[:, 1], f) * factor[o]
-        cells, first, inv = np.unique(b.cells(f, t_edge), return_index=True, return_inverse=True)
-        num = np.bincount(inv, weights=w * claim[o], minlength=cells.size)
+        f, o, t_edge, found = d.followers[ok], d.owner[ok], t_edge[ok], d.found[ok]
+        caught = found & hidden[o]
+        # decisions, from the state at the start of the phase
+        read = ~caught
+        fr, orr, tr = f[read], o[read], t_edge[read]
+        w = np.take(b.trust[:, 1], fr) * factor[orr]
+        cells, first, inv = np.unique(b.cells(fr, tr), return_index=True, return_inverse=True)
+        num = np.bincount(inv, weights=w * claim[orr], minlength=cells.size)
         den = np.bincount(inv, weights=w, minlength=cells.size)
         new = ~b.aware.reshape(-1)[cells]
+        # writes
+        b.posts[d.posters[topic >= 0]] += 1
+        b.reads += np.bincount(d.posters[o], minlength=model.n_buyers)
         belief = b.belief.reshape(-1)
-        belief[cells] = (belief[cells] + num) / (1.0 + den)
-        model.make_aware(f[first[new]], t_edge[first[new]], d.posters[o[first[new]]],
+        belief[cells] = rules.blend(belief[cells], num, den)
+        said = den > 0
+        model.hear_claims(fr[first[said]], tr[first[said]], num[said] / den[said],
+                          INFLUENCER_SRC)
+        model.make_aware(fr[first[new]], tr[first[new]], d.posters[orr[first[new]]],
                          INFLUENCER_SRC, phase=4)
+        if caught.any():
+            readers, times = np.unique(f[caught], return_counts=True)
+            b.trust[readers, 1] = rules.shrink(b.trust[readers, 1], mk.exposure_penalty, times)
+            posters, hits = np.unique(d.posters[o[caught]], return_counts=True)
+            b.credibility[posters] = rules.credibility_after(b.credibility[posters], -hits,
+                                                             mk.credibility_loss)
+            b.exposed[posters] += hits
+            model.step_counts["exposures"] += int(caught.sum())
 
-    # 5. Advertising -------------------------------------------------------------------------
-    def advertising(self, model: MarketModel, d: dr.AdDraws) -> None:
-        """Reached buyers learn of the advertiser; ads that miss what they want cost trust."""
+    # 5. Marketing ---------------------------------------------------------------------------
+    def marketing(self, model: MarketModel, ads: dr.AdDraws, trials: Trials) -> None:
+        """Reached buyers learn of the advertiser and blend its claim; ads that miss what they
+        want cost trust in sellers; seeded buyers try the offering and learn its fit."""
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
-        trust0 = [b.trust[r, 2] for r in d.reached]
+        mk = cfg.market
+        trust0 = [b.trust[r, 2] for r in ads.reached]
+        claims = model.seller_claim(np.array(ads.sellers, dtype=np.int64))
         spam_rows = []
-        for s, r, t0 in zip(d.sellers, d.reached, trust0, strict=True):
-            w = cfg.market.ad_weight * t0
+        belief = b.belief.reshape(-1)
+        for s, r, t0, c in zip(ads.sellers, ads.reached, trust0, claims, strict=True):
+            w = mk.ad_weight * t0
             cells = b.cells(r, s)
-            belief = b.belief.reshape(-1)
-            belief[cells] = (belief[cells] + w * cfg.market.ad_claim) / (1.0 + w)
+            belief[cells] = rules.blend(belief[cells], w * c, w)
+            model.hear_claims(r, np.full(r.size, s), np.full(r.size, c), AD)
             new = ~b.aware.reshape(-1)[cells]
             seller = np.full(int(new.sum()), s)
             model.make_aware(r[new], seller, seller, AD, phase=5)
-            m.costs[s] += cfg.sellers.ad_cost * r.size
             if cfg.mechanisms.spam_penalty:
-                spam_rows.append(r[fit(b.expect[r], m.offering[s], cfg.market.fit_width)
-                                   < cfg.market.spam_threshold])
+                spam_rows.append(r[rules.fit(b.expect[r], m.offering[s], mk.fit_width)
+                                   < mk.spam_threshold])
         if spam_rows:
             hits = np.concatenate(spam_rows)
             rows, count = np.unique(hits, return_counts=True)
-            b.trust[rows, 2] *= (1.0 - cfg.market.spam_penalty) ** count
+            b.trust[rows, 2] = rules.shrink(b.trust[rows, 2], mk.spam_penalty, count)
+        if trials.buyers.size:
+            r, s = trials.buyers, trials.sellers
+            felt = (rules.fit(b.expect[r], m.offering[s], mk.fit_width)
+                    + mk.experience_noise * trials.noise)
+            cells = b.cells(r, s)
+            belief[cells] = rules.learn(belief[cells], felt, mk.learning_rate)
+            new = ~b.aware.reshape(-1)[cells]
+            model.make_aware(r[new], s[new], s[new], AD, phase=5)
 
     # 6. Purchase ----------------------------------------------------------------------------
     def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -202,53 +239,62 @@ class VectorEngine:
         b, m, mk = model.buyers_state, model.sellers_state, model.cfg.market
         su = model.n_used
         avail = np.take(b.aware, rows, axis=0) & m.alive[:su]
-        util = mk.choice_beta * (np.take(b.belief, rows, axis=0)
-                                 - mk.price_weight * m.price[:su] / mk.reference_price)
+        util = rules.utility(np.take(b.belief, rows, axis=0), m.price[:su], mk.choice_beta,
+                             mk.price_weight, mk.reference_price)
         return choose(util, avail, mk.choice_beta * mk.outside_option, u)
 
     # 7. Experience --------------------------------------------------------------------------
     def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
-                   noise: np.ndarray) -> None:
-        """Buyers learn the true fit, update belief and trust, and reward helpful advisors."""
+                   noise: np.ndarray) -> np.ndarray:
+        """Buyers learn the true fit, update belief and their trust in the source of the last
+        claim, and reward helpful advisors; returns the experienced fit of each purchase."""
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
-        mk = cfg.market
-        felt = fit(b.expect[rows], m.offering[sellers], mk.fit_width) + mk.experience_noise * noise
+        mk, mech = cfg.market, cfg.mechanisms
+        felt = (rules.fit(b.expect[rows], m.offering[sellers], mk.fit_width)
+                + mk.experience_noise * noise)
         cells = b.cells(rows, sellers)
         belief = b.belief.reshape(-1)
-        before = belief[cells]
-        belief[cells] = before + mk.learning_rate * (felt - before)
+        belief[cells] = rules.learn(belief[cells], felt, mk.learning_rate)
         satisfied = felt >= mk.satisfaction
         kind = b.intro_kind.reshape(-1)[cells]
         who = b.introducer.reshape(-1)[cells]
-        if cfg.mechanisms.trust:
-            has = kind > 0
-            col = kind[has].astype(np.int64) - 1
+        said = b.claim_kind.reshape(-1)[cells]
+        has = said > 0
+        if has.any() and (mech.trust or mech.claims):
+            col = said[has].astype(np.int64) - 1
             r = rows[has]
-            b.trust[r, col] += mk.trust_rate * (satisfied[has] - b.trust[r, col])
+            gap = b.claim.reshape(-1)[cells[has]] - felt[has]
+            b.trust[r, col] = rules.trust_after(
+                b.trust[r, col], satisfied[has], gap, mk.trust_rate if mech.trust else 0.0,
+                mk.claim_penalty if mech.claims else 0.0)
+        b.claim_kind.reshape(-1)[cells] = 0
         by_influencer = kind == INFLUENCER_SRC
         if by_influencer.any():
             p = who[by_influencer]
             touched, inv = np.unique(p, return_inverse=True)
             delta = np.bincount(inv, weights=satisfied[by_influencer] - b.credibility[p])
-            b.credibility[touched] = np.clip(
-                b.credibility[touched] + mk.credibility_rate * delta, 0.0, 1.0)
+            b.credibility[touched] = rules.credibility_after(b.credibility[touched], delta,
+                                                             mk.credibility_rate)
         advised = (kind == PEER) | by_influencer
         np.add.at(b.caused, who[advised], 1)
         np.add.at(b.caused_spend, who[advised], m.price[sellers[advised]])
-        if cfg.mechanisms.currency and cfg.currency.advice_reward > 0:
+        if mech.advice_reward and cfg.currency.advice_reward > 0:
             rewarded = advised & satisfied
-            model.ledger.mint(who[rewarded], cfg.currency.advice_reward)
+            model.ledger.mint(who[rewarded], cfg.currency.advice_reward, "advice")
+        return felt
 
     # 8. Currency economy (buyers' part) -----------------------------------------------------
     def economy(self, model: MarketModel) -> None:
         """Buyers convert currency into money above a threshold; then attention fades (burn)."""
-        b, k = model.buyers_state, model.cfg.currency
-        rows = np.flatnonzero(b.currency >= max(k.cashout_threshold, 1))
-        pts = np.floor(b.currency[rows] * k.cashout_share).astype(np.int64)
-        rows, pts = rows[pts > 0], pts[pts > 0]
-        model.ledger.convert_out(rows, pts)
-        b.money[rows] += pts * k.cents_per_point
-        rows = np.flatnonzero(b.currency > 0)
-        burn = np.ceil(b.currency[rows] * k.decay).astype(np.int64)
-        rows, burn = rows[burn > 0], burn[burn > 0]
-        model.ledger.burn(rows, burn)
+        b, k, mech = model.buyers_state, model.cfg.currency, model.cfg.mechanisms
+        if mech.cashout:
+            rows = np.flatnonzero(b.currency >= max(k.cashout_threshold, 1))
+            pts = rules.cashout_points(b.currency[rows], k.cashout_threshold, k.cashout_share)
+            rows, pts = rows[pts > 0], pts[pts > 0]
+            model.ledger.convert_out(rows, pts, "cashout")
+            b.money[rows] += pts * k.cents_per_point
+        if mech.decay:
+            rows = np.flatnonzero(b.currency > 0)
+            burn = rules.burn_points(b.currency[rows], k.decay)
+            rows, burn = rows[burn > 0], burn[burn > 0]
+            model.ledger.burn(rows, burn, "decay")

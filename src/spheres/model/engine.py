@@ -1,0 +1,56 @@
+"""The engine protocol: the buyer and influencer phases an engine runs, named as in
+``MarketModel.step()``.
+
+Two engines implement it and give the same results from the same seed: the vectorised engine
+(``spheres.model.vector``), whole arrays at a time, and the per-agent reference engine
+(``spheres.model.agents``), one Mesa agent at a time. Both call the formulas of
+``spheres.model.rules``; they differ only in how they iterate and commit. Market- and
+seller-level work (the frontier, bookings, the sellers' phase) is done once, by the model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from spheres.model import draws as dr
+    from spheres.model.model import MarketModel
+    from spheres.model.sellers import Trials
+
+
+class Engine(Protocol):
+    """The phases of a step that buyers and influencers act in."""
+
+    name: str
+
+    def attach(self, model: MarketModel) -> None:
+        """Prepare for a model (the per-agent engine creates its agents)."""
+
+    def drift(self, model: MarketModel) -> None:
+        """1. Expectations follow the frontier, each buyer at its own rate."""
+
+    def needs(self, model: MarketModel, drawn: np.ndarray) -> None:
+        """2. Who has a need this step (the drawn mask)."""
+
+    def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:
+        """3. Buyers with a need ask contacts: awareness, beliefs, claims, thank-yous, pull."""
+
+    def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
+        """4. Influencers post; followers read, or find out an undisclosed sponsorship."""
+
+    def marketing(self, model: MarketModel, ads: dr.AdDraws, trials: Trials) -> None:
+        """5. Reached buyers see ads; seeded buyers try the offering."""
+
+    def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """6. Each buyer with a need picks a known seller by logit, or nothing (-1)."""
+        ...
+
+    def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
+                   noise: np.ndarray) -> np.ndarray:
+        """7. Buyers learn the true fit (returned, per purchase) and reward helpful advice."""
+        ...
+
+    def economy(self, model: MarketModel) -> None:
+        """8. Buyers cash out above the threshold; balances decay."""
