@@ -75,6 +75,12 @@ def _sensing() -> Iterable[str]:
     return SENSING
 
 
+def _marketing() -> Iterable[str]:
+    from spheres.model.strategies import MARKETING
+
+    return MARKETING
+
+
 @dataclass(frozen=True)
 class Spec:
     """What a setting allows and means; the metadata of its dataclass field."""
@@ -211,6 +217,9 @@ class SellersConfig:
     mix: dict[str, int] = setting(  # noqa: RUF009 (a field with a default factory)
         _default_mix, "initial sellers by strategy (a mix given replaces the default one "
                       "entirely)", unit="sellers", low=0, high=1000, choices=_strategies)
+    marketing: dict[str, str] = setting(  # noqa: RUF009 (a field with a default factory)
+        dict, "marketing lever of a strategy, replacing its preset's", choices=_strategies,
+        values=_marketing)
     sensing: dict[str, str] = setting(  # noqa: RUF009 (a field with a default factory)
         dict, "sensing method of a strategy, replacing its preset's", choices=_strategies,
         values=_sensing)

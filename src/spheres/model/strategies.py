@@ -4,8 +4,9 @@
 A :class:`Strategy` is one seller's combination of a :class:`Marketing` lever, a :class:`Sensing`
 method and the overclaim its claims add. The presets (``inert``, ``broadcast``, ``listen``,
 ``sponsor``, ``cocreate``, ``lagging``, ``seed``) name common combinations; the sensing of any
-preset can be changed by configuration (``sellers.sensing.<preset>=<method>``), so that sensing
-can be compared with marketing held equal. A new lever or method is one small class registered
+preset can be changed by configuration (``sellers.sensing.<preset>=<method>``), and so can its
+marketing (``sellers.marketing.<preset>=<lever>``), so that one part can be compared with the
+other held equal. A new lever or method is one small class registered
 with :func:`marketing` or :func:`sensing`; a new preset is one :class:`Preset` registered with
 :func:`preset`.
 
@@ -274,7 +275,9 @@ def strategy_index(name: str) -> int:
 
 
 def build_strategy(name: str, cfg: SpheresConfig) -> Strategy:
-    """The strategy of a seller of preset ``name``, with the sensing the config sets for it."""
+    """The strategy of a seller of preset ``name``, with the lever and sensing the config sets
+    for that preset (``sellers.marketing.<name>``, ``sellers.sensing.<name>``), else its own."""
     p = STRATEGIES[name]
+    lever = cfg.sellers.marketing.get(name, p.marketing)
     method = cfg.sellers.sensing.get(name, p.sensing)
-    return Strategy(name, MARKETING[p.marketing](), SENSING[method]())
+    return Strategy(name, MARKETING[lever](), SENSING[method]())
