@@ -195,9 +195,9 @@ class MarketConfig:
                                         "out", "ε_x")
     credibility_loss: float = prob(0.02, "credibility an influencer loses each time it is found "
                                          "out", "κ_x")
-    audience_growth: float = prob(0.001, "new follow attempts per step, as a share of buyers",
+    audience_growth: float = prob(0.005, "new follow attempts per step, as a share of buyers",
                                   "g")
-    promote_at: int = setting(20, "followers at which a buyer becomes an influencer",
+    promote_at: int = setting(8, "followers at which a buyer becomes an influencer",
                               unit="buyers", low=1, high=10**9, symbol="ν*")
     reputation_cap: float = setting(5.0, "cap of the reputation multiplier", low=1.0,
                                     high=1000.0, symbol="R_max")

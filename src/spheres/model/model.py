@@ -276,17 +276,23 @@ class MarketModel(mesa.Model):
         self.engine.needs(self, dr.needs(self))
 
     def conversations(self) -> None:
-        """Phase 3: word of mouth among buyers with a need and their contacts; then sellers that
-        listen hear what the talkers who know them believe."""
+        """Phase 3: word of mouth among buyers with a need and their contacts; then what each
+        talker says about its favourite seller (the known one it rates best) is there for
+        sellers that listen to hear."""
         d = dr.conversations(self)
         self.engine.conversations(self, d)
         m, b = self.sellers_state, self.buyers_state
-        su = self.n_used
-        aware = np.take(b.aware, d.rows, axis=0)
-        liked = np.where(aware, np.take(b.belief, d.rows, axis=0), 0.0)
-        m.talk_sum[:su] = liked.T @ np.take(b.expect, d.rows, axis=0)
-        m.talk_w[:su] = liked.sum(axis=0)
-        m.talk_n[:su] = aware.sum(axis=0)
+        known = np.take(b.aware, d.rows, axis=0) & m.alive[: self.n_used]
+        talks = known.any(axis=1)
+        belief = np.where(known, np.take(b.belief, d.rows, axis=0), -np.inf)
+        favourite = np.argmax(belief[talks], axis=1)
+        rows = d.rows[talks]
+        m.talk_n[:] = np.bincount(favourite, minlength=self.n_slots)
+        m.talk_w[:] = np.bincount(favourite, weights=belief[talks, favourite],
+                                  minlength=self.n_slots)
+        for dim in range(self.dims):
+            m.talk_sum[:, dim] = np.bincount(favourite, weights=b.expect[rows, dim],
+                                             minlength=self.n_slots)
 
     def influencer_posts(self) -> None:
         """Phase 4: influencers post about one seller to their followers."""

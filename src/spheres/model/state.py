@@ -101,9 +101,9 @@ class SellerArrays:
     hist_n: np.ndarray  # (delay+1, S) int64: customers counted, by booking step
     cust_sum: np.ndarray  # (S, D) float64: this step's customers' expectations
     fit_sum: np.ndarray  # (S,) float64: this step's customers' experienced fit
-    talk_sum: np.ndarray  # (S, D) float64: expectations of this step's talkers aware of it,
-    #                       weighted by their belief about it
-    talk_w: np.ndarray  # (S,) float64: the weights (their beliefs about it) summed
+    talk_sum: np.ndarray  # (S, D) float64: expectations of this step's talkers whose favourite
+    #                       (best-rated known seller) it is
+    talk_w: np.ndarray  # (S,) float64: their beliefs about it, summed
     talk_n: np.ndarray  # (S,) int64: this step's talkers aware of it
     feedback_sum: np.ndarray  # (S, D) float64: expectations of customers who gave feedback
     feedback_fit: np.ndarray  # (S,) float64: their experienced fit

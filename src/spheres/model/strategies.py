@@ -27,8 +27,9 @@ has, which its claims start from:
 - ``never``: never senses, never adapts (the frog);
 - ``lagging_sales``: its customers' mean expectation and experienced fit, booked ``sense_delay``
   steps ago, plus noise ``sense_noise``;
-- ``conversations``: what this step's talking buyers who know it say now: their expectations
-  weighted by their belief about it, and their mean belief, plus noise ``listen_noise``;
+- ``conversations``: what this step's talking buyers say now about the seller that is their
+  favourite (the known one they rate best): their mean expectation and mean belief about it,
+  plus noise ``listen_noise``; a seller hears its own niche, so listeners stay apart;
 - ``customers``: the expectations and experienced fit of this step's customers who gave it
   feedback (``p_feedback``).
 """
@@ -135,10 +136,10 @@ class Conversations(Sensing):
         return cfg.sellers.listen_noise
 
     def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
-        """Talkers' expectations weighted by their belief about the seller; their mean belief."""
+        """Mean expectation and mean belief of the talkers whose favourite it is."""
         m = model.sellers_state
         n = m.talk_n[rows].astype(float)
-        return _means(m.talk_sum[rows], m.talk_w[rows], n, m.talk_w[rows], n)
+        return _means(m.talk_sum[rows], n, n, m.talk_w[rows], n)
 
 
 @sensing
