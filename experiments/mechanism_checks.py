@@ -1,0 +1,119 @@
+"""Measure, at the default settings, each mechanism the seven questions rest on.
+
+    python experiments/mechanism_checks.py              # seeds 0-4, about a minute on 2 cores
+    python experiments/mechanism_checks.py --seeds 10 --buyers 3000
+
+Prints one table per check, each a mean over seeds with its standard deviation:
+
+1. the lag of expectations behind the frontier at 1, 3 and 10 contacts per step, at mean degree
+   4, 10 and 40, and with the pull toward more advanced contacts switched off (Q1);
+2. survival and final share of lagging vs listening sellers with the same marketing (none), with
+   the frontier still, at the default speed and fast (Q1);
+3. final market share by strategy at the defaults (entry off, so entrants do not blur the
+   presets) and with a fast frontier, where the ranking changes (Q2);
+4. trust in peers, influencers and sellers at the end of all-broadcast and all-listen runs (Q7);
+5. promotions per default run and the degree percentile of the promoted (spheres);
+6. every currency flow's total in a default run, by reason (Q3).
+
+These are the figures docs/ODD.md (section 5, "Why these defaults") quotes; the named studies
+in configs/experiment/ run the questions at scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import spheres
+from spheres.config import make_config
+
+
+def runs(seeds: int, buyers: int, **overrides: Any) -> list[spheres.Results]:
+    """One quiet run per seed with the given dotted overrides."""
+    base = {"output.progress": False, "output.dashboard": False, "n_buyers": buyers}
+    return [spheres.simulate(make_config(**{**base, **overrides, "seed": seed}))
+            for seed in range(seeds)]
+
+
+def mean_sd(values: list[float]) -> str:
+    """``mean ± sd`` of a list of numbers."""
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+def strategy_rows(results: list[spheres.Results], label: str) -> list[dict[str, Any]]:
+    """Survival (share of a preset's initial sellers alive at the end) and final share."""
+    rows = []
+    for name in results[0].summary["sellers_alive_by_strategy"]:
+        got = [r.summary["sellers_alive_by_strategy"][name] for r in results]
+        rows.append({"setting": label, "strategy": name,
+                     "survival": mean_sd([g["alive"] / max(g["start"], 1) for g in got]),
+                     "final share": mean_sd([g["final_share"] for g in got])})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run every check and print its table."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, default=5, help="seeds per setting (default 5)")
+    ap.add_argument("--buyers", type=int, default=3000, help="buyers per run (default 3000)")
+    args = ap.parse_args(argv)
+    s, n = args.seeds, args.buyers
+    pd.set_option("display.width", 120)
+
+    def lag(**o: Any) -> str:
+        rs = runs(s, n, **o)
+        return mean_sd([float(r.metrics["expectation_lag"].iloc[100:].mean()) for r in rs])
+
+    print("1. lag of expectations behind the frontier (mean over steps 101-200)")
+    rows = [{"setting": f"market.contacts={k}", "lag": lag(**{"market.contacts": k})}
+            for k in (1, 3, 10)]
+    rows += [{"setting": f"network.mean_degree={k}", "lag": lag(**{"network.mean_degree": k})}
+             for k in (4, 40)]
+    rows.append({"setting": "mechanisms.peer_pull=false",
+                 "lag": lag(**{"mechanisms.peer_pull": False})})
+    print(pd.DataFrame(rows).to_string(index=False), "\n")
+
+    print("2. lagging vs listening sellers, same marketing (none), entry off")
+    rows = []
+    for label, speed in (("frontier still", 0.0), ("default speed", 0.01), ("fast", 0.03)):
+        rows += strategy_rows(runs(s, n, **{"sellers.mix": {"lagging": 5, "listen": 5},
+                                            "market.frontier_speed": speed,
+                                            "mechanisms.entry": False}), label)
+    print(pd.DataFrame(rows).to_string(index=False), "\n")
+
+    print("3. final share by strategy (default mix, entry off)")
+    rows = strategy_rows(runs(s, n, **{"mechanisms.entry": False}), "defaults")
+    rows += strategy_rows(runs(s, n, **{"mechanisms.entry": False,
+                                        "market.frontier_speed": 0.03}),
+                          "market.frontier_speed=0.03")
+    print(pd.DataFrame(rows).to_string(index=False), "\n")
+
+    print("4. trust at the end, by source")
+    rows = []
+    for preset in ("broadcast", "listen", "sponsor"):
+        rs = runs(s, n, **{"sellers.mix": {preset: 10}})
+        row = {"market": f"all {preset}"}
+        for source in ("peers", "influencers", "sellers"):
+            row[source] = mean_sd([r.summary["trust_final"][source] for r in rs])
+        rows.append(row)
+    print(pd.DataFrame(rows).to_string(index=False), "(start: 0.6, 0.5, 0.4)\n")
+
+    defaults = runs(s, n)
+    print("5. promotions per default run")
+    promoted = [r.summary["promotions"] for r in defaults]
+    pct = [r.summary["promoted_degree_percentile_median"] for r in defaults]
+    print(f"promotions {mean_sd(promoted)} (per seed {promoted}); median degree percentile of "
+          f"the promoted {mean_sd([p for p in pct if p == p])}\n")
+
+    print("6. currency flows in a default run, by reason (points)")
+    table = pd.DataFrame([r.summary["currency_by_reason"] for r in defaults])
+    print(table.agg(["mean", "std", "min"]).round(0).astype(int).T.to_string())
+    other = [(r.summary["exits"], r.summary["entries"]) for r in defaults]
+    print(f"\nexits and entries per default run: {other}")
+
+
+if __name__ == "__main__":
+    main()
