@@ -362,9 +362,7 @@ class MarketModel(mesa.Model):
         """Phase 8: sponsorship (money into currency), influencers' shares with followers who
         bought, co-creation rewards, cash-outs and decay; then audiences grow in proportion to
         the attention earned (balance plus followers)."""
-        sellers.sponsorship(self)
-        sellers.follower_shares(self)
-        sellers.cocreation(self)
+        sellers.settle(self)
         self.engine.economy(self)
         self._grow_audiences()
 

@@ -1,10 +1,11 @@
-"""What sellers do: their marketing levers' actions, and the sellers' phase (book, sense, adapt,
-exit, enter).
+"""What sellers do: their levers' actions, asked of their strategies, and the sellers' phase
+(book, sense, adapt, exit, enter).
 
-Sellers are few, so their phase runs once for both engines. Each seller holds a
-:class:`~spheres.model.strategies.Strategy` (``model.strategies[row]``); the functions here ask
-those objects what to do and spend from each seller's marketing budget (``rules.budget``: a share
-of its cash, so a seller cannot spend what it does not have and markets less as it grows poor).
+Sellers are few, so their work runs once for both engines. Each seller holds a
+:class:`~spheres.model.strategies.Strategy` (``model.strategies[row]``); the functions here group
+the sellers by lever or sensing method and ask those objects what to do. Marketing spends from
+each seller's budget (``rules.budget``: a share of its cash, so a seller cannot spend what it
+does not have and markets less as it grows poor).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spheres.model import measures, rules
-from spheres.model.state import INFLUENCER_SRC
+from spheres.model import measures
 
 if TYPE_CHECKING:
     from spheres.model.model import MarketModel
+    from spheres.model.strategies import Marketing
 
 # How sponsors and seeders rank buyers: a key per buyer, highest first (ties: lowest row first).
 TARGETING: dict[str, Callable[[MarketModel], np.ndarray]] = {
@@ -38,14 +39,6 @@ class Trials:
     sellers: np.ndarray
     buyers: np.ndarray
     noise: np.ndarray
-
-
-def with_lever(model: MarketModel, lever: str) -> np.ndarray:
-    """Rows of the alive sellers whose marketing has ``lever`` (``advertises``, ``sponsors``,
-    ``cocreates`` or ``seeds``)."""
-    m = model.sellers_state
-    return np.array([row for row in np.flatnonzero(m.alive)
-                     if getattr(model.strategies[row].marketing, lever)], dtype=np.int64)
 
 
 def campaign_step(model: MarketModel) -> bool:
@@ -67,97 +60,34 @@ def spend(model: MarketModel, row: int, cents: int) -> None:
     m.costs[row] += cents
 
 
-# -- phase 5: trials ----------------------------------------------------------------------------
+# -- the levers' actions ------------------------------------------------------------------------
+def by_lever(model: MarketModel) -> list[tuple[Marketing, np.ndarray]]:
+    """The alive sellers grouped by marketing lever, in the levers' registry order (rows
+    ascending within a group), with one lever object of each group."""
+    from spheres.model.strategies import MARKETING
+
+    groups: dict[str, list[int]] = {}
+    for row in np.flatnonzero(model.sellers_state.alive):
+        groups.setdefault(model.strategies[row].marketing.name, []).append(int(row))
+    return [(model.strategies[groups[name][0]].marketing, np.array(groups[name]))
+            for name in MARKETING if name in groups]
+
+
 def trials(model: MarketModel) -> Trials:
-    """Free trials given this step: on campaign steps each seeding seller picks up to ``seed_k``
-    buyers not yet aware of it, by the targeting rule, as far as its budget pays."""
-    cfg, b = model.cfg, model.buyers_state
-    none = Trials(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    if not (cfg.mechanisms.seeding and campaign_step(model)):
-        return none
-    seeders = with_lever(model, "seeds")
-    if seeders.size == 0 or cfg.sellers.seed_k == 0:
-        return none
-    key = TARGETING[cfg.sellers.targeting](model)
-    sellers, buyers = [], []
-    for s in seeders:
-        n = rules.paid_prefix(cfg.sellers.seed_k, int(model.sellers_state.budget[s]),
-                              cfg.sellers.trial_cost)
-        chosen = top_k(key, np.flatnonzero(~b.aware[:, s]), n)
-        spend(model, int(s), cfg.sellers.trial_cost * chosen.size)
-        sellers.append(np.full(chosen.size, s))
-        buyers.append(chosen)
-    seller_arr, buyer_arr = np.concatenate(sellers), np.concatenate(buyers)
-    return Trials(seller_arr, buyer_arr, model.rng.standard_normal(buyer_arr.size))
+    """Phase 5: the free trials every lever gives this step, with one normal draw each."""
+    given = [pair for lever, rows in by_lever(model) for pair in lever.trials(model, rows)]
+    if not given:
+        return Trials(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    sellers = np.concatenate([np.full(buyers.size, s) for s, buyers in given]).astype(np.int64)
+    buyers = np.concatenate([buyers for _, buyers in given]).astype(np.int64)
+    return Trials(sellers, buyers, model.rng.standard_normal(buyers.size))
 
 
-# -- phase 8: sponsorship, co-creation, follower shares -----------------------------------------
-def sponsorship(model: MarketModel) -> None:
-    """On campaign steps sponsors contract up to ``sponsor_k`` buyers with an audience each (by
-    the targeting rule, sponsors in row order); every step each pays its contracted influencers
-    the fee in points, as far as its budget pays: those it cannot pay leave the contract."""
-    cfg, b = model.cfg, model.buyers_state
-    s, cpp = cfg.sellers, cfg.currency.cents_per_point
-    pts = s.sponsor_fee // cpp
-    if not cfg.mechanisms.sponsorship or pts <= 0 or s.sponsor_k == 0:
-        return
-    sponsors = with_lever(model, "sponsors")
-    if campaign_step(model):
-        b.sponsor_of[:] = -1
-        model.contracts = {}
-        if sponsors.size:
-            free = b.n_followers > 0
-            key = TARGETING[s.targeting](model)
-            for seller in sponsors:
-                chosen = top_k(key, np.flatnonzero(free), s.sponsor_k)
-                free[chosen] = False
-                b.sponsor_of[chosen] = seller
-                model.contracts[int(seller)] = chosen
-    for seller in sponsors:
-        chosen = model.contracts.get(int(seller), np.zeros(0, dtype=np.int64))
-        paid = rules.paid_prefix(chosen.size, int(model.sellers_state.budget[seller]), pts * cpp)
-        if paid < chosen.size:
-            b.sponsor_of[chosen[paid:]] = -1
-            model.contracts[int(seller)] = chosen = chosen[:paid]
-        if chosen.size:
-            model.ledger.convert_in(np.full(chosen.size, seller), chosen, pts, "sponsorship")
-            spend(model, int(seller), pts * cpp * chosen.size)
-
-
-def follower_shares(model: MarketModel) -> None:
-    """A sponsored influencer passes ``follower_share`` points to each follower who bought its
-    sponsor this step on its post, as far as its balance covers (buyers in row order)."""
-    cfg, b = model.cfg, model.buyers_state
-    amount = cfg.currency.follower_share
-    if not cfg.mechanisms.follower_share or amount <= 0:
-        return
-    rows, sellers = model.purchases
-    cells = b.cells(rows, sellers)
-    by_post = b.intro_kind.reshape(-1)[cells] == INFLUENCER_SRC
-    who = b.introducer.reshape(-1)[cells].astype(np.int64)
-    acted = by_post & (b.sponsor_of[np.maximum(who, 0)] == sellers) & (who >= 0)
-    payers, takers = who[acted], rows[acted]
-    ok = rules.covered(payers, amount, b.currency)
-    model.ledger.transfer(payers[ok], takers[ok], amount, "follower_share")
-
-
-def cocreation(model: MarketModel) -> None:
-    """A co-creating seller gives ``cocreate_reward`` points to each of this step's customers who
-    gave it feedback, as far as its budget pays (customers in row order)."""
-    cfg = model.cfg
-    reward, cpp = cfg.sellers.cocreate_reward, cfg.currency.cents_per_point
-    if not cfg.mechanisms.cocreation or reward <= 0:
-        return
-    rows, sellers = model.purchases
-    gave = model.feedback
-    for seller in with_lever(model, "cocreates"):
-        contributors = rows[(sellers == seller) & gave]
-        paid = rules.paid_prefix(contributors.size, int(model.sellers_state.budget[seller]),
-                                 reward * cpp)
-        if paid:
-            model.ledger.convert_in(np.full(paid, seller), contributors[:paid], reward,
-                                    "cocreation")
-            spend(model, int(seller), reward * cpp * paid)
+def settle(model: MarketModel) -> None:
+    """Phase 8: each lever's payments in social currency (sponsorship and the shares it funds,
+    co-creation rewards), levers in registry order."""
+    for lever, rows in by_lever(model):
+        lever.settle(model, rows)
 
 
 # -- phase 9: the sellers' phase ----------------------------------------------------------------

@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from spheres.model import rules
+from spheres.model.sellers import TARGETING, campaign_step, spend, top_k
+from spheres.model.state import INFLUENCER_SRC
 
 if TYPE_CHECKING:
     from spheres.config import SpheresConfig
@@ -159,20 +161,28 @@ class Customers(Sensing):
 class Marketing:
     """A way of getting known; the base class does nothing (``nothing``).
 
-    ``reach`` is the probability per buyer of being reached by an ad this step; ``trials``,
-    ``contracts`` and ``rewards`` are the lever's actions in phases 5 and 8 (see
-    ``spheres.model.sellers``), each spending from the seller's budget.
+    A lever acts through three hooks, each called for the alive sellers that use it (rows in
+    ascending order) and each spending from the sellers' budgets: ``reach`` (phase 5: the
+    probability per buyer that an ad reaches it), ``trials`` (phase 5: free trials given) and
+    ``settle`` (phase 8: payments in social currency). ``overclaim`` is what its claims add.
     """
 
     name: ClassVar[str] = "nothing"
-    advertises: ClassVar[bool] = False
-    sponsors: ClassVar[bool] = False
-    cocreates: ClassVar[bool] = False
-    seeds: ClassVar[bool] = False
+
+    def overclaim(self, cfg: SpheresConfig) -> float:
+        """What the lever's claims add to the fit the seller believes it has."""
+        return 0.0
 
     def reach(self, model: MarketModel, row: int) -> float:
         """Probability that an ad of seller ``row`` reaches a given buyer this step."""
         return 0.0
+
+    def trials(self, model: MarketModel, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Free trials sellers ``rows`` give this step: (seller, buyers) pairs."""
+        return []
+
+    def settle(self, model: MarketModel, rows: np.ndarray) -> None:
+        """Phase-8 payments of sellers ``rows``."""
 
 
 marketing = _registrar(MARKETING)
@@ -184,7 +194,10 @@ class Advertise(Marketing):
     """Ads reach each buyer with probability ``p_ad``, as far as the budget pays."""
 
     name = "advertise"
-    advertises = True
+
+    def overclaim(self, cfg: SpheresConfig) -> float:
+        """``sellers.ad_overclaim``."""
+        return cfg.sellers.ad_overclaim
 
     def reach(self, model: MarketModel, row: int) -> float:
         """``p_ad``, lowered so that the expected cost fits the seller's budget."""
@@ -198,10 +211,62 @@ class Advertise(Marketing):
 
 @marketing
 class Sponsor(Marketing):
-    """Pays influencers with an audience to post about it."""
+    """Pays influencers with an audience to post about it; they share with followers who buy."""
 
     name = "sponsor"
-    sponsors = True
+
+    def overclaim(self, cfg: SpheresConfig) -> float:
+        """``sellers.sponsor_overclaim``."""
+        return cfg.sellers.sponsor_overclaim
+
+    def settle(self, model: MarketModel, rows: np.ndarray) -> None:
+        """On campaign steps each sponsor (in row order) contracts up to ``sponsor_k`` buyers
+        with an audience, by the targeting rule; every step each pays its contracted
+        influencers the fee in points as far as its budget pays (the unpaid leave the
+        contract); then influencers share with followers who bought their sponsor."""
+        cfg, b = model.cfg, model.buyers_state
+        s, cpp = cfg.sellers, cfg.currency.cents_per_point
+        pts = s.sponsor_fee // cpp
+        if not cfg.mechanisms.sponsorship or pts <= 0 or s.sponsor_k == 0:
+            return
+        if campaign_step(model):
+            b.sponsor_of[:] = -1
+            model.contracts = {}
+            free = b.n_followers > 0
+            key = TARGETING[s.targeting](model)
+            for seller in rows:
+                chosen = top_k(key, np.flatnonzero(free), s.sponsor_k)
+                free[chosen] = False
+                b.sponsor_of[chosen] = seller
+                model.contracts[int(seller)] = chosen
+        for seller in rows:
+            chosen = model.contracts.get(int(seller), np.zeros(0, dtype=np.int64))
+            paid = rules.paid_prefix(chosen.size, int(model.sellers_state.budget[seller]),
+                                     pts * cpp)
+            if paid < chosen.size:
+                b.sponsor_of[chosen[paid:]] = -1
+                model.contracts[int(seller)] = chosen = chosen[:paid]
+            if chosen.size:
+                model.ledger.convert_in(np.full(chosen.size, seller), chosen, pts, "sponsorship")
+                spend(model, int(seller), pts * cpp * chosen.size)
+        self.share_with_followers(model)
+
+    @staticmethod
+    def share_with_followers(model: MarketModel) -> None:
+        """A sponsored influencer passes ``follower_share`` points to each follower who bought
+        its sponsor this step on its post, as far as its balance covers (buyers in row order)."""
+        cfg, b = model.cfg, model.buyers_state
+        amount = cfg.currency.follower_share
+        if not cfg.mechanisms.follower_share or amount <= 0:
+            return
+        rows, sellers = model.purchases
+        cells = b.cells(rows, sellers)
+        who = b.introducer.reshape(-1)[cells].astype(np.int64)
+        by_post = (b.intro_kind.reshape(-1)[cells] == INFLUENCER_SRC) & (who >= 0)
+        acted = by_post & (b.sponsor_of[np.maximum(who, 0)] == sellers)
+        payers, takers = who[acted], rows[acted]
+        ok = rules.covered(payers, amount, b.currency)
+        model.ledger.transfer(payers[ok], takers[ok], amount, "follower_share")
 
 
 @marketing
@@ -209,7 +274,23 @@ class Cocreate(Marketing):
     """Rewards customers who give feedback, in social currency."""
 
     name = "cocreate"
-    cocreates = True
+
+    def settle(self, model: MarketModel, rows: np.ndarray) -> None:
+        """Each seller gives ``cocreate_reward`` points to each of this step's customers who
+        gave it feedback, as far as its budget pays (customers in row order)."""
+        cfg = model.cfg
+        reward, cpp = cfg.sellers.cocreate_reward, cfg.currency.cents_per_point
+        if not cfg.mechanisms.cocreation or reward <= 0:
+            return
+        buyers, sellers = model.purchases
+        for seller in rows:
+            contributors = buyers[(sellers == seller) & model.feedback]
+            paid = rules.paid_prefix(contributors.size, int(model.sellers_state.budget[seller]),
+                                     reward * cpp)
+            if paid:
+                model.ledger.convert_in(np.full(paid, seller), contributors[:paid], reward,
+                                        "cocreation")
+                spend(model, int(seller), reward * cpp * paid)
 
 
 @marketing
@@ -217,7 +298,22 @@ class Seed(Marketing):
     """Gives free trials to chosen buyers."""
 
     name = "seed"
-    seeds = True
+
+    def trials(self, model: MarketModel, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """On campaign steps each seller picks up to ``seed_k`` buyers not yet aware of it, by
+        the targeting rule, as far as its budget pays ``trial_cost`` each."""
+        cfg, b = model.cfg, model.buyers_state
+        if not (cfg.mechanisms.seeding and campaign_step(model)) or cfg.sellers.seed_k == 0:
+            return []
+        key = TARGETING[cfg.sellers.targeting](model)
+        out = []
+        for s in rows:
+            n = rules.paid_prefix(cfg.sellers.seed_k, int(model.sellers_state.budget[s]),
+                                  cfg.sellers.trial_cost)
+            chosen = top_k(key, np.flatnonzero(~b.aware[:, s]), n)
+            spend(model, int(s), cfg.sellers.trial_cost * chosen.size)
+            out.append((int(s), chosen))
+        return out
 
 
 # -- strategies ---------------------------------------------------------------------------------
@@ -236,11 +332,7 @@ class Strategy:
 
     def overclaim(self, cfg: SpheresConfig) -> float:
         """What the seller's claims add to the fit it believes it has."""
-        if self.marketing.advertises:
-            return cfg.sellers.ad_overclaim
-        if self.marketing.sponsors:
-            return cfg.sellers.sponsor_overclaim
-        return 0.0
+        return self.marketing.overclaim(cfg)
 
 
 class Preset:
