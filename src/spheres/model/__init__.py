@@ -4,11 +4,14 @@
 - ``state``: the struct-of-arrays state of buyers and sellers.
 - ``network``: graph builders and edge-list loading, all stored as CSR.
 - ``draws``: the random draws of each buyer and influencer phase, as arrays.
+- ``rules``: the formulas both engines call (fit, utility, belief, trust, claims, currency).
+- ``engine``: the ``Engine`` protocol, naming the phases engines run.
 - ``vector``: the fast engine, each phase over whole arrays.
 - ``agents``: Buyer, Influencer and Seller views and the per-agent reference engine.
-- ``strategies``: seller strategies, one small class each, by name.
-- ``currency``: the social-currency ledger.
-- ``measures``: the measures, and the collection of a run's tables.
+- ``strategies``: marketing levers and sensing methods, one small class each, and the presets.
+- ``sellers``: the levers' actions and the sellers' phase (book, sense, adapt, exit, enter).
+- ``currency``: the social-currency ledger, every movement with its reason.
+- ``measures``: the measures of a step and of a finished run.
 """
 
 from spheres.model.model import MarketModel
