@@ -761,7 +761,8 @@ def estimate_memory(c: SpheresConfig) -> int:
     degree = n - 1 if c.network.kind == "complete" else min(c.network.mean_degree, n - 1)
     base = 300 * 2**20  # interpreter, numpy, pandas, mesa
     buyers = n * (40 * d + 200)
-    cells = n * sellers * 26 * 2
+    cells = n * sellers * 35 * 2  # aware, belief, introducer, intro kind, aware time, spend,
+    #                                claim and its kind: 35 B a cell, twice when a seller enters
     graph = int(n * degree * 40)
     followers = int(n * c.network.influencer_share * c.network.followers_per_influencer * 24)
     history = (c.sellers.sense_delay + 1) * sellers * (d + 1) * 8
