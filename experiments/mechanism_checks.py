@@ -10,7 +10,8 @@ Prints one table per check, each a mean over seeds with its standard deviation:
 2. survival and final share of lagging vs listening sellers with the same marketing (none), with
    the frontier still, at the default speed and fast (Q1);
 3. final market share by strategy at the defaults (entry off, so entrants do not blur the
-   presets) and with a fast frontier, where the ranking changes (Q2);
+   presets) and with a fast frontier, where the ranking changes; broadcast sellers as the cost
+   of an ad grows, since marketing is paid from a budget that is a share of cash (Q2);
 4. trust in peers, influencers and sellers at the end of all-broadcast and all-listen runs (Q7);
 5. promotions per default run and the degree percentile of the promoted (spheres);
 6. every currency flow's total in a default run, by reason (Q3).
@@ -89,6 +90,19 @@ def main(argv: list[str] | None = None) -> None:
     rows += strategy_rows(runs(s, n, **{"mechanisms.entry": False,
                                         "market.frontier_speed": 0.03}),
                           "market.frontier_speed=0.03")
+    print(pd.DataFrame(rows).to_string(index=False), "\n")
+
+    print("3b. broadcast sellers as the cost of an ad grows (default mix, entry off)")
+    rows = []
+    for cost in (20, 200, 1000):
+        rs = runs(s, n, **{"mechanisms.entry": False, "sellers.ad_cost": cost})
+        got = [r.summary["sellers_alive_by_strategy"]["broadcast"] for r in rs]
+        spent = [int(r.sellers.loc[r.sellers.strategy == "broadcast", "marketing"].sum())
+                 for r in rs]
+        rows.append({"sellers.ad_cost": cost, "broadcast share": mean_sd(
+            [g["final_share"] for g in got]), "survival": mean_sd([g["alive"] / g["start"]
+                                                                   for g in got]),
+            "ad spend (cents)": f"{np.mean(spent):.0f}"})
     print(pd.DataFrame(rows).to_string(index=False), "\n")
 
     print("4. trust at the end, by source")
