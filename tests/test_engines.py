@@ -60,6 +60,7 @@ BASE: dict[str, Any] = {
     "sellers.seed_k": 5,
     "market.p_exposure": 0.2,
     "currency.cashout_threshold": 20,
+    "currency.perk_threshold": 5,
     "output.progress": False,
     "output.dashboard": False,
 }
@@ -172,13 +173,15 @@ def expected_events(cfg: SpheresConfig, rich: bool = False) -> dict[str, bool | 
     }
 
 
-def assert_engines_equal(cfg: SpheresConfig, rich: bool = False) -> None:
-    """Both engines agree at every step, and the events the config is meant to produce occur."""
+def assert_engines_equal(cfg: SpheresConfig, rich: bool = False,
+                         may: tuple[str, ...] = ()) -> None:
+    """Both engines agree at every step, and the events the config is meant to produce occur
+    (events named in ``may`` need not)."""
     diff = first_difference(cfg)
     assert diff is None, str(diff)
     counts = vector_counts(cfg)
     wrong = {event: counts[event] for event, flag in expected_events(cfg, rich).items()
-             if flag is not None and (counts[event] > 0) != flag}
+             if flag is not None and (counts[event] > 0) != flag and event not in may}
     assert not wrong, f"events not as intended: {wrong} (all counts: {counts})"
 
 
@@ -260,11 +263,13 @@ SWEEP = {"n_buyers": 250, "steps": 40}
 @pytest.mark.parametrize("kind", NETWORK_KINDS)
 @pytest.mark.parametrize("strategy", [*STRATEGIES, "mixed"])
 def test_engines_equal_sweep(strategy: str, kind: str, seed: int, tmp_path: Path) -> None:
-    """Every strategy alone (and the mix) on every network kind, larger and longer runs."""
+    """Every strategy alone (and the mix) on every network kind, larger and longer runs. Four
+    sellers of one strategy may all stay solvent, so exits are not demanded there."""
     overrides: dict[str, Any] = {**SWEEP, "seed": seed, "network.kind": kind}
     if strategy != "mixed":
         overrides.update({"sellers.mix": {strategy: 4}, "sellers.entry_strategy": strategy})
-    assert_engines_equal(config(tmp_path, **overrides))
+    assert_engines_equal(config(tmp_path, **overrides),
+                         may=("exits",) if strategy != "mixed" else ())
 
 
 @pytest.mark.slow

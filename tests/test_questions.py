@@ -295,3 +295,20 @@ def test_disclosed_sponsorship_is_never_found_out() -> None:
                                               "market.p_exposure": 1.0})
     assert res.metrics["exposures"].sum() == 0
     assert (res.agents["found_out"] == 0).all()
+
+
+def test_a_sponsored_buyer_with_followers_posts() -> None:
+    """A buyer contracted for its audience posts about its sponsor even before it is counted an
+    influencer: sponsors never pay for posts that cannot happen."""
+    model = MarketModel(make_config(**QUIET, n_buyers=800, **{
+        "sellers.mix": {"sponsor": 3}, "sellers.targeting": "random", "sellers.sponsor_k": 10,
+        "sellers.campaign_period": 30, "market.audience_growth": 0.02,
+        "market.p_post": 1.0}))
+    b = model.buyers_state
+    for _ in range(31):  # audiences grow; contracts are signed at step 31
+        model.step()
+    ordinary = np.flatnonzero((b.sponsor_of >= 0) & ~b.is_influencer)
+    assert ordinary.size > 0
+    before = b.posts[ordinary].copy()
+    model.step()
+    assert (b.posts[ordinary] > before).any()

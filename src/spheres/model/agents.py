@@ -72,6 +72,7 @@ class Experience:
     satisfied: bool
     advisor: int
     advisor_kind: int
+    paid: int  # cents the buyer paid (the price less any perk)
 
 
 @dataclass
@@ -207,7 +208,24 @@ class Buyer(mesa.Agent):
         if talk.expect is not None:
             b.expect[self.row] = talk.expect
 
-    # -- 4. influencer posts (the reading side) -------------------------------------------------
+    # -- 4. posts ----------------------------------------------------------------------------------
+    def post(self, d: dr.PostDraws, index: int, inbox: Inbox) -> None:
+        """Post about my sponsor or the known seller I rate best, to the followers who read it
+        (each follower edge is read with probability ``post_reach``: the phase's draws).
+        Influencers post; so does a buyer with followers while a seller sponsors it."""
+        model = self.model
+        topic, claim, factor, hidden = model.post_topics(np.array([self.row]))
+        if topic[0] < 0:
+            return
+        lo, hi = np.searchsorted(d.owner, index), np.searchsorted(d.owner, index, "right")
+        model.buyers_state.posts[self.row] += 1
+        model.buyers_state.reads[self.row] += hi - lo
+        for follower, found in zip(d.followers[lo:hi], d.found[lo:hi], strict=True):
+            post = Post(self.row, int(topic[0]), float(claim[0]), float(factor[0]),
+                        bool(hidden[0]), bool(found))
+            inbox.posts.setdefault(int(follower), []).append(post)
+
+    # -- 4. posts (the reading side) ------------------------------------------------------------
     def read_posts(self, posts: list[Post], inbox: Inbox) -> None:
         """Learn of and blend in the posted sellers, weighted by my trust in influencers; a post
         I find out to be undisclosed sponsorship I ignore, and I trust influencers less."""
@@ -272,7 +290,7 @@ class Buyer(mesa.Agent):
         return int(choose(util, avail, mk.choice_beta * mk.outside_option, np.float64(u)))
 
     # -- 7. experience -------------------------------------------------------------------------
-    def experience(self, seller: int, noise: float) -> Experience:
+    def experience(self, seller: int, noise: float, paid: int) -> Experience:
         """Learn the true fit of what I bought; update my belief, and my trust in the kind of
         source whose claim led me here (more the further the experience fell short of it)."""
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
@@ -290,7 +308,8 @@ class Buyer(mesa.Agent):
                 mk.trust_rate if mech.trust else 0.0, mk.claim_penalty if mech.claims else 0.0)
         b.claim_kind[self.row, seller] = 0
         return Experience(self.row, seller, float(felt), satisfied,
-                          int(b.introducer[self.row, seller]), int(b.intro_kind[self.row, seller]))
+                          int(b.introducer[self.row, seller]), int(b.intro_kind[self.row, seller]),
+                          paid)
 
     def reward_advisor(self, outcome: Experience, credibility: dict[int, float]) -> None:
         """Credit the advisor with the purchase it caused; mint currency if it helped; report
@@ -300,7 +319,7 @@ class Buyer(mesa.Agent):
             return
         who = outcome.advisor
         b.caused[who] += 1
-        b.caused_spend[who] += model.sellers_state.price[outcome.seller]
+        b.caused_spend[who] += outcome.paid
         if outcome.advisor_kind == INFLUENCER_SRC:
             credibility[who] = credibility.get(who, 0.0) + (outcome.satisfied
                                                             - b.credibility[who])
@@ -339,21 +358,6 @@ class Influencer(Buyer):
     def credibility(self) -> float:
         """How much followers weigh this influencer's posts, in [0, 1]."""
         return float(self.model.buyers_state.credibility[self.row])
-
-    def post(self, d: dr.PostDraws, index: int, inbox: Inbox) -> None:
-        """Post about my sponsor or the known seller I rate best, to the followers who read it
-        (each follower edge is read with probability ``post_reach``: the phase's draws)."""
-        model = self.model
-        topic, claim, factor, hidden = model.post_topics(np.array([self.row]))
-        if topic[0] < 0:
-            return
-        lo, hi = np.searchsorted(d.owner, index), np.searchsorted(d.owner, index, "right")
-        model.buyers_state.posts[self.row] += 1
-        model.buyers_state.reads[self.row] += hi - lo
-        for follower, found in zip(d.followers[lo:hi], d.found[lo:hi], strict=True):
-            post = Post(self.row, int(topic[0]), float(claim[0]), float(factor[0]),
-                        bool(hidden[0]), bool(found))
-            inbox.posts.setdefault(int(follower), []).append(post)
 
 
 class Seller(mesa.Agent):
@@ -466,7 +470,8 @@ class AgentEngine:
         the experienced fit of each purchase, in row order."""
         pos = {int(r): i for i, r in enumerate(rows)}
         outcomes = self._visit(model, rows).map(
-            lambda a: (a, a.experience(int(sellers[pos[a.row]]), noise[pos[a.row]])))
+            lambda a: (a, a.experience(int(sellers[pos[a.row]]), noise[pos[a.row]],
+                                       int(model.paid[pos[a.row]]))))
         felt = np.zeros(rows.size)
         credibility: dict[int, float] = {}
         for agent, outcome in outcomes:

@@ -96,9 +96,10 @@ def conversations(model: MarketModel) -> ConversationDraws:
 
 
 def posts(model: MarketModel) -> PostDraws:
-    """Influencers post with probability ``p_post``; each follower edge of a poster is read
-    with probability ``post_reach``."""
-    infl = np.flatnonzero(model.buyers_state.is_influencer)
+    """Influencers, and buyers under a sponsorship contract, post with probability ``p_post``;
+    each follower edge of a poster is read with probability ``post_reach``."""
+    b = model.buyers_state
+    infl = np.flatnonzero(b.is_influencer | (b.sponsor_of >= 0))
     u = model.rng.random(infl.size)
     posters = infl[u < model.cfg.market.p_post]
     lo, hi = model.follows.ranges(posters)

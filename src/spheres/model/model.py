@@ -62,6 +62,7 @@ class MarketModel(mesa.Model):
         self.contracts: dict[int, np.ndarray] = {}
         self.purchases = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         self.feedback = np.zeros(0, dtype=bool)
+        self.paid = np.zeros(0, dtype=np.int64)
         self.step_counts: dict[str, int] = {}
         self.promoted_now = np.zeros(0, dtype=np.int64)
         self.metric_rows: list[dict[str, Any]] = []
@@ -331,6 +332,7 @@ class MarketModel(mesa.Model):
             saved = pts * k.cents_per_point
             b.money[rows] += saved
             price = price - saved
+        self.paid = price
         b.spend_by.reshape(-1)[b.cells(rows, chosen)] += price  # one purchase per buyer
         b.purchases[rows] += 1
         np.add.at(m.revenue, chosen, price)

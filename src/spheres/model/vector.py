@@ -277,7 +277,7 @@ class VectorEngine:
                                                              mk.credibility_rate)
         advised = (kind == PEER) | by_influencer
         np.add.at(b.caused, who[advised], 1)
-        np.add.at(b.caused_spend, who[advised], m.price[sellers[advised]])
+        np.add.at(b.caused_spend, who[advised], model.paid[advised])
         if mech.advice_reward and cfg.currency.advice_reward > 0:
             rewarded = advised & satisfied
             model.ledger.mint(who[rewarded], cfg.currency.advice_reward, "advice")
