@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from spheres import MarketModel, make_config
+from spheres.model.currency import KINDS, REASONS
 from spheres.viz import panels, serve
 from spheres.viz.classroom import (
     CLASSROOM_BUYERS,
@@ -49,7 +50,9 @@ def test_classroom_model_is_the_market_model_of_those_settings() -> None:
     for _ in range(15):
         page_model.step()
         plain.step()
-    assert page_model.metric_rows == plain.metric_rows
+    # Equal rows, NaN where both are NaN (measures with nothing to measure yet).
+    np.testing.assert_equal(page_model.metric_rows, plain.metric_rows)
+    assert page_model.metric_rows[-1]["step"] == 15
 
 
 @pytest.mark.parametrize(("settings", "named"), [
@@ -109,8 +112,17 @@ def test_history_and_headline_read_the_models_rows() -> None:
     assert h.steps.tolist() == list(range(1, 13))
     assert h.sellers["alive"].shape == (12, model.n_slots)
     assert h.metrics["trust_sellers"][-1] == model.metric_rows[-1]["trust_sellers"]
-    assert h.metrics["currency_minted"].sum() == sum(r["currency_minted"]
-                                                     for r in model.metric_rows)
+    # The ledger's flows by reason add up to the step's totals by kind.
+    rows = model.metric_rows
+    for reason, column in (("advice", "currency_minted"), ("perk", "currency_perks"),
+                           ("follower_share", "currency_follower_share")):
+        assert h.flows[reason].tolist() == [r[column] for r in rows]
+    by_kind = {"transfer": "currency_transferred", "convert_in": "currency_converted_in",
+               "convert_out": "currency_converted_out", "burn": "currency_burned"}
+    for kind, column in by_kind.items():
+        reasons = [reason for reason, k in REASONS.items() if KINDS[k] == kind]
+        assert sum(h.flows[r] for r in reasons).tolist() == [r[column] for r in rows]
+    assert sum(h.flows[r].sum() for r in h.flows) > 0
     lines = panels.headline(model)
     assert lines[0] == "step 12"
     assert f"{model.metric_rows[-1]['purchases']} purchases" in " ".join(lines)
@@ -132,6 +144,20 @@ def test_images_repaint_in_place_and_change_with_the_market() -> None:
     again = panels.plots_png(model)
     fresh = panels.Board(board.figure)
     assert again == fresh.png()
+
+
+def test_legends_name_each_strategys_parts_and_each_currency_reason() -> None:
+    # A preset's sensing changed by configuration shows in the legend.
+    model = ClassroomModel(**{"sellers.mix.lagging": 1, "sellers.sensing.lagging": "customers"})
+    labels = dict(panels.strategy_legend(model))
+    assert "lagging (nothing + customers)" in labels
+    assert "listen (nothing + conversations)" in labels
+    assert len(labels) == len(model.cfg.sellers.mix)
+    assert set(panels.FLOW_STYLES) == set(REASONS)
+    # Reasons of the same kind share a colour and differ in line style.
+    styles = {(s["color"], s["linestyle"]) for s in panels.FLOW_STYLES.values()}
+    assert len(styles) == len(REASONS)
+    assert len(panels.flow_kind_legend()) == len(KINDS)
 
 
 @pytest.mark.parametrize(("value", "ceiling"), [

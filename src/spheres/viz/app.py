@@ -17,6 +17,7 @@ from mesa.visualization import SolaraViz
 from spheres.model import MarketModel
 from spheres.viz.classroom import SLIDERS, ClassroomModel, default_value, model_params
 from spheres.viz.panels import (
+    flow_kind_legend,
     headline,
     network_png,
     plots_png,
@@ -61,7 +62,9 @@ def plots_view(model: MarketModel) -> None:
     """The live plots and the strategies' colours."""
     with solara.Column(style={"padding": "4px 10px", "font-size": "13px"}, gap="4px"):
         legend = " ".join(_dot(color, name) for name, color in strategy_legend(model))
-        solara.HTML(tag="div", unsafe_innerHTML=f"<b>strategies</b> {legend}")
+        kinds = " ".join(_dot(color, kind) for kind, color in flow_kind_legend())
+        solara.HTML(tag="div", unsafe_innerHTML=f"<b>strategies</b> {legend}<br>"
+                    f"<b>currency lines by kind</b> {kinds}")
         solara.Image(solara.use_memo(lambda: plots_png(model), [model, model.steps]))
 
 

@@ -35,8 +35,10 @@ def _sliders() -> tuple[Slider, ...]:
         Slider("network.influencer_share", 0.0, 0.1, 0.005,
                "share of buyers who start as influencers, with an audience of followers"),
     ]
-    mix = [Slider(f"sellers.mix.{name}", 0, 5, 1, f"{name} sellers at the start")
-           for name in STRATEGIES]
+    mix = [Slider(f"sellers.mix.{name}", 0, 5, 1,
+                  f"{name} sellers at the start (marketing: {preset.marketing}; "
+                  f"sensing: {preset.sensing})")
+           for name, preset in STRATEGIES.items()]
     market = [
         Slider("market.frontier_speed", 0.0, 0.05, 0.0025,
                "drift speed: how far the frontier of expectations moves per step"),
@@ -44,6 +46,12 @@ def _sliders() -> tuple[Slider, ...]:
                "advertising reach: chance an advertiser reaches a given buyer per step"),
         Slider("market.p_word_of_mouth", 0.0, 0.5, 0.01,
                "word of mouth: chance a contact who knows a seller tells the asking buyer"),
+        Slider("market.peer_pull", 0.0, 1.0, 0.05,
+               "connections accelerate expectations: how far a buyer's expectation moves "
+               "toward its most advanced contact's per conversation"),
+        Slider("market.p_exposure", 0.0, 0.5, 0.01,
+               "undisclosed sponsorship found out: chance a follower who reads a sponsored post "
+               "sees that it was paid for"),
         Slider("market.trust_sellers", 0.0, 1.0, 0.05,
                "trust in sellers at the start: the weight buyers give to sellers' claims"),
     ]

@@ -1,8 +1,9 @@
 """What the classroom page draws, read from a running model: the network view, the live plots and
 the headline numbers.
 
-Everything here reads the model's own state (``buyers_state``, ``sellers_state``) and the rows
-it records each step (``metric_rows``, ``seller_rows``); nothing is computed that the model does
+Everything here reads the model's own state (``buyers_state``, ``sellers_state``), the rows
+it records each step (``metric_rows``, ``seller_rows``) and its ledger's flows by reason
+(``ledger.flow_rows()``); nothing is computed that the model does
 not already keep. The images are plain matplotlib figures (no pyplot, so they can be drawn from
 the web server's threads), kept per model as a :class:`Board` that repaints only the data after
 each step and returns PNG bytes.
@@ -24,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from spheres.model.currency import KINDS
+from spheres.model.currency import KINDS, REASONS
 from spheres.model.strategies import STRATEGIES
 from spheres.results import CURRENCY_LABELS, TRUST_COLUMNS
 
@@ -38,10 +39,6 @@ DPI = 90  # pixels per inch of the page's images
 STEP_SPAN = 50  # the plots' time axis grows in steps of this many steps
 GREY = to_rgba("#c8c8c8")
 EXITED = to_rgba("#8c8c8c")
-# The metric-row column of each currency kind (points moved this step).
-FLOW_COLUMNS = {"mint": "currency_minted", "transfer": "currency_transferred",
-                "convert_in": "currency_converted_in", "convert_out": "currency_converted_out",
-                "burn": "currency_burned"}
 TRUST_SOURCES = tuple(TRUST_COLUMNS)  # peers, influencers, sellers
 
 
@@ -265,10 +262,17 @@ def seller_legend(model: MarketModel) -> list[tuple[str, str, bool]]:
 
 
 def strategy_legend(model: MarketModel) -> list[tuple[str, str]]:
-    """The plots' legend: (strategy, CSS colour) for each strategy in the market."""
+    """The plots' legend: (``strategy (marketing lever + sensing method)``, CSS colour) for
+    each strategy in the market, with the parts its sellers were built with."""
     m = model.sellers_state
     names = list(STRATEGIES)
-    return [(names[c], to_hex(strategy_color(c))) for c in np.unique(m.strategy[m.exists])]
+    items = []
+    for code in np.unique(m.strategy[m.exists]):
+        row = int(np.flatnonzero(m.exists & (m.strategy == code))[0])
+        parts = model.strategies[row]
+        label = f"{names[code]} ({parts.marketing.name} + {parts.sensing.name})"
+        items.append((label, to_hex(strategy_color(int(code)))))
+    return items
 
 
 # -- the live plots --------------------------------------------------------------------------
@@ -281,21 +285,27 @@ class History:
     steps: np.ndarray  # (T,)
     sellers: dict[str, np.ndarray]  # name -> (T, S): alive, share, sync, ...
     metrics: dict[str, np.ndarray]  # name -> (T,)
+    flows: dict[str, np.ndarray]  # currency reason -> (T,) points moved for it per step
 
 
 def history(model: MarketModel) -> History:
-    """The model's ``seller_rows`` and ``metric_rows`` stacked into arrays."""
+    """The model's ``seller_rows`` and ``metric_rows`` stacked into arrays, and its ledger's
+    flows summed by reason per step."""
     # Both lists as long as the shorter: with Mesa's "Use Threads" the model may be stepping
     # while the page reads them.
     count = min(len(model.metric_rows), len(model.seller_rows))
     metric_rows, seller_rows = model.metric_rows[:count], model.seller_rows[:count]
     steps = np.array([r["step"] for r in metric_rows], dtype=np.int64)
     if steps.size == 0:
-        return History(steps, {}, {})
+        return History(steps, {}, {}, {})
     sellers = {k: np.stack([r[k] for r in seller_rows]) for k in ("alive", "share", "sync")}
-    columns = [*FLOW_COLUMNS.values(), *TRUST_COLUMNS.values()]
-    metrics = {k: np.array([r[k] for r in metric_rows]) for k in columns}
-    return History(steps, sellers, metrics)
+    metrics = {k: np.array([r[k] for r in metric_rows]) for k in TRUST_COLUMNS.values()}
+    flows = {reason: np.zeros(steps.size, dtype=np.int64) for reason in REASONS}
+    first = int(steps[0])
+    for step, _, _, _, reason, amount in model.ledger.flow_rows():
+        if first <= step <= steps[-1]:  # steps closed after the rows were read are left out
+            flows[reason][step - first] += amount
+    return History(steps, sellers, metrics, flows)
 
 
 def _by_strategy(model: MarketModel, values: np.ndarray) -> dict[int, np.ndarray]:
@@ -336,22 +346,40 @@ def draw_sync(model: MarketModel, h: History, ax: Axes) -> None:
                  "(the frog's water)", fontsize=9)
 
 
-# Currency kinds take colours 5.. of tab10, apart from the strategies' colours.
-FLOW_STYLES = {kind: {"color": colormaps["tab10"](5 + i % 5), "linewidth": 1}
-               for i, kind in enumerate(KINDS)}
+# Currency kinds' colours, apart from the strategies' (tab10 0-6).
+KIND_COLORS = dict(zip(KINDS, ("#bcbd22", "#17becf", "#1a3d8f", "#7f7f7f", "black"), strict=True))
+
+
+def _flow_styles() -> dict[str, dict[str, Any]]:
+    """One line style per currency reason: its kind's colour, solid for a kind's first reason and
+    dashed for its second."""
+    styles: dict[str, dict[str, Any]] = {}
+    seen: set[int] = set()
+    for reason, kind in REASONS.items():
+        styles[reason] = {"color": KIND_COLORS[KINDS[kind]], "linewidth": 1,
+                          "linestyle": "--" if kind in seen else "-"}
+        seen.add(kind)
+    return styles
+
+
+FLOW_STYLES = _flow_styles()
+
+
+def flow_kind_legend() -> list[tuple[str, str]]:
+    """The currency plot's colours: (kind, CSS colour) for each kind of movement."""
+    return [(CURRENCY_LABELS[kind], to_hex(color)) for kind, color in KIND_COLORS.items()]
 TRUST_STYLES = {source: {"color": "black", "linestyle": style, "linewidth": 1}
                 for source, style in zip(TRUST_SOURCES, ("-", "--", ":"), strict=True)}
 
 
 def draw_flows(h: History, ax: Axes) -> None:
-    """Social currency moved per step, one line per kind."""
+    """Social currency moved per step, one line per reason (the ledger's ``reason``)."""
     top = 1
-    for kind in KINDS:
-        values = h.metrics[FLOW_COLUMNS[kind]]
-        ax.plot(h.steps, values, **FLOW_STYLES[kind])
+    for reason, values in h.flows.items():
+        ax.plot(h.steps, values, **FLOW_STYLES[reason])
         top = max(top, int(values.max()))
-    ax.set_ylim(0, nice_ceiling(1.4 * top))  # room for the legend
-    ax.set_title("currency flows by kind (points per step)", fontsize=9)
+    ax.set_ylim(0, nice_ceiling(1.6 * top))  # room for the legend
+    ax.set_title("currency flows by reason (points per step)", fontsize=9)
 
 
 def draw_trust(h: History, ax: Axes) -> None:
@@ -399,8 +427,9 @@ def _new_plots_figure() -> Figure:
         ax.spines[["top", "right"]].set_visible(False)
     _, _, _, flows, trust = fig.axes
     # The legends never change: drawn once, from stand-in lines.
-    flows.legend(handles=[Line2D([], [], label=CURRENCY_LABELS[k], **FLOW_STYLES[k])
-                          for k in KINDS], fontsize=6, loc="upper left", ncols=2)
+    flows.legend(handles=[Line2D([], [], label=reason, **style)
+                          for reason, style in FLOW_STYLES.items()],
+                 fontsize=6, loc="upper left", ncols=3, columnspacing=0.8, handlelength=1.6)
     trust.legend(handles=[Line2D([], [], label=s, **TRUST_STYLES[s]) for s in TRUST_SOURCES],
                  fontsize=6, loc="lower left")
     return fig
@@ -429,9 +458,11 @@ def headline(model: MarketModel) -> list[str]:
         *lines,
         f"this step: {r['purchases']} purchases by {r['buyers_with_need']} buyers with a need; "
         f"concentration (HHI) {r['hhi']:.2f}",
-        f"mean sync {r['sync_mean']:.3f}; mean reach {r['reach_mean']:.0%}",
+        f"mean sync {r['sync_mean']:.3f}; mean reach {r['reach_mean']:.0%}; expectations lag "
+        f"the frontier by {r['expectation_lag']:.3f}",
         f"social currency: {r['currency_stock']:,} points held (Gini {r['currency_gini']:.2f}), "
         f"{r['currency_minted']:,} minted this step",
         f"trust: peers {r['trust_peers']:.2f}, influencers {r['trust_influencers']:.2f}, "
-        f"sellers {r['trust_sellers']:.2f}",
+        f"sellers {r['trust_sellers']:.2f}; sponsored posts found out this step "
+        f"{r['exposures']}",
     ]
