@@ -134,7 +134,8 @@ def expected_events(cfg: SpheresConfig, rich: bool = False) -> dict[str, bool | 
         from spheres.model.strategies import STRATEGIES
 
         def has(pool: set[str]) -> bool:
-            return any(STRATEGIES[p].marketing in names for p in pool)
+            return any(cfg.sellers.marketing.get(p, STRATEGIES[p].marketing) in names
+                       for p in pool)
         return has(start), has(maybe)
 
     hires = mech.sponsorship
@@ -210,6 +211,8 @@ EQUALITY_CASES = [
     pytest.param({"sellers.sensing": {"broadcast": "conversations", "listen": "lagging_sales",
                                       "sponsor": "customers", "cocreate": "never"}},
                  id="sensing-set"),
+    pytest.param({"sellers.marketing": {"listen": "seed", "inert": "advertise",
+                                        "cocreate": "sponsor"}}, id="marketing-set"),
     pytest.param({"sellers.mix": {"lagging": 2, "listen": 2, "seed": 2, "broadcast": 2},
                   "sellers.targeting": "random"}, id="lagging-listen-seed"),
     pytest.param({"market.drift_spread": 0.0, "market.peer_pull": 1.0}, id="pull-all-the-way"),
