@@ -167,6 +167,24 @@ def test_advertising_reach_extremes(p_ad: float) -> None:
     assert model.buyers_state.aware[:, 0].sum() == round(p_ad * 500)
 
 
+@pytest.mark.parametrize("share", [0.0, 0.005, 0.02])
+def test_advertising_reach_is_cut_to_what_the_budget_pays(share: float) -> None:
+    """An advertiser whose budget (``marketing_budget`` of its cash) pays for fewer buyers than
+    p_ad would reach reaches about as many as it pays for, and never spends beyond its budget."""
+    n, p_ad = 2000, 0.5
+    reached = paid = 0
+    for seed in range(3):
+        cfg = config({"broadcast": 1}, DIFFUSION, n_buyers=n, seed=seed, market__p_ad=p_ad,
+                     market__initial_awareness=0.0, sellers__marketing_budget=share)
+        budget = int(share * cfg.sellers.initial_cash_per_buyer * n)
+        model = advertising_phase(cfg)
+        aware = int(model.buyers_state.aware[:, 0].sum())
+        assert model.sellers_state.costs[0] == cfg.sellers.ad_cost * aware <= budget
+        reached += aware
+        paid += budget // cfg.sellers.ad_cost
+    assert reached <= paid and (paid == 0 or reached > 0.9 * paid)
+
+
 @pytest.mark.parametrize("p", [0.001, 0.05, 0.5, 0.999])
 def test_bernoulli_positions_include_each_position_with_probability_p(p: float) -> None:
     """The geometric-gap sampler gives ascending, distinct positions in [0, n), each included
@@ -201,10 +219,12 @@ def test_a_tiny_probability_runs(setting: str) -> None:
 
 
 def diffusion_reach(p_wom: float, seed: int, steps: int = 40, n: int = 2000) -> np.ndarray:
-    """Reach of one broadcasting seller per step, with only advertising and word of mouth."""
+    """Reach of one broadcasting seller per step, with only advertising and word of mouth; the
+    seller's budget always pays for reaching each buyer with probability p_ad."""
     cfg = config({"broadcast": 1}, DIFFUSION, n_buyers=n, steps=steps, seed=seed,
                  network__kind="erdos_renyi", market__p_need=0.3, market__contacts=3,
-                 market__p_ad=0.02, market__p_word_of_mouth=p_wom, market__initial_awareness=0.0)
+                 market__p_ad=0.02, market__p_word_of_mouth=p_wom, market__initial_awareness=0.0,
+                 sellers__marketing_budget=1.0, sellers__fixed_cost_per_buyer=0)
     return simulate(cfg).sellers["reach"].to_numpy()
 
 
