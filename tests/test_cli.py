@@ -15,17 +15,22 @@ from omegaconf import DictConfig
 
 import spheres
 from spheres.cli import config_dir, load_config
-from spheres.config import ConfigError
+from spheres.config import ConfigError, SpheresConfig
+from spheres.model.currency import REASONS
 from spheres.model.strategies import STRATEGIES
 
 SMALL = ["n_buyers=300", "steps=10"]
 TABLE_COLUMNS = {
-    "metrics": {"step", "trust_peers", "trust_influencers", "trust_sellers"},
-    "sellers": {"step", "seller_id", "strategy", "alive", "cash", "revenue", "costs", "sales",
-                "share", "sync", "sync_customers", "reach", "price"},
-    "flows": {"step", "source_type", "destination_type", "kind", "amount"},
-    "agents": {"agent_id", "agent_type", "score", "true_influence", "lifetime_value",
-               "network_value", "currency"},
+    "metrics": {"step", "trust_peers", "trust_influencers", "trust_sellers", "expectation_lag",
+                "currency_perks", "currency_follower_share", "exposures", "credibility_mean",
+                "promotions", "promoted_degree_percentile", "trials", "marketing_spend"},
+    "sellers": {"step", "seller_id", "strategy", "marketing_lever", "sensing", "alive", "cash",
+                "revenue", "costs", "sales", "share", "sync", "sync_customers", "reach", "price",
+                "marketing", "believed_fit"},
+    "flows": {"step", "source_type", "destination_type", "kind", "reason", "amount"},
+    "agents": {"agent_id", "agent_type", "degree_percentile", "promoted_step", "posts",
+               "replies", "reads", "mentions", "score", "made_aware", "true_influence",
+               "lifetime_value", "network_value", "currency", "credibility", "found_out"},
 }
 RESULT_FILES = ["metrics.parquet", "sellers.parquet", "flows.parquet", "agents.parquet",
                 "dashboard.png", "summary.json"]
@@ -61,7 +66,8 @@ def test_default_composition() -> None:
     config = load_config(composed())
     assert (config.seed, config.steps, config.n_buyers, config.engine) == (0, 200, 3000, "vector")
     assert config.network.kind == "barabasi_albert"
-    assert config.sellers.mix == {name: 2 for name in STRATEGIES}
+    two_of_five = {"inert": 2, "broadcast": 2, "listen": 2, "sponsor": 2, "cocreate": 2}
+    assert config.sellers.mix == SpheresConfig().sellers.mix == two_of_five
 
 
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
@@ -144,7 +150,10 @@ def test_run_end_to_end(tmp_path: Path) -> None:
     assert pd.read_parquet(run_dir / "metrics.parquet")["step"].tolist() == list(range(1, 11))
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["ledger_identity_holds"] is True
-    assert set(summary["sellers_alive_by_strategy"]) == set(STRATEGIES)
+    sellers = SpheresConfig().sellers
+    assert set(summary["sellers_alive_by_strategy"]) == {*sellers.mix, sellers.entry_strategy}
+    assert summary["money_identity_holds"] is True
+    assert set(summary["currency_by_reason"]) == set(REASONS)
     assert "sellers alive/started:" in done.stdout
     assert "Spearman rank correlation" in done.stdout
     assert str(run_dir) in done.stdout

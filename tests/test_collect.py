@@ -68,6 +68,8 @@ def test_runs_table_has_swept_columns_seed_status_and_outcomes(sweep: Path) -> N
         assert row["trust_final_sellers"] == summary["trust_final"]["sellers"]
         for kind, total in summary["currency_by_kind"].items():
             assert row[f"currency_{kind}"] == total
+        for reason, total in summary["currency_by_reason"].items():
+            assert row[f"currency_by_reason_{reason}"] == total
     types = query(database, "SELECT column_name, data_type FROM information_schema.columns "
                             "WHERE table_name = 'runs'")
     types = dict(zip(types["column_name"], types["data_type"], strict=True))
@@ -85,6 +87,9 @@ def test_per_step_tables_equal_the_runs_files(sweep: Path) -> None:
         pd.testing.assert_frame_equal(
             stored.drop(columns="job").sort_values(sort).reset_index(drop=True),
             own.sort_values(sort).reset_index(drop=True), check_dtype=False)
+    key = "job, step, source_type, destination_type, kind, reason"
+    twice = query(database, f"SELECT {key} FROM flows GROUP BY ALL HAVING count(*) > 1")
+    assert len(twice) == 0  # the order the store is written in is fully determined
     strategies = query(database, "SELECT * FROM strategies WHERE job = 0")
     summary = json.loads((sweep / "0" / "summary.json").read_text())
     assert set(strategies["strategy"]) == set(summary["sellers_alive_by_strategy"])

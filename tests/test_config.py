@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import numpy as np
 import pytest
 
+from conftest import REASON_SWITCH, SWITCHES
 from spheres.config import (
     ConfigError,
     MarketConfig,
@@ -20,7 +23,8 @@ from spheres.config import (
     validate,
 )
 from spheres.model.model import MarketModel
-from spheres.model.state import AD, INFLUENCER_SRC
+from spheres.model.state import INFLUENCER_SRC
+from spheres.model.strategies import STRATEGIES
 from spheres.simulate import Results
 
 # -- building ------------------------------------------------------------------------------------
@@ -229,55 +233,52 @@ def test_a_preferential_attachment_mean_degree_must_be_even(mean_degree: float) 
 
 # -- mechanism switches --------------------------------------------------------------------------
 
-MECHANISMS = ("drift", "peer_pull", "influencers", "advertising", "currency", "reputation",
-              "audience_growth", "trust", "spam_penalty", "adaptation", "exit", "entry")
 
-
-def run(steps: int = 15, **switches: bool) -> tuple[MarketModel, Results]:
-    """A small market with every strategy and every mechanism on except ``switches``.
-
-    Sales-sensing sellers never adapt (their delay exceeds the run), entry is certain when on,
-    and audiences grow a few followers per step.
-    """
-    cfg = make_config({"mechanisms": switches}, n_buyers=300, steps=steps, seed=7,
-                      market__p_need=0.4, market__audience_growth=0.02, market__p_ad=0.1,
+@cache
+def _run(steps: int, switches: tuple[tuple[str, bool], ...]) -> tuple[MarketModel, Results]:
+    cfg = make_config({"mechanisms": dict(switches),
+                       "sellers": {"mix": dict.fromkeys(STRATEGIES, 2)}},
+                      n_buyers=300, steps=steps, seed=7, market__p_need=0.4,
+                      market__audience_growth=0.02, market__p_ad=0.1,
                       sellers__sense_delay=steps + 5, sellers__p_entry=1.0,
-                      sellers__max_entrants=3, network__influencer_share=0.03)
+                      sellers__max_entrants=3, network__influencer_share=0.03,
+                      currency__cashout_threshold=40)
     model = MarketModel(cfg)
+    model.sellers_state.cash[0] = -(10**6)
     for _ in range(steps):
         model.step()
     return model, model.results()
 
 
-@pytest.fixture(scope="module")
-def everything_on() -> tuple[MarketModel, Results]:
-    """The reference run, every mechanism on."""
-    return run()
+def run(steps: int = 15, **switches: bool) -> tuple[MarketModel, Results]:
+    """A small market with two sellers of every strategy and every mechanism on except
+    ``switches`` (runs are cached: do not change them).
+
+    Seller 0 starts in debt (so that exit has a seller to remove), sales-sensing sellers never
+    adapt (their delay exceeds the run), entry is certain when on, audiences grow a few followers
+    per step, and ordinary buyers' balances reach the cash-out threshold.
+    """
+    return _run(steps, tuple(sorted(switches.items())))
 
 
 def strategy_rows(res: Results, name: str) -> Any:
     return res.sellers[res.sellers.strategy == name]
 
 
-def advertising_effects(model: MarketModel, res: Results) -> bool:
-    """Some buyer learned of a seller from an ad, or a broadcaster paid beyond its fixed cost."""
-    fixed = model.cfg.sellers.fixed_cost_per_buyer * model.n_buyers
-    paid = (strategy_rows(res, "broadcast").costs > fixed).any()
-    return bool((model.buyers_state.intro_kind == AD).any() or paid)
+def currency_moved_for(reason: str) -> Callable[[MarketModel, Results], bool]:
+    """The effect of a currency mechanism: currency moved for its reason."""
+    def effect(model: MarketModel, res: Results) -> bool:
+        return res.summary["currency_by_reason"][reason] > 0
+    effect.__doc__ = f"Currency moved for {reason}."
+    return effect
 
 
-def influencer_effects(model: MarketModel, res: Results) -> bool:
-    """There are influencers, posts, awareness from posts or sponsorship contracts."""
-    b = model.buyers_state
-    return bool(b.is_influencer.any() or b.posts.any() or (b.intro_kind == INFLUENCER_SRC).any()
-                or res.metrics.influencers.any() or (b.sponsor_of >= 0).any()
-                or any(c.size for c in model.contracts.values()))
-
-
-def currency_effects(model: MarketModel, res: Results) -> bool:
-    """Any currency moved, is held, or was turned into money."""
-    b = model.buyers_state
-    return bool(model.ledger.totals.any() or b.currency.any() or b.money.any() or len(res.flows))
+def lever_spent(lever: str) -> Callable[[MarketModel, Results], bool]:
+    """The effect of a marketing lever: sellers with that lever spent on marketing."""
+    def effect(model: MarketModel, res: Results) -> bool:
+        return bool((res.sellers.marketing[res.sellers.marketing_lever == lever] > 0).any())
+    effect.__doc__ = f"Sellers whose lever is {lever} spent on marketing."
+    return effect
 
 
 def drift_effects(model: MarketModel, res: Results) -> bool:
@@ -286,16 +287,20 @@ def drift_effects(model: MarketModel, res: Results) -> bool:
     return bool(np.any(model.frontier != 0) or res.metrics[cols].to_numpy().any())
 
 
-def adaptation_effects(model: MarketModel, res: Results) -> bool:
-    """Some offering differs from the seller's first recorded offering."""
-    cols = [c for c in res.sellers.columns if c.startswith("offering_")]
-    first = res.sellers.groupby("seller_id")[cols].transform("first")
-    return bool((res.sellers[cols] != first).to_numpy().any())
+def pull_effects(model: MarketModel, res: Results) -> bool:
+    """Some buyer's known frontier (expectation minus taste) is not where following the recorded
+    frontier at its own drift rate alone would have put it."""
+    b = model.buyers_state
+    known = np.zeros_like(b.expect)
+    for frontier in res.metrics[[f"frontier_{d}" for d in range(model.dims)]].to_numpy():
+        known += b.drift_rate[:, None] * (frontier - known)
+    return not np.allclose(b.expect - b.taste, known, rtol=0, atol=1e-9)
 
 
-def entry_effects(model: MarketModel, res: Results) -> bool:
-    """A seller entered."""
-    return bool(res.summary["entries"] > 0 or model.n_used > model.n_start_sellers)
+def influencer_effects(model: MarketModel, res: Results) -> bool:
+    """Influencers posted, their posts were read, or a post made a buyer aware."""
+    b = model.buyers_state
+    return bool(b.posts.any() or b.reads.any() or (b.intro_kind == INFLUENCER_SRC).any())
 
 
 def audience_effects(model: MarketModel, res: Results) -> bool:
@@ -306,32 +311,109 @@ def audience_effects(model: MarketModel, res: Results) -> bool:
                                       start.buyers_state.n_followers))
 
 
-def trust_in_people_effects(model: MarketModel, res: Results) -> bool:
-    """Trust in peers or in influencers changed."""
-    cfg = model.cfg.market
-    t = model.buyers_state.trust
-    return bool(np.any(t[:, 0] != cfg.trust_peers) or np.any(t[:, 1] != cfg.trust_influencers))
+def reputation_effects(model: MarketModel, res: Results) -> bool:
+    """Advice weights differ from 1 (they follow the advisers' balances)."""
+    return not np.all(model.reputation_of(np.arange(model.n_buyers)) == 1.0)
 
 
-SWITCHES = [
-    ("advertising", advertising_effects),
-    ("influencers", influencer_effects),
-    ("currency", currency_effects),
-    ("drift", drift_effects),
-    ("adaptation", adaptation_effects),
-    ("entry", entry_effects),
-    ("audience_growth", audience_effects),
-    ("trust", trust_in_people_effects),
-]
+def initial_trust(model: MarketModel) -> np.ndarray:
+    m = model.cfg.market
+    return np.array([m.trust_peers, m.trust_influencers, m.trust_sellers])
 
 
-@pytest.mark.parametrize(("mechanism", "effects"), SWITCHES, ids=[m for m, _ in SWITCHES])
-def test_switching_a_mechanism_off_removes_its_effect(mechanism: str, effects: Any,
-                                                      everything_on: tuple[MarketModel, Results]
-                                                      ) -> None:
-    """The effect is present with every mechanism on and absent with this one off."""
-    assert effects(*everything_on)
-    assert not effects(*run(**{mechanism: False}))
+def trust_effects(model: MarketModel, res: Results) -> bool:
+    """Some trust rose above its start (only experiences that satisfy raise trust)."""
+    return bool((model.buyers_state.trust > initial_trust(model)).any())
+
+
+def claim_effects(model: MarketModel, res: Results) -> bool:
+    """Trust in peers fell (without the trust update, only claims that exceed the experience
+    lower it)."""
+    return bool((model.buyers_state.trust[:, 0] < initial_trust(model)[0]).any())
+
+
+def spam_effects(model: MarketModel, res: Results) -> bool:
+    """Trust in sellers fell (without the trust update and claims, only spam lowers it)."""
+    return bool((model.buyers_state.trust[:, 2] < initial_trust(model)[2]).any())
+
+
+def exposure_effects(model: MarketModel, res: Results) -> bool:
+    """A follower found out an undisclosed sponsored post."""
+    return bool(res.metrics.exposures.sum() > 0 or model.buyers_state.exposed.any())
+
+
+def adaptation_effects(model: MarketModel, res: Results) -> bool:
+    """Some offering differs from the seller's first recorded offering."""
+    cols = [c for c in res.sellers.columns if c.startswith("offering_")]
+    first = res.sellers.groupby("seller_id")[cols].transform("first")
+    return bool((res.sellers[cols] != first).to_numpy().any())
+
+
+def exit_effects(model: MarketModel, res: Results) -> bool:
+    """A seller left."""
+    return bool(res.summary["exits"] > 0 or (model.sellers_state.exit_step >= 0).any())
+
+
+def entry_effects(model: MarketModel, res: Results) -> bool:
+    """A seller entered."""
+    return bool(res.summary["entries"] > 0 or model.n_used > model.n_start_sellers)
+
+
+@dataclasses.dataclass(frozen=True)
+class Effect:
+    """What a switch does: ``present`` in a run where it is on (with the ``given`` switches off,
+    where other mechanisms would hide it); the effects of the switches in ``carries`` depend on
+    this one and may vanish with it."""
+
+    present: Callable[[MarketModel, Results], bool]
+    given: tuple[str, ...] = ()
+    carries: tuple[str, ...] = ()
+
+
+EFFECTS = {
+    "drift": Effect(drift_effects, carries=("peer_pull",)),  # nobody gets ahead of the others
+    "peer_pull": Effect(pull_effects),
+    # no initial audience to sponsor at the campaign step, no posts to share on or find out
+    "influencers": Effect(influencer_effects,
+                          carries=("sponsorship", "follower_share", "exposure")),
+    "audience_growth": Effect(audience_effects),
+    "advertising": Effect(lever_spent("advertise")),
+    "seeding": Effect(lever_spent("seed")),
+    "sponsorship": Effect(currency_moved_for("sponsorship"),
+                          carries=("follower_share", "exposure")),  # only sponsored posts
+    "cocreation": Effect(currency_moved_for("cocreation")),
+    "advice_reward": Effect(currency_moved_for("advice")),
+    "thank_you": Effect(currency_moved_for("thank_you")),
+    "follower_share": Effect(currency_moved_for("follower_share")),
+    "perks": Effect(currency_moved_for("perk")),
+    "cashout": Effect(currency_moved_for("cashout")),
+    "decay": Effect(currency_moved_for("decay")),
+    "reputation": Effect(reputation_effects),
+    "trust": Effect(trust_effects),
+    "claims": Effect(claim_effects, given=("trust",)),
+    "spam_penalty": Effect(spam_effects, given=("trust", "claims")),
+    "exposure": Effect(exposure_effects),
+    "adaptation": Effect(adaptation_effects),
+    "exit": Effect(exit_effects),
+    "entry": Effect(entry_effects),
+}
+
+
+@pytest.mark.parametrize("mechanism", SWITCHES)
+def test_switching_a_mechanism_off_removes_exactly_its_effect(mechanism: str) -> None:
+    """Each switch's effect is present with it on and absent with it off; with it off, the
+    effects of every other switch (except those that depend on it) are still there."""
+    assert mechanism in EFFECTS, f"mechanisms.{mechanism} has no effect to test"
+    effect = EFFECTS[mechanism]
+    given = dict.fromkeys(effect.given, False)
+    assert effect.present(*run(**given))
+    off = run(**given, **{mechanism: False})
+    assert not effect.present(*off)
+    if given:
+        return
+    for other, e in EFFECTS.items():
+        if other != mechanism and not e.given and other not in effect.carries:
+            assert e.present(*off), f"{mechanism}=false removed the effect of {other}"
 
 
 def test_advertising_off_costs_nothing_beyond_fixed_costs() -> None:
@@ -341,45 +423,61 @@ def test_advertising_off_costs_nothing_beyond_fixed_costs() -> None:
     assert (strategy_rows(res, "broadcast").costs == fixed).all()
 
 
-def test_currency_off_leaves_all_ledger_totals_zero() -> None:
-    """With currency off nothing is minted, moved, converted or burned, even by sponsors."""
-    model, res = run(currency=False)
+CURRENCY_SWITCHES = dict.fromkeys(REASON_SWITCH.values(), False)
+
+
+def test_currency_mechanisms_off_leave_all_ledger_totals_zero() -> None:
+    """With every currency mechanism off nothing is minted, moved, converted or burned, sponsors
+    (which never adapt) pay only their fixed costs, co-creators spend nothing on marketing, and
+    buyers hold no points and no money."""
+    model, res = run(**CURRENCY_SWITCHES)
     assert model.ledger.totals.tolist() == [0, 0, 0, 0, 0]
     assert set(res.summary["currency_by_kind"].values()) == {0}
-    assert model.ledger.identity_holds()
+    assert set(res.summary["currency_by_reason"].values()) == {0}
+    assert len(res.flows) == 0 and model.ledger.identity_holds()
     fixed = model.cfg.sellers.fixed_cost_per_buyer * model.n_buyers
     assert (strategy_rows(res, "sponsor").costs == fixed).all()
+    assert (strategy_rows(res, "cocreate").marketing == 0).all()
+    assert not model.buyers_state.currency.any() and not model.buyers_state.money.any()
 
 
 def test_drift_and_peer_pull_off_freeze_expectations() -> None:
     """With drift and peer pull off every expectation stays at its start; with only drift off
-    peer pull still moves them."""
+    they stay too (nobody is ahead of a frontier that does not move); with only peer pull off
+    they follow the frontier."""
     model, _ = run(drift=False, peer_pull=False)
     start = MarketModel(model.cfg)
     assert np.array_equal(model.buyers_state.expect, start.buyers_state.expect)
     model, _ = run(drift=False)
-    assert not np.array_equal(model.buyers_state.expect, start.buyers_state.expect)
+    assert np.array_equal(model.buyers_state.expect, start.buyers_state.expect)
     assert np.all(model.frontier == 0)
+    model, _ = run(peer_pull=False)
+    assert not np.array_equal(model.buyers_state.expect, start.buyers_state.expect)
 
 
-def test_trust_and_spam_penalty_off_keep_every_trust_constant(
-        everything_on: tuple[MarketModel, Results]) -> None:
-    """Trust in sellers falls only through experience or spam; with both off all trust is
-    constant, with only trust off the spam penalty still lowers trust in sellers."""
-    cfg = everything_on[0].cfg.market
-    start = [cfg.trust_peers, cfg.trust_influencers, cfg.trust_sellers]
-    _, res = run(trust=False, spam_penalty=False)
+TRUST_MOVERS = {"trust": False, "claims": False, "spam_penalty": False, "exposure": False}
+
+
+def test_trust_claims_spam_and_exposure_off_keep_every_trust_constant() -> None:
+    """Trust moves only through experiences (trust, claims), spam and being found out; with all
+    four off every trust is constant; with only spam or only exposure on, only trust in sellers
+    or only trust in influencers falls."""
     cols = ["trust_peers", "trust_influencers", "trust_sellers"]
+    model, res = run(**TRUST_MOVERS)
+    start = initial_trust(model)
     assert np.allclose(res.metrics[cols].to_numpy(), start, rtol=0, atol=1e-12)
-    _, res = run(trust=False)
-    assert res.metrics.trust_sellers.iloc[-1] < cfg.trust_sellers
-    assert np.allclose(res.metrics[cols[:2]].to_numpy(), start[:2], rtol=0, atol=1e-12)
+    assert np.all(model.buyers_state.trust == start)
+    for on, col in (("spam_penalty", 2), ("exposure", 1)):
+        _, res = run(**{**TRUST_MOVERS, on: True})
+        trust = res.metrics[cols].to_numpy()
+        assert trust[-1, col] < start[col]
+        others = [c for c in range(3) if c != col]
+        assert np.allclose(trust[:, others], start[others], rtol=0, atol=1e-12)
 
 
-def test_reputation_off_gives_every_adviser_weight_one(
-        everything_on: tuple[MarketModel, Results]) -> None:
+def test_reputation_off_gives_every_adviser_weight_one() -> None:
     """With reputation on, advice weight follows currency balances; off, it is 1 for all."""
-    model = everything_on[0]
+    model = run()[0]
     rows = np.arange(model.n_buyers)
     assert model.buyers_state.currency.any()
     rep = model.reputation_of(rows)
@@ -402,8 +500,8 @@ def test_exit_off_keeps_broke_sellers() -> None:
     assert model.events["exits"] == 0
 
 
-def test_every_mechanism_has_a_switch() -> None:
-    """The documented mechanisms are exactly the switches of the schema, all on by default."""
+def test_every_mechanism_has_a_switch_on_by_default() -> None:
+    """Every switch of the schema is on by default and has an effect tested above."""
     switches = to_dict(make_config())["mechanisms"]
-    assert set(switches) == set(MECHANISMS)
+    assert set(switches) == set(SWITCHES) == set(EFFECTS)
     assert all(switches.values())

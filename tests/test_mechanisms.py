@@ -9,18 +9,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from conftest import SWITCHES
 from spheres.config import SpheresConfig, make_config
 from spheres.model import draws as dr
-from spheres.model.currency import CONVERT_IN
+from spheres.model import rules
+from spheres.model.currency import CONVERT_IN, REASON_NAMES
 from spheres.model.measures import gini, hhi, klout_score, network_value
 from spheres.model.model import MarketModel
 from spheres.model.network import edges_to_csr
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
 from spheres.simulate import simulate
 
-MECHANISMS = ("drift", "peer_pull", "influencers", "advertising", "currency", "reputation",
-              "audience_growth", "trust", "spam_penalty", "adaptation", "exit", "entry")
-ALL_OFF = dict.fromkeys(MECHANISMS, False)
+ALL_OFF = dict.fromkeys(SWITCHES, False)
 DIFFUSION = {**ALL_OFF, "advertising": True}  # configs/experiment/diffusion.yaml
 
 
@@ -125,6 +125,16 @@ def test_word_of_mouth_on_a_complete_graph_counts_knowing_contacts() -> None:
 # -- 2. advertising reach ------------------------------------------------------------------------
 
 
+def advertising_phase(cfg: SpheresConfig) -> MarketModel:
+    """A new model after one marketing phase, each seller's budget being that of a first step
+    (``sellers.marketing_budget`` of its cash)."""
+    model = MarketModel(cfg)
+    m = model.sellers_state
+    m.budget[:] = rules.budget(m.cash, cfg.sellers.marketing_budget)
+    model.marketing()
+    return model
+
+
 @pytest.mark.parametrize("p_ad", [0.02, 0.2, 0.7])
 def test_advertising_reach(p_ad: float) -> None:
     """After one advertising phase the share of buyers newly aware of an advertiser is p_ad, in
@@ -133,9 +143,9 @@ def test_advertising_reach(p_ad: float) -> None:
     n = 2000
     for seed in range(3):
         cfg = config({"broadcast": 2, "inert": 1}, DIFFUSION, n_buyers=n, seed=seed,
-                     market__p_ad=p_ad, market__initial_awareness=0.0)
-        model = MarketModel(cfg)
-        model.advertising()
+                     market__p_ad=p_ad, market__initial_awareness=0.0,
+                     sellers__marketing_budget=1.0)
+        model = advertising_phase(cfg)
         b = model.buyers_state
         assert not b.aware[:, 2].any()
         for s in (0, 1):
@@ -151,10 +161,28 @@ def test_advertising_reach(p_ad: float) -> None:
 @pytest.mark.parametrize("p_ad", [0.0, 1.0])
 def test_advertising_reach_extremes(p_ad: float) -> None:
     """p_ad = 0 reaches nobody and p_ad = 1 reaches every buyer."""
-    model = MarketModel(config({"broadcast": 1}, DIFFUSION, n_buyers=500,
-                               market__p_ad=p_ad, market__initial_awareness=0.0))
-    model.advertising()
+    model = advertising_phase(config({"broadcast": 1}, DIFFUSION, n_buyers=500,
+                                     market__p_ad=p_ad, market__initial_awareness=0.0,
+                                     sellers__marketing_budget=1.0))
     assert model.buyers_state.aware[:, 0].sum() == round(p_ad * 500)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.005, 0.02])
+def test_advertising_reach_is_cut_to_what_the_budget_pays(share: float) -> None:
+    """An advertiser whose budget (``marketing_budget`` of its cash) pays for fewer buyers than
+    p_ad would reach reaches about as many as it pays for, and never spends beyond its budget."""
+    n, p_ad = 2000, 0.5
+    reached = paid = 0
+    for seed in range(3):
+        cfg = config({"broadcast": 1}, DIFFUSION, n_buyers=n, seed=seed, market__p_ad=p_ad,
+                     market__initial_awareness=0.0, sellers__marketing_budget=share)
+        budget = int(share * cfg.sellers.initial_cash_per_buyer * n)
+        model = advertising_phase(cfg)
+        aware = int(model.buyers_state.aware[:, 0].sum())
+        assert model.sellers_state.costs[0] == cfg.sellers.ad_cost * aware <= budget
+        reached += aware
+        paid += budget // cfg.sellers.ad_cost
+    assert reached <= paid and (paid == 0 or reached > 0.9 * paid)
 
 
 @pytest.mark.parametrize("p", [0.001, 0.05, 0.5, 0.999])
@@ -191,10 +219,12 @@ def test_a_tiny_probability_runs(setting: str) -> None:
 
 
 def diffusion_reach(p_wom: float, seed: int, steps: int = 40, n: int = 2000) -> np.ndarray:
-    """Reach of one broadcasting seller per step, with only advertising and word of mouth."""
+    """Reach of one broadcasting seller per step, with only advertising and word of mouth; the
+    seller's budget always pays for reaching each buyer with probability p_ad."""
     cfg = config({"broadcast": 1}, DIFFUSION, n_buyers=n, steps=steps, seed=seed,
                  network__kind="erdos_renyi", market__p_need=0.3, market__contacts=3,
-                 market__p_ad=0.02, market__p_word_of_mouth=p_wom, market__initial_awareness=0.0)
+                 market__p_ad=0.02, market__p_word_of_mouth=p_wom, market__initial_awareness=0.0,
+                 sellers__marketing_budget=1.0, sellers__fixed_cost_per_buyer=0)
     return simulate(cfg).sellers["reach"].to_numpy()
 
 
@@ -228,15 +258,28 @@ def test_diffusion_with_word_of_mouth_is_an_s_curve() -> None:
 
 
 def broke_sponsor_model(exit_on: bool) -> MarketModel:
-    """Seller 0 sponsors influencers and starts deep in debt; everyone knows every seller."""
-    mech = {m: True for m in MECHANISMS} | {"exit": exit_on, "entry": False}
+    """Seller 0 sponsors influencers and can pay its first step's contracts, but the fixed cost
+    leaves it deep in debt after that step; the other sellers are rich. Everyone knows every
+    seller."""
+    mech = dict.fromkeys(SWITCHES, True) | {"exit": exit_on, "entry": False}
     cfg = config({"sponsor": 1, "listen": 2}, mech, n_buyers=400, seed=4,
                  market__initial_awareness=1.0, market__p_need=0.5, market__outside_option=0.0,
-                 network__influencer_share=0.05, sellers__sponsor_k=3, sellers__sponsor_period=2,
+                 network__influencer_share=0.05, sellers__sponsor_k=3, sellers__campaign_period=2,
+                 sellers__marketing_budget=1.0, sellers__fixed_cost_per_buyer=1000,
                  output__ledger_entries=True)
     model = MarketModel(cfg)
-    model.sellers_state.cash[0] = -(10**9)
+    m = model.sellers_state
+    fee = cfg.sellers.sponsor_k * cfg.sellers.sponsor_fee
+    m.cash[0] = fee + 1000  # pays step 1's contracts; revenue cannot cover 400 000 fixed cost
+    m.cash[1:] = 10**9
     return model
+
+
+def sponsorship_paid_by(model: MarketModel, seller: int) -> np.ndarray:
+    """Ledger entries of sponsorship payments by ``seller``."""
+    e = model.ledger.entries()
+    sponsorship = REASON_NAMES.index("sponsorship")
+    return e[(e[:, 1] == CONVERT_IN) & (e[:, 2] == sponsorship) & (e[:, 4] == seller)]
 
 
 def test_a_seller_without_cash_exits() -> None:
@@ -245,7 +288,7 @@ def test_a_seller_without_cash_exits() -> None:
     model = broke_sponsor_model(exit_on=True)
     model.step()
     m, b = model.sellers_state, model.buyers_state
-    assert not m.alive[0] and m.exit_step[0] == 1
+    assert not m.alive[0] and m.exit_step[0] == 1 and m.sales[0] > 0
     assert m.alive[1:].all() and np.all(m.exit_step[1:] == -1)
     assert 0 not in model.contracts and not np.any(b.sponsor_of == 0)
     spent, aware = b.spend_by[:, 0].copy(), int(m.aware_count[0])
@@ -258,16 +301,17 @@ def test_a_seller_without_cash_exits() -> None:
     assert np.array_equal(b.spend_by[:, 0], spent)
     assert m.aware_count[0] == aware
     assert 0 not in model.contracts and not np.any(b.sponsor_of == 0)
-    e = model.ledger.entries()
-    paid = e[(e[:, 1] == CONVERT_IN) & (e[:, 3] == 0)]
-    assert paid.size and set(paid[:, 0].tolist()) == {1}
+    paid = sponsorship_paid_by(model, 0)
+    assert paid[:, 0].tolist() == [1] * model.cfg.sellers.sponsor_k
     assert res.summary["exits"] == 1 and res.metrics.exits.tolist() == [1, 0, 0, 0, 0, 0]
     assert res.summary["sellers_alive_by_strategy"]["sponsor"]["alive"] == 0
     assert res.summary["sellers_alive_by_strategy"]["sponsor"]["mean_survival_steps"] == 1
 
 
 def test_without_exit_a_broke_seller_stays() -> None:
-    """With mechanisms.exit off, the same seller stays alive with negative cash and still sells."""
+    """With mechanisms.exit off, the same seller stays alive with negative cash and still sells;
+    with no marketing budget left it pays its influencers only in the first step, and its
+    contracts lapse."""
     model = broke_sponsor_model(exit_on=False)
     for _ in range(6):
         model.step()
@@ -276,7 +320,9 @@ def test_without_exit_a_broke_seller_stays() -> None:
     res = model.results()
     assert res.summary["exits"] == 0
     assert res.sellers[res.sellers.seller_id == 0].sales.iloc[1:].sum() > 0
-    assert 0 in model.contracts
+    paid = sponsorship_paid_by(model, 0)
+    assert paid[:, 0].tolist() == [1] * model.cfg.sellers.sponsor_k
+    assert model.contracts[0].size == 0 and not np.any(model.buyers_state.sponsor_of == 0)
 
 
 def test_fixed_costs_above_cash_close_every_seller() -> None:
@@ -300,20 +346,19 @@ def test_sponsorship_converts_money_at_the_stated_rate(fee: int, cents_per_point
                                                        k: int) -> None:
     """Each step a sponsor buys fee // cents_per_point points for each of its k influencers,
     paying that many points times cents_per_point."""
-    mech = {m: True for m in MECHANISMS} | {"adaptation": False, "entry": False, "exit": False,
-                                            "audience_growth": False}
+    only_sponsorship = {"adaptation", "entry", "exit", "audience_growth", "advice_reward",
+                        "thank_you", "follower_share", "perks", "cashout", "decay"}
+    mech = {m: m not in only_sponsorship for m in SWITCHES}
     cfg = config({"sponsor": 1, "inert": 1}, mech, n_buyers=500, seed=2,
                  network__influencer_share=0.02, sellers__sponsor_k=k, sellers__sponsor_fee=fee,
-                 currency__cents_per_point=cents_per_point, currency__decay=0.0,
-                 currency__cashout_threshold=10**9, currency__advice_reward=0,
-                 currency__thank_you=0)
+                 sellers__marketing_budget=1.0, currency__cents_per_point=cents_per_point)
     model = MarketModel(cfg)
     model.step()
     pts = fee // cents_per_point
-    n = cfg.n_buyers
+    fixed = cfg.sellers.fixed_cost_per_buyer * cfg.n_buyers
     assert model.ledger.totals[CONVERT_IN] == k * pts
-    assert model.sellers_state.costs[0] == k * pts * cents_per_point + 5 * n
-    assert model.sellers_state.costs[1] == 5 * n
+    assert model.sellers_state.costs[0] == k * pts * cents_per_point + fixed
+    assert model.sellers_state.costs[1] == fixed
     chosen = model.contracts[0]
     b = model.buyers_state
     assert chosen.size == k and b.is_influencer[chosen].all()
@@ -326,8 +371,8 @@ def test_sponsorship_converts_money_at_the_stated_rate(fee: int, cents_per_point
     assert np.all(b.currency[chosen] == 3 * pts)
     flows = model.results().flows
     row = flows[(flows.step == 1) & (flows.kind == "convert_in")]
-    assert row[["source_type", "destination_type", "amount"]].values.tolist() == [
-        ["seller", "influencer", k * pts]]
+    assert row[["source_type", "destination_type", "reason", "amount"]].values.tolist() == [
+        ["seller", "influencer", "sponsorship", k * pts]]
 
 
 # -- 7. lagging sensing --------------------------------------------------------------------------
@@ -491,17 +536,21 @@ def test_scores_and_rank_correlation_ranges() -> None:
 
 
 def test_klout_score_is_100_for_the_top_agent_in_every_part() -> None:
-    """An agent with the most friends and followers, activity and engagement scores 100; an
-    agent with none of them scores 0."""
-    model = MarketModel(config({"inert": 1}, ALL_OFF, n_buyers=20, network__kind="erdos_renyi",
-                               network__mean_degree=3))
+    """An agent with the largest audience (friends + followers), activity (posts + replies) and
+    engagement (reads + mentions) scores 100; an agent with none of them scores 0; each part
+    counts; who made whom aware and which purchases advice caused (not observable) do not change
+    the score."""
+    model = MarketModel(config({"inert": 1}, ALL_OFF, n_buyers=20, network__kind="complete"))
+    spokes = np.arange(1, 15)
+    model.graph, _ = edges_to_csr(20, np.zeros(spokes.size, dtype=np.int64), spokes)
+    model.degree = model.graph.degree()  # a star around 0; buyers 15..19 have no friends
     b = model.buyers_state
-    top = int(np.argmax(model.degree))
-    b.n_followers[top] = 50
-    b.talks[top], b.informed[top] = 9, 4
-    b.talks[(top + 1) % 20], b.informed[(top + 2) % 20] = 3, 1
+    b.n_followers[0] = 50
+    b.posts[0], b.talks[0], b.reads[0], b.thanks[0] = 2, 9, 30, 4
+    b.n_followers[15], b.talks[16], b.thanks[17], b.posts[18] = 1, 1, 1, 1
     score = klout_score(model)
-    assert score[top] == pytest.approx(100.0)
+    assert score[0] == pytest.approx(100.0)
     assert np.all((score >= 0) & (score <= 100))
-    isolated = np.flatnonzero((model.degree == 0) & (b.talks == 0) & (b.informed == 0))
-    assert np.all(score[isolated] == 0)
+    assert score[19] == 0 and np.all(score[15:19] > 0)
+    b.informed[:], b.caused[:], b.caused_spend[:] = 7, 3, 900
+    assert np.array_equal(klout_score(model), score)

@@ -12,11 +12,11 @@ import pytest
 
 from spheres import results as outputs
 from spheres.config import make_config
+from spheres.model.currency import KINDS, REASONS
 from spheres.results import format_summary, write_results
 from spheres.simulate import Results
 
 STRATEGIES = ("inert", "broadcast", "listen")
-KINDS = ("mint", "transfer", "convert_in", "convert_out", "burn")
 
 
 def small_results(dashboard: bool = False, ledger: bool = False, steps: int = 4) -> Results:
@@ -42,9 +42,9 @@ def small_results(dashboard: bool = False, ledger: bool = False, steps: int = 4)
                          "sync_customers": 0.1, "reach": 0.5, "price": 1000})
     sellers = pd.DataFrame(rows)
     flows = pd.DataFrame([
-        {"step": s, "source_type": "none", "destination_type": "buyer", "kind": k,
-         "amount": int(rng.integers(0, 100))}
-        for s in range(1, steps + 1) for k in KINDS
+        {"step": s, "source_type": "none", "destination_type": "buyer", "kind": KINDS[k],
+         "reason": r, "amount": int(rng.integers(0, 100))}
+        for s in range(1, steps + 1) for r, k in REASONS.items()
     ])
     agents = pd.DataFrame({
         "agent_id": np.arange(20), "agent_type": ["influencer"] + ["buyer"] * 19,
@@ -68,8 +68,10 @@ def small_results(dashboard: bool = False, ledger: bool = False, steps: int = 4)
     }
     entries = None
     if ledger:
-        entries = pd.DataFrame({"step": [1, 1], "kind": ["mint", "burn"], "src": [-1, 3],
-                                "dst": [3, -1], "amount": [10, 1]})
+        entries = pd.DataFrame({"step": [1, 1], "kind": ["mint", "burn"],
+                                "reason": ["advice", "decay"], "source_type": ["none", "buyer"],
+                                "source": [-1, 3], "destination_type": ["buyer", "none"],
+                                "destination": [3, -1], "amount": [10, 1]})
     return Results(config=config, metrics=metrics, sellers=sellers, flows=flows, agents=agents,
                    summary=summary, ledger_entries=entries)
 

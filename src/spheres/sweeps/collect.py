@@ -31,7 +31,7 @@ SEED = "seed"
 RUN_TABLES = {
     "steps": ("metrics.parquet", ("step",)),
     "sellers": ("sellers.parquet", ("step", "seller_id")),
-    "flows": ("flows.parquet", ("step", "source_type", "destination_type", "kind")),
+    "flows": ("flows.parquet", ("step", "source_type", "destination_type", "kind", "reason")),
 }
 # Dicts of scalars in summary.json flattened into runs columns: key -> column prefix.
 FLATTENED = {"currency_by_kind": "currency_", "trust_final": "trust_final_",
