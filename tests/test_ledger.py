@@ -214,8 +214,6 @@ def test_a_reason_of_another_kind_is_refused(reason: str) -> None:
     assert led.totals[REASONS[reason]] == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason="Ledger moves balances before it checks the reason "
-                                       "(spheres/model/currency.py, mint..burn)")
 @pytest.mark.parametrize("kind", [MINT, TRANSFER, CONVERT_IN, CONVERT_OUT, BURN])
 def test_a_movement_refused_for_its_reason_changes_nothing(kind: int) -> None:
     """Like a refused overdraft, a movement refused for its reason leaves balances, totals and

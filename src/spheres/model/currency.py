@@ -56,41 +56,45 @@ class Ledger:
     # -- movements -------------------------------------------------------------------------
     def mint(self, dst: np.ndarray, amount: np.ndarray, reason: str = "advice") -> None:
         """Create currency for buyers ``dst`` (advice that helped)."""
+        code = self._reason(reason, MINT)
         dst, amount = self._prepare(dst, amount)
         np.add.at(self.balance, dst, amount)
-        self._record(self._reason(reason, MINT), None, dst, amount, src_type=NONE)
+        self._record(code, None, dst, amount, src_type=NONE)
 
     def transfer(self, src: np.ndarray, dst: np.ndarray, amount: np.ndarray,
                  reason: str = "thank_you") -> None:
         """Move currency from buyers ``src`` to buyers ``dst``."""
+        code = self._reason(reason, TRANSFER)
         src, amount = self._prepare(src, amount)
         dst = np.asarray(dst, dtype=_I64)
         self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)
         np.add.at(self.balance, dst, amount)
-        self._record(self._reason(reason, TRANSFER), src, dst, amount)
+        self._record(code, src, dst, amount)
 
     def convert_in(self, sellers: np.ndarray, dst: np.ndarray, amount: np.ndarray,
                    reason: str = "sponsorship") -> None:
         """Credit buyers ``dst`` with currency bought by ``sellers`` with money."""
+        code = self._reason(reason, CONVERT_IN)
         dst, amount = self._prepare(dst, amount)
         np.add.at(self.balance, dst, amount)
-        self._record(self._reason(reason, CONVERT_IN), np.asarray(sellers, dtype=_I64), dst,
-                     amount, src_type=SELLER)
+        self._record(code, np.asarray(sellers, dtype=_I64), dst, amount, src_type=SELLER)
 
     def convert_out(self, src: np.ndarray, amount: np.ndarray, reason: str = "cashout") -> None:
         """Remove currency from buyers ``src`` that they turned into money."""
+        code = self._reason(reason, CONVERT_OUT)
         src, amount = self._prepare(src, amount)
         self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)
-        self._record(self._reason(reason, CONVERT_OUT), src, None, amount, dst_type=NONE)
+        self._record(code, src, None, amount, dst_type=NONE)
 
     def burn(self, src: np.ndarray, amount: np.ndarray, reason: str = "decay") -> None:
         """Destroy currency of buyers ``src`` (attention fades)."""
+        code = self._reason(reason, BURN)
         src, amount = self._prepare(src, amount)
         self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)
-        self._record(self._reason(reason, BURN), src, None, amount, dst_type=NONE)
+        self._record(code, src, None, amount, dst_type=NONE)
 
     @staticmethod
     def _reason(reason: str, kind: int) -> int:
