@@ -12,7 +12,8 @@ Prints one table per check, each a mean over seeds with its standard deviation:
 3. final market share by strategy at the defaults (entry off, so entrants do not blur the
    presets) and with a fast frontier, where the ranking changes; broadcast sellers as the cost
    of an ad grows, since marketing is paid from a budget that is a share of cash (Q2);
-4. trust in peers, influencers and sellers at the end of all-broadcast and all-listen runs (Q7);
+4. trust in peers, influencers and sellers at the end of all-broadcast, all-listen and
+   all-sponsor runs (Q7);
 5. promotions per default run and the degree percentile of the promoted (spheres);
 6. every currency flow's total in a default run, by reason (Q3).
 
@@ -124,7 +125,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print("6. currency flows in a default run, by reason (points)")
     table = pd.DataFrame([r.summary["currency_by_reason"] for r in defaults])
-    print(table.agg(["mean", "std", "min"]).round(0).astype(int).T.to_string())
+    spread = table.agg(["mean", lambda x: x.std(ddof=0), "min"])  # s.d. as in the other checks
+    print(spread.set_axis(["mean", "sd", "min"]).round(0).astype(int).T.to_string())
     other = [(r.summary["exits"], r.summary["entries"]) for r in defaults]
     print(f"\nexits and entries per default run: {other}")
 

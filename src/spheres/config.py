@@ -177,7 +177,8 @@ class MarketConfig:
     trust_influencers: float = prob(0.5, "initial trust in influencers", "τ0_infl")
     trust_sellers: float = prob(0.4, "initial trust in sellers", "τ0_sell")
     trust_rate: float = prob(0.05, "trust update toward the outcome", "γ")
-    p_post: float = prob(0.5, "probability an influencer posts per step", "p_post")
+    p_post: float = prob(0.5, "probability an influencer (or a sponsored buyer) posts per step",
+                         "p_post")
     post_reach: float = prob(0.3, "probability a follower edge reads a post", "r")
     influencer_weight: float = prob(0.5, "weight of a post (× credibility × trust)", "ω_I")
     credibility_rate: float = prob(0.02, "credibility update per advised purchase", "γ_κ")
@@ -247,9 +248,9 @@ class SellersConfig:
     sponsor_overclaim: float = setting(0.2, "what a sponsored post adds to the fit the sponsor "
                                             "believes it has", low=-1.0, high=1.0,
                                        symbol="o_sp")
-    sponsor_k: int = setting(3, "influencers contracted per sponsoring seller", unit="buyers",
-                             low=0, high=10**6, symbol="k_sp")
-    sponsor_fee: int = setting(2000, "fee per contracted influencer per step", unit="cents",
+    sponsor_k: int = setting(3, "buyers with an audience contracted per sponsoring seller",
+                             unit="buyers", low=0, high=10**6, symbol="k_sp")
+    sponsor_fee: int = setting(2000, "fee per contracted buyer per step", unit="cents",
                                low=0, high=10**12)
     campaign_period: int = setting(20, "steps between sponsorship renewals and seeding rounds",
                                    unit="steps", low=1, high=10**7, symbol="P")
@@ -300,7 +301,8 @@ class MechanismsConfig:
 
     drift: bool = setting(True, "the frontier moves and expectations follow it (phase 1)")
     peer_pull: bool = setting(True, "expectations move toward more advanced contacts' (phase 3)")
-    influencers: bool = setting(True, "influencers post to their followers (phase 4)")
+    influencers: bool = setting(True, "influencers and sponsored buyers post to their "
+                                      "followers (phase 4)")
     audience_growth: bool = setting(True, "new followers attach to attention; promotions "
                                           "(phase 8)")
     advertising: bool = setting(True, "the advertise lever's ads (phase 5)")

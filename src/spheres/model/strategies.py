@@ -129,7 +129,7 @@ class LaggingSales(Sensing):
 
 @sensing
 class Conversations(Sensing):
-    """Real-time listening: this step's talking buyers who know the seller."""
+    """Real-time listening: this step's talking buyers whose favourite the seller is."""
 
     name = "conversations"
 

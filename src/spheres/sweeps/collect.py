@@ -173,8 +173,10 @@ def runs_frame(sweep_dir: Path, runs: list[Run]) -> tuple[pd.DataFrame, list[str
     columns["wall_time_s"] = pd.Series([r.wall_time_s for r in runs], dtype="Float64")
     head = pd.DataFrame(columns)
     rest = pd.DataFrame([outcomes(r.summary) for r in runs], index=head.index)
-    rest = rest.drop(columns=[c for c in rest.columns if c in head.columns])
-    return pd.concat([head, rest.convert_dtypes()], axis=1), keys
+    rest = rest.drop(columns=[c for c in rest.columns if c in head.columns]).convert_dtypes()
+    empty = [c for c in rest.columns if rest[c].isna().all()]
+    rest[empty] = rest[empty].astype("Float64")  # a measure no run could give (NaN written null)
+    return pd.concat([head, rest], axis=1), keys
 
 
 def _seed(run: Run) -> int | None:
