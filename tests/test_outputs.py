@@ -65,6 +65,9 @@ def small_results(dashboard: bool = False, ledger: bool = False, steps: int = 4)
                                    "score": 0.5, "true_influence": 10 - i} for i in range(5)],
         "ledger_identity_holds": True,
         "gini": float("nan"),
+        "trust_final": {"peers": 0.7, "influencers": 0.4, "sellers": 0.2},
+        "credibility_final": 0.55,
+        "promotions": 3,
     }
     entries = None
     if ledger:
@@ -159,6 +162,8 @@ def test_format_summary_is_compact_and_complete() -> None:
     assert "top by true influence" in header
     assert "+0.250" in text
     assert "identities hold: currency ledger yes" in text
+    assert ("trust at the end: peers 0.70, influencers 0.40, sellers 0.20; influencers' "
+            "credibility 0.55; promotions to influencer 3") in text
 
 
 def test_format_summary_tolerates_missing_parts() -> None:

@@ -441,7 +441,8 @@ def _plot_trust(ax: Axes, metrics: pd.DataFrame) -> None:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """A short text block: sellers alive by strategy, currency totals, top agents, Spearman."""
+    """A short text block: sellers alive by strategy, currency totals, trust, credibility and
+    promotions, top agents, Spearman."""
     lines: list[str] = []
     if "n_buyers" in summary and "steps" in summary:
         head = f"{summary['n_buyers']} buyers, {summary['steps']} steps"
@@ -467,6 +468,15 @@ def format_summary(summary: dict[str, Any]) -> str:
         parts = [f"{CURRENCY_LABELS.get(k, k)} {_num(currency.get(k, 0))}"
                  for k in CURRENCY_KINDS if k in currency]
         lines.append(f"social currency: {', '.join(parts)}")
+    trust = summary.get("trust_final") or {}
+    if trust:
+        text = ", ".join(f"{k} {float(v):.2f}" for k, v in trust.items())
+        cred = summary.get("credibility_final")
+        if cred is not None and cred == cred:
+            text += f"; influencers' credibility {float(cred):.2f}"
+        if "promotions" in summary:
+            text += f"; promotions to influencer {summary['promotions']}"
+        lines.append(f"trust at the end: {text}")
     checks = [f"{label} {'yes' if summary[key] else 'NO'}"
               for key, label in (("ledger_identity_holds", "currency ledger"),
                                  ("money_identity_holds", "money")) if key in summary]
