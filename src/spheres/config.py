@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+import importlib
 import json
 import math
 import numbers
@@ -39,46 +40,20 @@ class ConfigError(ValueError):
 
 
 # -- registries (imported when validation runs, so that this module stays light) ----------------
-def _engines() -> Iterable[str]:
-    from spheres.model.model import ENGINES
-
-    return ENGINES
-
-
-def _network_kinds() -> Iterable[str]:
-    from spheres.model.network import KINDS
-
-    return KINDS
+def _registry(module: str, name: str) -> Callable[[], Iterable[str]]:
+    """The names of registry ``name`` in ``module``, read when asked for."""
+    def names() -> Iterable[str]:
+        return getattr(importlib.import_module(module), name)
+    return names
 
 
-def _selections() -> Iterable[str]:
-    from spheres.model.network import SELECTIONS
-
-    return SELECTIONS
-
-
-def _strategies() -> Iterable[str]:
-    from spheres.model.strategies import STRATEGIES
-
-    return STRATEGIES
-
-
-def _targeting() -> Iterable[str]:
-    from spheres.model.sellers import TARGETING
-
-    return TARGETING
-
-
-def _sensing() -> Iterable[str]:
-    from spheres.model.strategies import SENSING
-
-    return SENSING
-
-
-def _marketing() -> Iterable[str]:
-    from spheres.model.strategies import MARKETING
-
-    return MARKETING
+_engines = _registry("spheres.model.model", "ENGINES")
+_network_kinds = _registry("spheres.model.network", "KINDS")
+_selections = _registry("spheres.model.network", "SELECTIONS")
+_strategies = _registry("spheres.model.strategies", "STRATEGIES")
+_targeting = _registry("spheres.model.sellers", "TARGETING")
+_sensing = _registry("spheres.model.strategies", "SENSING")
+_marketing = _registry("spheres.model.strategies", "MARKETING")
 
 
 @dataclass(frozen=True)
