@@ -1,17 +1,31 @@
-"""Benchmark the two engines: set-up time, time per step, ns per buyer-step and peak memory.
+"""Benchmark the engines: set-up time, time per step, ns per buyer-step and peak memory.
 
-``spheres bench`` measures each (buyers, engine) pair in fresh Python processes, so that the
-peak resident memory it reports belongs to that run alone, and prints a Markdown table. Step
-times are the process's CPU time (``time.process_time``, single-threaded numpy), which other
-work on a shared machine disturbs much less than wall time; set-up and totals are wall time.
-Each pair is measured ``--repeats`` times and the median of the per-run medians is reported.
-The vector/agent speed ratio compares the two engines measured in the same invocation.
+``spheres bench`` measures two jobs and prints a Markdown table of each:
+
+- **Markets** of the default settings at each (buyers, sellers) configuration, with the vector
+  and the agent engine. Many sellers are the default mix's presets scaled to the count (equal
+  shares of inert, broadcast, listen, sponsor and cocreate sellers; 10 sellers is the default
+  mix itself). The agent engine runs only up to ``--agent-max`` buyers.
+- **The bare diffusion job**: one advertising seller (mix ``{broadcast: 1}``), every other
+  mechanism off (the switches of ``configs/experiment/diffusion.yaml``), an Erdős–Rényi graph of
+  mean degree 10, the default ``p_ad`` and ``p_word_of_mouth``, and a budget that always pays
+  ``p_ad``; beside it a plain numpy version of the same diffusion on the same graph
+  (:func:`numpy_diffusion`).
+
+Every run is a fresh Python process, so that the peak resident memory it reports belongs to that
+run alone. The runs of one configuration alternate between the two versions (vector, agent,
+vector, agent, ...), so that a change in the load of a shared machine falls on both; the ratio
+column compares the two as measured in the same invocation. Step times are the process's CPU
+time (``time.process_time``, single-threaded numpy), which other work on a shared machine
+disturbs much less than wall time; set-up and totals are wall time. Each version is run
+``--repeats`` times and the median of the per-run medians is reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -19,81 +33,252 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from spheres.config import SpheresConfig
+    from spheres.model.network import Graph
 
 DEFAULT_SIZES = "1000,10000,100000,1000000"
+DEFAULT_SELLERS = "10"
+DEFAULT_DIFFUSION = "1000000"
+# Defaults of the options that --quick changes: (full run, quick run).
+PRESETS: dict[str, tuple[Any, Any]] = {
+    "sizes": (DEFAULT_SIZES, "300"),
+    "sellers": (DEFAULT_SELLERS, "10,20"),
+    "steps": (100, 3),
+    "agent_budget": (120.0, 1.0),
+    "repeats": (3, 1),
+    "diffusion": (DEFAULT_DIFFUSION, "2000"),
+    "diffusion_steps": (50, 5),
+}
+# Which version's row shows the ratio, and the ratio's numerator and denominator (CPU time).
+RATIOS = {"market": ("vector", "agent", "vector"), "diffusion": ("spheres", "spheres", "numpy")}
+RATIO_TITLE = {"market": "vector/agent", "diffusion": "spheres/numpy"}
 
 
-def measure(n_buyers: int, engine: str, steps: int, seed: int) -> dict[str, Any]:
-    """Build one default market of ``n_buyers`` and time ``steps`` steps with ``engine``."""
+# -- the two jobs' configurations ---------------------------------------------------------------
+
+
+def scaled_mix(sellers: int) -> dict[str, int]:
+    """The default seller mix's presets scaled to ``sellers`` sellers in all (largest
+    remainders; the default mix itself at its own size)."""
+    from spheres.config import SellersConfig
+
+    base = SellersConfig().mix
+    total = sum(base.values())
+    exact = {k: v * sellers / total for k, v in base.items()}
+    counts = {k: int(e) for k, e in exact.items()}
+    short = sellers - sum(counts.values())
+    for k in sorted(base, key=lambda k: counts[k] - exact[k])[:short]:
+        counts[k] += 1
+    return {k: c for k, c in counts.items() if c > 0}
+
+
+def market_config(n: int, sellers: int, engine: str, steps: int, seed: int) -> SpheresConfig:
+    """The default market with ``n`` buyers and ``sellers`` sellers (:func:`scaled_mix`)."""
     from spheres.config import make_config
+
+    return make_config({"sellers": {"mix": scaled_mix(sellers)}}, n_buyers=n, steps=steps,
+                       seed=seed, engine=engine, **{"output.progress": False})
+
+
+def diffusion_switches() -> dict[str, bool]:
+    """The mechanism switches of the diffusion study, read from its experiment file."""
+    from omegaconf import OmegaConf
+
+    from spheres.cli import config_dir
+
+    node = OmegaConf.load(config_dir() / "experiment" / "diffusion.yaml")
+    return {str(k): bool(v) for k, v in node["mechanisms"].items()}
+
+
+def diffusion_config(n: int, steps: int, seed: int, switches: dict[str, bool],
+                     **market: Any) -> SpheresConfig:
+    """The bare diffusion job: one broadcasting seller whose budget always pays ``p_ad``, the
+    given switches, an Erdős–Rényi graph of mean degree 10; ``market`` overrides
+    ``market.*`` settings."""
+    from spheres.config import make_config
+
+    return make_config({"sellers": {"mix": {"broadcast": 1}, "marketing_budget": 1.0,
+                                     "fixed_cost_per_buyer": 0},
+                        "mechanisms": switches, "market": market,
+                        "network": {"kind": "erdos_renyi", "mean_degree": 10.0}},
+                       n_buyers=n, steps=steps, seed=seed, engine="vector",
+                       **{"output.progress": False})
+
+
+def model_graph(cfg: SpheresConfig) -> Graph:
+    """The buyer graph a ``MarketModel`` of ``cfg`` builds (the model's first draw seeds it)."""
+    import numpy as np
+
+    from spheres.model.network import build_network
+
+    seed = int(np.random.default_rng(cfg.seed).integers(2**62))
+    return build_network(cfg.network, cfg.n_buyers, seed)[0]
+
+
+def numpy_diffusion(cfg: SpheresConfig, graph: Graph, rng: np.random.Generator
+                    ) -> tuple[list[float], list[float]]:
+    """A plain numpy version of the bare diffusion on ``graph``: the CPU time of each step and
+    the share of buyers aware after it.
+
+    Each buyer starts aware with probability ``initial_awareness``. Each step, each buyer has a
+    need with probability ``p_need`` and asks ``contacts`` neighbours drawn with replacement; it
+    becomes aware if an aware contact tells it, each with probability ``p_word_of_mouth`` (from
+    the awareness at the start of the step); then the ad reaches each buyer with probability
+    ``p_ad``.
+    """
+    import numpy as np
+
+    mk = cfg.market
+    indptr, indices = graph.indptr, graph.indices
+    n = indptr.size - 1
+    deg = np.diff(indptr)
+    aware = rng.random(n) < mk.initial_awareness
+    times, reach = [], []
+    for _ in range(cfg.steps):
+        t = time.process_time()
+        rows = np.flatnonzero(rng.random(n) < mk.p_need)
+        rows = rows[deg[rows] > 0]
+        pick = (rng.random((rows.size, mk.contacts)) * deg[rows, None]).astype(np.int64)
+        told = aware[indices[indptr[rows, None] + pick]]
+        told &= rng.random(told.shape) < mk.p_word_of_mouth
+        aware[rows[told.any(axis=1)]] = True
+        aware[rng.random(n) < mk.p_ad] = True
+        reach.append(np.count_nonzero(aware) / n)
+        times.append(time.process_time() - t)
+    return times, reach
+
+
+# -- one measured run (in its own process) ------------------------------------------------------
+
+
+def measure(spec: dict[str, Any]) -> dict[str, Any]:
+    """Build one configuration and time its steps: ``spec`` has ``job`` (market or diffusion),
+    ``n_buyers``, ``sellers``, ``engine`` (vector, agent; spheres or numpy), ``steps``,
+    ``seed`` and, for the diffusion, ``switches``."""
+    import numpy as np
+
     from spheres.model.model import MarketModel
 
-    cfg = make_config(n_buyers=n_buyers, steps=steps, seed=seed, engine=engine,
-                      **{"output.progress": False})
+    n, steps, seed, engine = spec["n_buyers"], spec["steps"], spec["seed"], spec["engine"]
+    if spec["job"] == "market":
+        cfg = market_config(n, spec["sellers"], engine, steps, seed)
+    else:
+        cfg = diffusion_config(n, steps, seed, spec["switches"])
+    reach: list[float] = []
     t0 = time.perf_counter()
-    model = MarketModel(cfg)
-    setup = time.perf_counter() - t0
-    cpu = []
-    for _ in range(steps):
-        t = time.process_time()
-        model.step()
-        cpu.append(time.process_time() - t)
+    if engine == "numpy":
+        graph = model_graph(cfg)
+        setup = time.perf_counter() - t0
+        cpu, reach = numpy_diffusion(cfg, graph, np.random.default_rng(seed))
+    else:
+        model = MarketModel(cfg)
+        setup = time.perf_counter() - t0
+        cpu = []
+        for _ in range(steps):
+            t = time.process_time()
+            model.step()
+            cpu.append(time.process_time() - t)
+            if spec["job"] == "diffusion":
+                reach.append(float(model.sellers_state.aware_count[0]) / n)
     return {
-        "n_buyers": n_buyers,
-        "engine": engine,
-        "steps": steps,
+        **{k: v for k, v in spec.items() if k != "switches"},
         "setup_s": setup,
         "step_s": cpu,
         "total_s": time.perf_counter() - t0,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "reach": reach,
     }
 
 
-def _run_child(n: int, engine: str, steps: int, seed: int) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "spheres.bench", "--child", str(n), engine, str(steps), str(seed)]
+def _run_child(spec: dict[str, Any]) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "spheres.bench", "--child", json.dumps(spec)]
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     out = subprocess.run(cmd, capture_output=True, text=True, check=False,
                          env={**os.environ, **threads})
     if out.returncode != 0:
-        raise RuntimeError(f"benchmark of {engine} at {n} buyers failed:\n{out.stderr[-2000:]}")
+        raise RuntimeError(f"benchmark of {spec['engine']} at {spec['n_buyers']} buyers failed:"
+                           f"\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _agent_steps(n: int, budget_s: float) -> int:
-    """Steps of the agent engine that fit the time budget (roughly 40 us per buyer-step)."""
-    return max(2, min(20, int(budget_s / (n * 40e-6))))
+def _agent_steps(n: int, sellers: int, budget_s: float) -> int:
+    """Steps of the agent engine that fit the time budget (roughly 40 us per buyer-step at 10
+    sellers and 1 us more per seller)."""
+    per_step = n * 1e-6 * (30 + sellers)
+    return max(2, min(20, int(budget_s / per_step)))
+
+
+def interleaved(specs: list[dict[str, Any]], repeats: int) -> list[list[dict[str, Any]]]:
+    """Run each spec ``repeats`` times, alternating between them (a, b, a, b, ...): the runs
+    of each spec, in the order of ``specs``."""
+    runs: list[list[dict[str, Any]]] = [[] for _ in specs]
+    for _ in range(repeats):
+        for i, spec in enumerate(specs):
+            runs[i].append(_run_child(spec))
+    return runs
 
 
 def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One row from repeated runs of a (size, engine) pair: medians of set-up, per-run median
-    step time and total; the largest peak RSS."""
+    """One row from repeated runs of a configuration and version: medians of set-up, per-run
+    median step time, total and final reach; the largest peak RSS."""
     row = dict(runs[0])
     row["repeats"] = len(runs)
     row["setup_s"] = statistics.median(r["setup_s"] for r in runs)
     row["step_s"] = [statistics.median(r["step_s"]) for r in runs]
     row["total_s"] = statistics.median(r["total_s"] for r in runs)
     row["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    if runs[0].get("reach"):
+        row["reach_final"] = statistics.median(r["reach"][-1] for r in runs)
     return row
 
 
+# -- tables -------------------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> str:
+    ms = seconds * 1e3
+    return f"{ms:.2f}" if ms >= 1 else f"{ms:.3g}"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.1f}x" if value < 10 else f"{value:.0f}x"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    """The results as a Markdown table, with the vector/agent ratio per size."""
-    median = {(r["n_buyers"], r["engine"]): statistics.median(r["step_s"]) for r in rows}
-    lines = [
-        "| buyers | engine | steps | set-up (s) | median step (ms CPU) | ns per buyer-step "
-        "| total (s) | peak RSS (MB) | vector/agent |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    """The rows of one job (all market or all diffusion) as a Markdown table, with the ratio
+    of the two versions' median step times per configuration."""
+    job = rows[0].get("job", "market")
+    shown, num, den = RATIOS[job]
+    median = {(r["n_buyers"], r.get("sellers", 1), r["engine"]): statistics.median(r["step_s"])
+              for r in rows}
+    market = job == "market"
+    if market:
+        head = ("| buyers | sellers | engine | steps | set-up (s) | median step (ms CPU) "
+                "| ns per buyer-step | total (s) | peak RSS (MB) |")
+        align = "|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+    else:
+        head = ("| nodes | version | steps | set-up (s) | median step (ms CPU) | ns per node-step "
+                "| reach at end | total (s) | peak RSS (MB) |")
+        align = "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    lines = [f"{head} {RATIO_TITLE[job]} |", f"{align}---:|"]
     for r in rows:
-        n, eng = r["n_buyers"], r["engine"]
-        med = median[(n, eng)]
+        n, s, eng = r["n_buyers"], r.get("sellers", 1), r["engine"]
+        med = median[(n, s, eng)]
         ratio = ""
-        if eng == "vector" and (n, "agent") in median:
-            ratio = f"{median[(n, 'agent')] / med:.0f}x"
+        if eng == shown and (n, s, num) in median and (n, s, den) in median:
+            ratio = _ratio(median[(n, s, num)] / median[(n, s, den)])
+        first = f"| {n:,} | {s} | {eng} |" if market else (
+            f"| {n:,} | {eng} |")
+        reach = "" if market else f" {r['reach_final']:.3f} |"
         lines.append(
-            f"| {n:,} | {eng} | {r['steps']} | {r['setup_s']:.2f} | {med * 1e3:.2f} "
-            f"| {med / n * 1e9:.0f} | {r['total_s']:.1f} | {r['peak_rss_mb']:.0f} | {ratio} |")
+            f"{first} {r['steps']} | {r['setup_s']:.2f} | {_ms(med)} | {med / n * 1e9:.0f} |"
+            f"{reach} {r['total_s']:.1f} | {r['peak_rss_mb']:.0f} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -127,59 +312,181 @@ def graph_table(n: int, seed: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point of ``spheres bench``."""
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--child"]:
-        n, engine, steps, seed = argv[1:5]
-        print(json.dumps(measure(int(n), engine, int(steps), int(seed))))
-        return 0
-    parser = argparse.ArgumentParser(
+# -- command line -------------------------------------------------------------------------------
+
+
+def _counts(parser: argparse.ArgumentParser, option: str, text: str, low: int,
+            none: bool = False) -> list[int]:
+    """A comma-separated list of integers >= ``low`` (``none``: also the word none)."""
+    if none and text.strip().lower() in ("none", "0", ""):
+        return []
+    try:
+        values = [int(float(s)) for s in text.split(",") if s.strip()]
+    except (ValueError, OverflowError):
+        values = []
+    if not values or min(values) < low:
+        allowed = " (or none)" if none else ""
+        parser.error(f"{option} must be comma-separated integers >= {low}{allowed}, "
+                     f"got {text!r}")
+    return values
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``prog: error: message`` on one line and exit 2."""
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    full = {k: v[0] for k, v in PRESETS.items()}
+    quick = {k: v[1] for k, v in PRESETS.items()}
+    parser = _Parser(
         prog="spheres bench",
-        description="Time both engines on the default market (10 sellers, Barabási–Albert "
-                    "graph of mean degree 10) at several numbers of buyers.")
-    parser.add_argument("--sizes", default=DEFAULT_SIZES,
-                        help=f"comma-separated numbers of buyers (default {DEFAULT_SIZES})")
-    parser.add_argument("--steps", type=int, default=100,
-                        help="steps of the vector engine per size (default 100)")
-    parser.add_argument("--agent-max", type=int, default=100_000,
-                        help="largest size run with the agent engine (default 100000)")
-    parser.add_argument("--agent-budget", type=float, default=120.0,
-                        help="seconds of stepping allowed to the agent engine per size, over "
-                             "all repeats (default 120); sets its number of steps")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="runs of each size and engine; the median is reported (default 3)")
+        description="Time the vector and agent engines on default markets at several numbers "
+                    "of buyers and sellers (Barabási–Albert graph of mean degree 10), and the "
+                    "bare diffusion job beside a plain numpy version of it; print Markdown "
+                    "tables (progress on stderr).")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes that run in seconds (a check that the benchmark "
+                             "works, not a measurement): "
+                             + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in quick.items())
+                             + "; options given as well take precedence")
+    parser.add_argument("--sizes", help="comma-separated numbers of buyers of the markets "
+                                        f"(default {full['sizes']})")
+    parser.add_argument("--sellers", help="comma-separated numbers of sellers of the markets: "
+                                          "the default mix's presets scaled to each count "
+                                          f"(default {full['sellers']})")
+    parser.add_argument("--steps", type=int, help="steps of the vector engine per market "
+                                                  f"(default {full['steps']})")
+    parser.add_argument("--agent-max", type=int, default=10_000,
+                        help="largest number of buyers run with the agent engine (default "
+                             "10000; 0: never)")
+    parser.add_argument("--agent-budget", type=float,
+                        help="seconds of stepping allowed to the agent engine per market, over "
+                             f"all repeats (default {full['agent_budget']:g}); sets its number "
+                             "of steps")
+    parser.add_argument("--diffusion", metavar="NODES",
+                        help="comma-separated numbers of nodes of the bare diffusion job, or "
+                             f"none (default {full['diffusion']})")
+    parser.add_argument("--diffusion-steps", type=int,
+                        help="steps of the diffusion job, both versions (default "
+                             f"{full['diffusion_steps']})")
+    parser.add_argument("--repeats", type=int,
+                        help="runs of each configuration and version, alternating between the "
+                             f"versions; the median is reported (default {full['repeats']})")
     parser.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw timings to FILE")
     parser.add_argument("--graphs", type=int, metavar="N", default=0,
                         help="also time building each network kind with N nodes and loading "
                              "an edge-list file of 10 N edges")
-    args = parser.parse_args(argv)
-    try:
-        sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
-    except ValueError:
-        parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
-    if not sizes or min(sizes) < 2:
-        parser.error("--sizes: every size must be an integer >= 2")
-    if args.steps < 1:
-        parser.error("--steps must be >= 1")
-    if args.repeats < 1:
-        parser.error("--repeats must be >= 1")
+    return parser
+
+
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Fill defaults (full or quick) and refuse bad values with a one-line usage error."""
+    for key, values in PRESETS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, values[1] if args.quick else values[0])
+    args.sizes = _counts(parser, "--sizes", args.sizes, 2)
+    args.sellers = _counts(parser, "--sellers", args.sellers, 1)
+    args.diffusion = _counts(parser, "--diffusion", args.diffusion, 2, none=True)
+    for option, value, low in (("--steps", args.steps, 1), ("--repeats", args.repeats, 1),
+                               ("--diffusion-steps", args.diffusion_steps, 1),
+                               ("--agent-max", args.agent_max, 0)):
+        if value < low:
+            parser.error(f"{option} must be an integer >= {low}, got {value}")
+    if not (args.agent_budget > 0 and math.isfinite(args.agent_budget)):
+        parser.error(f"--agent-budget must be a number of seconds > 0, got {args.agent_budget}")
     if args.graphs < 0 or args.graphs == 1:
         parser.error("--graphs must be an integer >= 2 (or 0 for none)")
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        parser.error(f"--json: the folder of {args.json!r} does not exist")
+
+
+def _plan(parser: argparse.ArgumentParser, args: argparse.Namespace
+          ) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Every configuration to measure: a progress label and one run spec per version. Each
+    configuration is validated first, so that a bad one stops the benchmark before it starts."""
+    from spheres.config import ConfigError
+
+    plan = []
+    base = {"seed": args.seed}
+    try:
+        for n in args.sizes:
+            for s in args.sellers:
+                specs = [{"job": "market", "n_buyers": n, "sellers": s, "engine": "vector",
+                          "steps": args.steps, **base}]
+                if n <= args.agent_max:
+                    steps = _agent_steps(n, s, args.agent_budget / args.repeats)
+                    specs.append({**specs[0], "engine": "agent", "steps": steps})
+                market_config(n, s, "vector", args.steps, args.seed)
+                plan.append((f"{n:,} buyers x {s} sellers", specs))
+        if args.diffusion:
+            switches = diffusion_switches()
+        for n in args.diffusion:
+            spec = {"job": "diffusion", "n_buyers": n, "sellers": 1, "engine": "spheres",
+                    "steps": args.diffusion_steps, "switches": switches, **base}
+            diffusion_config(n, args.diffusion_steps, args.seed, switches)
+            plan.append((f"diffusion job, {n:,} nodes",
+                         [spec, {**spec, "engine": "numpy"}]))
+    except ConfigError as exc:
+        parser.error(str(exc).splitlines()[0])
+    return plan
+
+
+def _measure_plan(plan: list[tuple[str, list[dict[str, Any]]]], repeats: int
+                  ) -> list[dict[str, Any]]:
+    """Measure every configuration of the plan, printing a line before and after each."""
     rows = []
-    for n in sizes:
-        runs = [("vector", args.steps)]
-        if n <= args.agent_max:
-            runs.append(("agent", _agent_steps(n, args.agent_budget / args.repeats)))
-        for engine, steps in runs:
-            print(f"measuring {engine} engine, {n:,} buyers, {steps} steps, "
-                  f"{args.repeats} runs ...", file=sys.stderr, flush=True)
-            rows.append(combine([_run_child(n, engine, steps, args.seed)
-                                 for _ in range(args.repeats)]))
+    for i, (label, specs) in enumerate(plan, 1):
+        versions = ", ".join(f"{s['engine']} {s['steps']} steps" for s in specs)
+        print(f"[{i}/{len(plan)}] measuring {label}: {versions}; {repeats} runs each, "
+              "alternating ...", file=sys.stderr, flush=True)
+        done = [combine(runs) for runs in interleaved(specs, repeats)]
+        print("    " + ", ".join(f"{r['engine']} {_ms(statistics.median(r['step_s']))} ms "
+                                 f"per step, peak {r['peak_rss_mb']:.0f} MB" for r in done),
+              file=sys.stderr, flush=True)
+        rows.extend(done)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point of ``spheres bench``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        print(json.dumps(measure(json.loads(argv[1]))))
+        return 0
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check(parser, args)
+    plan = _plan(parser, args)
+    try:
+        rows = _measure_plan(plan, args.repeats)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    from spheres.config import SellersConfig
+
+    presets = ", ".join(SellersConfig().mix)
     print(f"spheres bench on {platform.python_implementation()} {platform.python_version()}, "
-          f"{platform.machine()}; seed {args.seed}; median of {args.repeats} runs each\n")
-    print(table(rows))
+          f"{platform.machine()}; seed {args.seed}; median of {args.repeats} runs each, "
+          "the versions alternating; CPU time per step\n")
+    markets = [r for r in rows if r["job"] == "market"]
+    if markets:
+        print("Markets: default settings, Barabási–Albert graph of mean degree 10; sellers = "
+              f"the default mix's presets in equal shares ({presets}), scaled to the "
+              "count\n")
+        print(table(markets))
+    diffusion = [r for r in rows if r["job"] == "diffusion"]
+    if diffusion:
+        print("\nBare diffusion: one broadcasting seller (its budget always pays p_ad), every "
+              "other mechanism off (configs/experiment/diffusion.yaml), Erdős–Rényi graph of "
+              "mean degree 10; numpy = a plain numpy version of the same diffusion on the same "
+              "graph\n")
+        print(table(diffusion))
     if args.graphs:
         print(f"\n{graph_table(args.graphs, args.seed)}")
     if args.json:

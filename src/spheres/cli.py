@@ -65,7 +65,7 @@ commands:
   collect      gather a sweep directory into SWEEP_DIR/sweep.duckdb and Parquet tables
   settings     print every setting (name, default, allowed values, unit, meaning) as Markdown
   viz          serve the classroom page (a market with sliders and live plots) on this machine
-  bench        time both engines at 10^3..10^6 buyers and print a table
+  bench        time both engines by buyers and sellers, and the diffusion job beside numpy
   bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
   report       write a what-if report (HTML, Markdown, PNG) of one or several collected sweeps
 
