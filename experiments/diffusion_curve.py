@@ -2,7 +2,7 @@
 
 Run the study, then this script on its run directory:
 
-    spheres run +experiment=diffusion sellers=all_broadcast network=erdos_renyi steps=60
+    spheres run experiment=diffusion sellers=all_broadcast network=erdos_renyi steps=60
     python experiments/diffusion_curve.py outputs/runs/<date>/<time>
 
 With everything switched off except advertising and word of mouth, a buyer who does not know an

@@ -106,12 +106,12 @@ def test_fast_drift_market() -> None:
 
 
 def test_diffusion_experiment_leaves_advertising_and_word_of_mouth() -> None:
-    config = load_config(composed("+experiment=diffusion"))
+    config = load_config(composed("experiment=diffusion"))
     switches = vars(config.mechanisms)
     assert {name for name, on in switches.items() if on} == {"advertising"}
     assert config.market.p_word_of_mouth > 0
     text = (config_dir() / "experiment" / "diffusion.yaml").read_text()
-    assert "spheres run +experiment=diffusion" in text.splitlines()[1]
+    assert "spheres run experiment=diffusion" in text.splitlines()[1]
 
 
 # -- the command -----------------------------------------------------------------------------

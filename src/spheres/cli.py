@@ -78,7 +78,7 @@ directory), 130 interrupted.
 examples:
   {PROG} run
   {PROG} run n_buyers=10000 steps=300 network=watts_strogatz sellers=listen_vs_broadcast
-  {PROG} run +experiment=diffusion
+  {PROG} run experiment=diffusion
   {PROG} run -m 'seed=range(0,20)' market=default,fast_drift
   {PROG} collect outputs/sweeps/<date>/<time>
 """

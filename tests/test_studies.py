@@ -1,0 +1,218 @@
+"""The named studies of ``configs/experiment/q*.yaml``: each composes, says what it runs, and runs.
+
+Fast tests compose every study with and without ``size=tiny`` and read its header; the slow
+tests run each study at ``size=tiny`` through the real command (``spheres run -m``) and check
+that every run finished, that the swept settings are columns of the sweep store, and the sign
+of the study's main effect where the model's mechanisms guarantee it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from spheres.cli import config_dir, load_config
+from spheres.config import SpheresConfig
+from spheres.model.sellers import TARGETING
+from spheres.sweeps.collect import DATABASE, SEED
+from spheres.sweeps.progress import sweep_size
+from test_cli import spheres_cli
+from test_sweeps import composed_with_hydra
+
+STUDIES = sorted(p.stem for p in (config_dir() / "experiment").glob("q[0-9]_*.yaml"))
+TINY = OmegaConf.load(config_dir() / "size" / "tiny.yaml")
+
+
+def header(study: str) -> str:
+    """The leading comment block of a study's file, without the ``#`` marks."""
+    lines = (config_dir() / "experiment" / f"{study}.yaml").read_text().splitlines()
+    end = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    return "\n".join(line.lstrip("#").strip() for line in lines[:end])
+
+
+def study_config(study: str, *extra: str) -> DictConfig:
+    """A study's composed config with its ``hydra`` node."""
+    return composed_with_hydra(f"experiment={study}", *extra)
+
+
+def swept(config: DictConfig) -> dict[str, list[str]]:
+    """The study's swept settings other than the seed, each with its values."""
+    params = config.hydra.sweeper.params or {}
+    parsed = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()])
+    return {o.key_or_group: list(o.sweep_string_iterator()) for o in parsed
+            if o.key_or_group != SEED}
+
+
+def seeds(config: DictConfig) -> list[str]:
+    """The seed list of a study's sweep."""
+    spec = config.hydra.sweeper.params[SEED]
+    return list(OverridesParser.create().parse_override(f"{SEED}={spec}").sweep_string_iterator())
+
+
+def validated(config: DictConfig) -> SpheresConfig:
+    """The model's config of a composition (its ``hydra`` node dropped), validated."""
+    config = config.copy()
+    with open_dict(config):
+        del config["hydra"]
+    return load_config(config)
+
+
+# -- fast: every study composes, validates and says what it runs -----------------------------
+
+
+def test_there_is_one_study_per_question() -> None:
+    assert [s.split("_")[0] for s in STUDIES] == [f"q{i}" for i in range(1, 8)]
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_a_study_composes_validates_and_sweeps_seeds_and_settings(study: str) -> None:
+    config = study_config(study)
+    validated(config)
+    assert len(seeds(config)) >= 5
+    assert swept(config), "a study sweeps at least one setting besides the seed"
+    assert all(len(values) >= 2 for values in swept(config).values())
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_size_tiny_wins_over_the_studys_sizes_and_seeds_and_keeps_its_sweep(study: str) -> None:
+    full, tiny = study_config(study), study_config(study, "size=tiny")
+    assert (full.n_buyers, full.steps) != (TINY.n_buyers, TINY.steps)
+    assert (tiny.n_buyers, tiny.steps) == (TINY.n_buyers, TINY.steps)
+    assert seeds(tiny) == seeds(TINY) != seeds(full)
+    assert swept(tiny) == swept(full)
+    # The order of the defaults list decides, not the order on the command line.
+    assert OmegaConf.to_container(composed_with_hydra("size=tiny", f"experiment={study}")
+                                  .hydra.sweeper.params) == OmegaConf.to_container(
+        tiny.hydra.sweeper.params)
+    mine, theirs = validated(tiny), validated(full)
+    assert (mine.sellers.mix, mine.network.kind, mine.mechanisms) == (
+        theirs.sellers.mix, theirs.network.kind, theirs.mechanisms)
+    assert sweep_size(tiny) == len(seeds(TINY)) * math.prod(map(len, swept(full).values()))
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_a_studys_header_names_its_command_question_hypothesis_sweep_and_runs(study: str) -> None:
+    text = header(study)
+    number = study.split("_")[0][1:]
+    assert f"spheres run -m experiment={study}" in text
+    assert f"Question (Q{number} " in text
+    for part in ("Hypothesis tested", "Swept:", "Look at"):
+        assert part in text
+    config = study_config(study)
+    for key in swept(config):
+        assert key in text.split("Swept:")[1], f"the header does not say that {key} is swept"
+    runs = re.search(r"(\d+) runs", text)
+    assert runs and int(runs.group(1)) == sweep_size(config)
+
+
+def test_the_command_line_wins_over_a_study() -> None:
+    config = validated(study_config("q1_decline", "steps=7", "sellers=all_listen"))
+    assert (config.steps, config.sellers.mix) == (7, {"listen": 10})
+
+
+def test_the_old_plus_form_is_refused_in_one_line(tmp_path: Path) -> None:
+    done = spheres_cli("run", "+experiment=diffusion", "n_buyers=100", "steps=2",
+                       f"hydra.run.dir={tmp_path / 'run'}")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "experiment" in done.stderr
+    assert not (tmp_path / "run" / "summary.json").exists()
+
+
+# -- slow: each study runs at size=tiny through `spheres run -m` -----------------------------
+
+
+def query(store: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """A query's result as a frame."""
+    return store.execute(sql).df()
+
+
+def lagging_sellers_lose_sync_when_the_frontier_moves(store: duckdb.DuckDBPyConnection,
+                                                      sweep_dir: Path) -> None:
+    """Q1: lagging sellers are further from expectations at the fastest frontier than at rest."""
+    sync = query(store, """
+        SELECT r."market.frontier_speed" AS speed, avg(s.sync) AS sync
+        FROM sellers s JOIN runs r USING (job)
+        WHERE s.sensing = 'lagging_sales' AND s.alive GROUP BY ALL""").set_index("speed").sync
+    assert sync[sync.index.max()] > sync[0.0]
+
+
+def more_decay_burns_more(store: duckdb.DuckDBPyConnection, sweep_dir: Path) -> None:
+    """Q3: no decay burns nothing; a faster decay burns more."""
+    burned = query(store, """SELECT "currency.decay" AS decay, currency_by_reason_decay AS burned
+                             FROM runs""")
+    assert (burned[burned.decay == 0].burned == 0).all()
+    assert (burned[burned.decay > 0].burned > 0).all()
+    means = burned.groupby("decay").burned.mean()
+    assert means.is_monotonic_increasing and means.is_unique
+
+
+def every_targeting_rule_seeded(store: duckdb.DuckDBPyConnection, sweep_dir: Path) -> None:
+    """Q6: every targeting rule ran, and free trials were given in every run."""
+    trials = query(store, """SELECT r."sellers.targeting" AS rule, r.job, sum(s.trials) AS trials
+                             FROM steps s JOIN runs r USING (job) GROUP BY ALL""")
+    assert set(trials.rule) == set(TARGETING)
+    assert (trials.trials > 0).all()
+
+
+def advertising_alone_lowers_trust_in_sellers(store: duckdb.DuckDBPyConnection,
+                                              sweep_dir: Path) -> None:
+    """Q7: where no seller makes a claim (all listen) trust in sellers stays where it started;
+    where all advertise, it ends lower."""
+    start = SpheresConfig().market.trust_sellers
+    trust = query(store, "SELECT sellers, trust_final_sellers AS trust FROM runs")
+    listen, broadcast = (trust[trust.sellers == name].trust for name in ("all_listen",
+                                                                         "all_broadcast"))
+    assert len(listen) and len(broadcast)
+    assert listen.to_numpy() == pytest.approx(start, abs=1e-12)
+    assert (broadcast < start).all()
+
+
+def agents_columns(*columns: str) -> Callable[[duckdb.DuckDBPyConnection, Path], None]:
+    """Q4, Q5: every run's agents.parquet, named by the runs column ``run_dir``, has ``columns``."""
+
+    def check(store: duckdb.DuckDBPyConnection, sweep_dir: Path) -> None:
+        for run_dir in query(store, "SELECT run_dir FROM runs").run_dir:
+            agents = pd.read_parquet(sweep_dir / run_dir / "agents.parquet")
+            assert set(columns) <= set(agents.columns) and len(agents) == TINY.n_buyers
+
+    return check
+
+
+# The main effect each study's mechanisms guarantee, where they guarantee one.
+EFFECTS: dict[str, Callable[[duckdb.DuckDBPyConnection, Path], None]] = {
+    "q1_decline": lagging_sellers_lose_sync_when_the_frontier_moves,
+    "q3_currency": more_decay_burns_more,
+    "q4_scores": agents_columns("score", "true_influence"),
+    "q5_network_value": agents_columns("lifetime_value", "network_value", "degree"),
+    "q6_targeting": every_targeting_rule_seeded,
+    "q7_trust": advertising_alone_lowers_trust_in_sellers,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("study", STUDIES)
+def test_a_tiny_study_runs_end_to_end(study: str, tmp_path: Path) -> None:
+    sweep_dir = tmp_path / study
+    done = spheres_cli("run", "-m", f"experiment={study}", "size=tiny",
+                       f"hydra.sweep.dir={sweep_dir}")
+    assert done.returncode == 0, done.stderr
+    config = study_config(study, "size=tiny")
+    with duckdb.connect(str(sweep_dir / DATABASE), read_only=True) as store:
+        runs = query(store, "SELECT * FROM runs")
+        assert len(runs) == sweep_size(config)
+        assert (runs.status == "ok").all()
+        assert (runs.n_buyers == TINY.n_buyers).all() and (runs.steps == TINY.steps).all()
+        keys = set(query(store, "SELECT key FROM swept").key)
+        assert keys == set(swept(config))
+        for key, values in swept(config).items():
+            assert runs[key].nunique() == len(values)
+        if study in EFFECTS:
+            EFFECTS[study](store, sweep_dir)
