@@ -101,3 +101,21 @@ def test_collect_refuses_a_directory_without_runs(tmp_path: Path) -> None:
     assert done.stderr.startswith("error: SWEEP_DIR")
     assert "Traceback" not in done.stderr
     assert not (tmp_path / DATABASE).exists()
+
+
+@pytest.mark.parametrize("text", ["", "seed: [unclosed\n"])
+def test_a_job_killed_while_its_config_was_written_is_incomplete(sweep: Path, tmp_path: Path,
+                                                                 text: str) -> None:
+    """A job directory whose ``.hydra/config.yaml`` was left empty or cut short (the job was
+    killed while Hydra wrote it) is collected as an incomplete run, not a crash."""
+    copy = tmp_path / "sweep"
+    shutil.copytree(sweep, copy, ignore=shutil.ignore_patterns(DATABASE))
+    killed = copy / "4" / ".hydra"
+    killed.mkdir(parents=True)
+    (killed / "config.yaml").write_text(text)
+    done = spheres_cli("collect", str(copy))
+    assert done.returncode == 0, done.stderr
+    runs = query(copy / DATABASE, "SELECT job, status, seed FROM runs ORDER BY job")
+    row = runs[runs["job"] == 4].iloc[0]
+    assert row["status"] == "incomplete" and pd.isna(row["seed"])
+    assert (runs.loc[runs["job"] != 4, "status"] == "ok").all()

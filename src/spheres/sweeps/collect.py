@@ -188,7 +188,11 @@ def _seed(run: Run) -> int | None:
     if config.is_file():
         import yaml
 
-        return int(yaml.safe_load(config.read_text()).get(SEED, 0))
+        try:  # a job killed while Hydra wrote it leaves the file empty or cut short
+            composed = yaml.safe_load(config.read_text())
+        except yaml.YAMLError:
+            return None
+        return int(composed.get(SEED, 0)) if isinstance(composed, dict) else None
     return None
 
 
