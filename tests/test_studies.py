@@ -122,7 +122,9 @@ def test_the_old_plus_form_is_refused_in_one_line(tmp_path: Path) -> None:
     done = spheres_cli("run", "+experiment=diffusion", "n_buyers=100", "steps=2",
                        f"hydra.run.dir={tmp_path / 'run'}")
     assert done.returncode == 2
-    assert len(done.stderr.strip().splitlines()) == 1 and "experiment" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.strip() == ("error: experiment already has a slot in the defaults: "
+                                   "select it with experiment=diffusion (without +)")
     assert not (tmp_path / "run" / "summary.json").exists()
 
 

@@ -24,6 +24,7 @@ import json
 import math
 import numbers
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
@@ -572,6 +573,12 @@ def one_line(err: BaseException) -> str:
         except ConfigError as unknown:
             return str(unknown)
     text = " ".join(str(err).split("Config search path")[0].split())
+    taken = re.match(r"Multiple values for (\S+)\. To override a value use 'override \1: (\S+)'",
+                     text)
+    if taken:  # a group that has a slot in the defaults was added with +
+        group, option = taken.groups()
+        return (f"{group} already has a slot in the defaults: select it with {group}={option} "
+                f"(without +)")
     if isinstance(cause, OmegaConfBaseException):
         text += f": {' '.join(str(cause).split('full_key')[0].split())}"
         if key and key not in text:
