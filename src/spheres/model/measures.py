@@ -105,7 +105,7 @@ def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     moved = led.step_total(TRANSFER) + led.step_total(CONVERT_OUT)
     trust = column_means(b.trust)
     infl = b.is_influencer
-    known_frontier = column_means(b.expect - b.taste)
+    known_frontier = mean_expect - column_means(b.taste)  # mean of expectation minus taste
     promoted = model.promoted_now
     alive = m.alive[m.exists]
     known = m.knowledge_step[m.exists]

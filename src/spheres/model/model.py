@@ -306,10 +306,11 @@ class MarketModel(mesa.Model):
         sellers give free trials."""
         ads = dr.advertising(self)
         m = self.sellers_state
-        for s, reached in zip(ads.sellers, ads.reached, strict=True):
-            paid = rules.paid_prefix(reached.size, int(m.budget[s]), self.cfg.sellers.ad_cost)
-            ads.reached[ads.sellers.index(s)] = reached[:paid]
-            sellers.spend(self, s, self.cfg.sellers.ad_cost * paid)
+        cost = self.cfg.sellers.ad_cost
+        for i, s in enumerate(ads.sellers):  # the draw may overshoot the budget: cut it there
+            paid = rules.paid_prefix(ads.reached[i].size, int(m.budget[s]), cost)
+            ads.reached[i] = ads.reached[i][:paid]
+            sellers.spend(self, s, cost * paid)
         trials = sellers.trials(self)
         self.step_counts["trials"] = int(trials.buyers.size)
         self.engine.marketing(self, ads, trials)

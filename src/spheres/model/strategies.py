@@ -95,12 +95,12 @@ def _registrar[T](registry: dict[str, type[T]]) -> Callable[[type[T]], type[T]]:
 sensing = _registrar(SENSING)
 
 
-def _means(sums: np.ndarray, weights: np.ndarray, count: np.ndarray, fit_sums: np.ndarray,
-           fit_n: np.ndarray) -> Sensed:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        target = np.where(weights[:, None] > 0, sums / weights[:, None], 0.0)
-        fit = np.where(fit_n > 0, fit_sums / np.maximum(fit_n, 1), 0.0)
-    return Sensed(target, np.where(weights > 0, count, 0), fit)
+def _means(sums: np.ndarray, count: np.ndarray, fit_sums: np.ndarray) -> Sensed:
+    """Sums of expectations and of fits over ``count`` buyers per seller, as means (0 where
+    there were none)."""
+    n = np.maximum(count, 1)
+    target = np.where(count[:, None] > 0, sums / n[:, None], 0.0)
+    return Sensed(target, count, np.where(count > 0, fit_sums / n, 0.0))
 
 
 sensing(Sensing)
@@ -124,7 +124,7 @@ class LaggingSales(Sensing):
             return super().sense(model, rows)
         slot = late % (delay + 1)
         n = m.hist_n[slot, rows].astype(float)
-        return _means(m.hist_sum[slot, rows], n, n, m.hist_fit[slot, rows], n)
+        return _means(m.hist_sum[slot, rows], n, m.hist_fit[slot, rows])
 
 
 @sensing
@@ -141,7 +141,7 @@ class Conversations(Sensing):
         """Mean expectation and mean belief of the talkers whose favourite it is."""
         m = model.sellers_state
         n = m.talk_n[rows].astype(float)
-        return _means(m.talk_sum[rows], n, n, m.talk_w[rows], n)
+        return _means(m.talk_sum[rows], n, m.talk_w[rows])
 
 
 @sensing
@@ -154,7 +154,7 @@ class Customers(Sensing):
         """Mean expectation and experienced fit of this step's customers who gave feedback."""
         m = model.sellers_state
         n = m.feedback_n[rows].astype(float)
-        return _means(m.feedback_sum[rows], n, n, m.feedback_fit[rows], n)
+        return _means(m.feedback_sum[rows], n, m.feedback_fit[rows])
 
 
 # -- marketing ----------------------------------------------------------------------------------
