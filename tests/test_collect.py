@@ -14,7 +14,7 @@ from spheres.sweeps.collect import DATABASE, collect
 from test_cli import spheres_cli
 from test_sweeps import IN_PROCESS, TINY
 
-TABLES = ("runs", "swept", "strategies", "steps", "sellers", "flows")
+TABLES = ("runs", "swept", "strategies", "steps", "sellers", "flows", "agents")
 
 
 def query(database: Path, sql: str) -> pd.DataFrame:
@@ -80,7 +80,8 @@ def test_runs_table_has_swept_columns_seed_status_and_outcomes(sweep: Path) -> N
 
 def test_per_step_tables_equal_the_runs_files(sweep: Path) -> None:
     database = collect(sweep)
-    for table, name in (("steps", "metrics"), ("sellers", "sellers"), ("flows", "flows")):
+    for table, name in (("steps", "metrics"), ("sellers", "sellers"), ("flows", "flows"),
+                        ("agents", "agents")):
         stored = query(database, f"SELECT * FROM {table} WHERE job = 2")
         own = pd.read_parquet(sweep / "2" / f"{name}.parquet")
         sort = list(own.columns)

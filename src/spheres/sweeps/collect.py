@@ -3,10 +3,10 @@
 A run directory (``SWEEP_DIR/<job>``, Hydra's ``${hydra.job.num}``) is a result only if its
 ``summary.json`` exists; a run whose job recorded an error (``error.json``) is ``failed``; any
 other started run is ``incomplete``. ``collect`` writes the tables ``runs``, ``swept``,
-``strategies``, ``steps``, ``sellers`` and ``flows`` (and ``sensitivity`` when a Sobol sweep left
-``sensitivity.parquet``) into ``SWEEP_DIR/sweep.duckdb`` and as ``SWEEP_DIR/<table>.parquet``.
-The per-step tables are read by DuckDB straight from the runs' Parquet files. The README's
-"Sweeps" section documents every column.
+``strategies``, ``steps``, ``sellers``, ``flows`` and ``agents`` (and ``sensitivity`` when a
+Sobol sweep left ``sensitivity.parquet``) into ``SWEEP_DIR/sweep.duckdb`` and as
+``SWEEP_DIR/<table>.parquet``. The per-step tables are read by DuckDB straight from the runs'
+Parquet files. The README's "Sweeps" section documents every column.
 """
 
 from __future__ import annotations
@@ -32,7 +32,10 @@ RUN_TABLES = {
     "steps": ("metrics.parquet", ("step",)),
     "sellers": ("sellers.parquet", ("step", "seller_id")),
     "flows": ("flows.parquet", ("step", "source_type", "destination_type", "kind", "reason")),
+    "agents": ("agents.parquet", ("agent_id",)),
 }
+# The config group whose choice names a study (``experiment=q1_decline``): a column of runs.
+EXPERIMENT = "experiment"
 # Dicts of scalars in summary.json flattened into runs columns: key -> column prefix.
 FLATTENED = {"currency_by_kind": "currency_", "trust_final": "trust_final_",
              "network_facts": "network_"}
@@ -168,6 +171,9 @@ def runs_frame(sweep_dir: Path, runs: list[Run]) -> tuple[pd.DataFrame, list[str
     for key in keys:
         columns[key] = _typed([r.overrides.get(key) for r in runs])
     columns[SEED] = pd.Series([_seed(r) for r in runs], dtype="Int64")
+    if EXPERIMENT not in keys:
+        columns[EXPERIMENT] = pd.Series([r.overrides.get(EXPERIMENT) for r in runs],
+                                        dtype="string")
     columns["status"] = pd.Series([r.status for r in runs], dtype="string")
     columns["error"] = pd.Series([r.error for r in runs], dtype="string")
     columns["wall_time_s"] = pd.Series([r.wall_time_s for r in runs], dtype="Float64")
