@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -149,6 +150,22 @@ def test_bad_settings_are_refused_in_one_line(tmp_path: Path, overrides: list[st
     assert done.returncode == 1
     assert message in done.stderr and "Traceback" not in done.stderr
     assert not (sweep_dir / sens.SOBOL_DIR / sens.DESIGN).exists()
+
+
+def test_an_outcome_is_a_key_or_the_difference_of_two() -> None:
+    summary = {"a": {"x": 0.75}, "b": 2, "flag": True}
+    assert sens.outcome_value(summary, "a.x") == 0.75
+    assert sens.outcome_value(summary, "a.x - b") == -1.25
+    assert sens.outcome_value(summary, "b - a.x") == 1.25
+    assert math.isnan(sens.outcome_value(summary, "b - missing"))
+    assert math.isnan(sens.outcome_value(summary, "flag"))
+
+
+@pytest.mark.parametrize("outcome", ["a - b - c", "a - ", " - b"])
+def test_an_outcome_of_more_than_two_keys_is_refused(outcome: str) -> None:
+    settings = sens.Settings(n=4, outcomes=(outcome,))
+    with pytest.raises(sens.SensitivityError, match="the difference of two"):
+        sens.check_settings(settings, [sens.Parameter("x", 0.0, 1.0)])
 
 
 @pytest.mark.slow

@@ -19,15 +19,18 @@ import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+import spheres
 from spheres.cli import config_dir, load_config
 from spheres.config import SpheresConfig
 from spheres.model.sellers import TARGETING
 from spheres.sweeps.collect import DATABASE, SEED
 from spheres.sweeps.progress import sweep_size
+from spheres.sweeps.sensitivity import design_runs, outcome_value
 from test_cli import spheres_cli
 from test_sweeps import composed_with_hydra
 
 STUDIES = sorted(p.stem for p in (config_dir() / "experiment").glob("q[0-9]_*.yaml"))
+SENSITIVITY = sorted(p.stem for p in (config_dir() / "experiment").glob("sensitivity_q*.yaml"))
 TINY = OmegaConf.load(config_dir() / "size" / "tiny.yaml")
 
 
@@ -111,6 +114,36 @@ def test_a_studys_header_names_its_command_question_hypothesis_sweep_and_runs(st
         assert key in text.split("Swept:")[1], f"the header does not say that {key} is swept"
     runs = re.search(r"(\d+) runs", text)
     assert runs and int(runs.group(1)) == sweep_size(config)
+
+
+@pytest.mark.parametrize("study", SENSITIVITY)
+def test_a_sensitivity_study_is_a_sobol_sweep_whose_outcomes_a_run_gives(study: str) -> None:
+    config = study_config(study)
+    assert config.hydra.sweeper._target_.endswith(".SobolSweeper")
+    params = config.hydra.sweeper.params
+    assert len(params) >= 4 and all(str(v).startswith("interval(") for v in params.values())
+    text = header(study)
+    assert f"spheres run -m experiment={study}" in text
+    for part in ("Question (Q", "Outcomes:", "Varied", "Look at"):
+        assert part in text
+    assert all(key in text.split("Varied")[1] for key in params)
+    runs = re.search(r"(\d+) runs", text)
+    assert runs and int(runs.group(1)) == sweep_size(config) == design_runs(
+        config.hydra.sweeper.n, len(params), second_order=False)
+    # Every outcome is a number in the summary of a (short) run of the study's world.
+    small = validated(study_config(study, "n_buyers=200", "steps=5"))
+    summary = spheres.simulate(small).summary
+    for outcome in config.hydra.sweeper.outcomes:
+        assert math.isfinite(outcome_value(summary, outcome)), outcome
+
+
+def test_without_a_sensitivity_study_sweeps_use_the_spheres_sweeper_and_joblib() -> None:
+    for config in (composed_with_hydra(), study_config("q1_decline")):
+        assert config.hydra.sweeper._target_.endswith(".SpheresSweeper")
+        assert "joblib" in config.hydra.launcher._target_.lower()
+    sobol = composed_with_hydra("hydra/sweeper=sobol", "hydra/launcher=basic")
+    assert sobol.hydra.sweeper._target_.endswith(".SobolSweeper")
+    assert "basic" in sobol.hydra.launcher._target_.lower()
 
 
 def test_the_command_line_wins_over_a_study() -> None:

@@ -31,25 +31,33 @@ SLACK_S = 1.0
 
 
 def sweep_size(config: DictConfig) -> int | None:
-    """The number of jobs Hydra's basic sweeper (or a subclass) makes of ``config``.
+    """The number of runs Hydra's basic sweeper (or a subclass) or the Sobol sweeper makes of
+    ``config``.
 
-    ``None`` for other sweepers, whose jobs are not the combinations of the overrides.
+    ``None`` for other sweepers, whose runs are not known before they start.
     """
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.utils import get_class
 
+    from hydra_plugins.spheres_sobol_sweeper.sobol_sweeper import SobolSweeper
+    from spheres.sweeps.sensitivity import design_runs
+
     try:
         sweeper = get_class(str(config.hydra.sweeper.get("_target_")))
     except (ImportError, ValueError):
         return None
-    if not issubclass(sweeper, BasicSweeper):
+    if not issubclass(sweeper, BasicSweeper | SobolSweeper):
         return None
     params = config.hydra.sweeper.get("params") or {}
     arguments = [f"{k}={v}" for k, v in params.items()]
     arguments += list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
     try:
         overrides = OverridesParser.create().parse_overrides(arguments)
+        if issubclass(sweeper, SobolSweeper):
+            varied = {o.key_or_group for o in overrides if o.is_interval_sweep()}
+            return design_runs(int(config.hydra.sweeper.n), len(varied),
+                               bool(config.hydra.sweeper.calc_second_order))
         return sum(len(b) for b in BasicSweeper.split_arguments(overrides, None))
     except Exception:
         return None

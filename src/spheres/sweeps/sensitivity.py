@@ -33,6 +33,7 @@ DESIGN = "design.parquet"
 RUNS = "runs.parquet"
 INDICES = "sensitivity.parquet"
 SECOND_ORDER = "second_order.parquet"
+DIFFERENCE = " - "  # an outcome "a - b" is the difference of two summary keys
 INDEX_COLUMNS = ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
 
 
@@ -80,6 +81,12 @@ def check_settings(settings: Settings, parameters: Sequence[Parameter]) -> None:
     if not settings.outcomes:
         raise SensitivityError("hydra.sweeper.outcomes is empty: list the summary keys to "
                                "analyse, e.g. hydra.sweeper.outcomes=[sellers_alive]")
+    for outcome in settings.outcomes:
+        if outcome.count(DIFFERENCE) > 1 or not all(
+                part.strip() for part in outcome.split(DIFFERENCE)):
+            raise SensitivityError(f"hydra.sweeper.outcomes: {outcome!r} is not allowed: a "
+                                   "summary key (dots go into nested keys) or the difference "
+                                   "of two, 'a - b'")
     if not 0 < settings.conf_level < 1:
         raise SensitivityError(f"hydra.sweeper.conf_level = {settings.conf_level} is not "
                                "allowed: a probability between 0 and 1")
@@ -95,6 +102,11 @@ def problem(parameters: Sequence[Parameter]) -> dict[str, Any]:
     """SALib's problem description of ``parameters``."""
     return {"num_vars": len(parameters), "names": [p.name for p in parameters],
             "bounds": [[p.low, p.high] for p in parameters]}
+
+
+def design_runs(n: int, parameters: int, second_order: bool) -> int:
+    """Runs of a Sobol design of ``n`` base samples over ``parameters`` settings."""
+    return n * ((2 if second_order else 1) * parameters + 2)
 
 
 def sample(parameters: Sequence[Parameter], settings: Settings) -> pd.DataFrame:
@@ -152,9 +164,14 @@ def load_design(sobol_dir: Path) -> tuple[list[Parameter], Settings, pd.DataFram
 def outcome_value(summary: Mapping[str, Any], key: str) -> float:
     """The number at ``key`` in a run's summary; dots go into nested mappings.
 
-    ``trust_final.peers`` reads ``summary["trust_final"]["peers"]``. Missing keys, ``None`` and
+    ``trust_final.peers`` reads ``summary["trust_final"]["peers"]``. ``a - b`` (spaces around
+    the minus) is the difference of two such numbers, e.g. ``sellers_alive_by_strategy.listen.
+    final_share - sellers_alive_by_strategy.lagging.final_share``. Missing keys, ``None`` and
     non-numbers give NaN.
     """
+    if DIFFERENCE in key:
+        first, second = key.split(DIFFERENCE, 1)
+        return outcome_value(summary, first.strip()) - outcome_value(summary, second.strip())
     value: Any = summary
     for part in key.split("."):
         if not isinstance(value, Mapping) or part not in value:
@@ -230,8 +247,9 @@ def write_indices(sweep_dir: Path, indices: pd.DataFrame,
 
 def format_indices(indices: pd.DataFrame) -> str:
     """A plain-text table of the indices, one line per outcome and parameter."""
-    lines = [f"{'outcome':<28} {'parameter':<28} {'S1':>16} {'ST':>16}"]
-    for r in indices.itertuples():
-        lines.append(f"{r.outcome:<28} {r.parameter:<28} {r.S1:>7.3f} ± {r.S1_conf:<6.3f} "
-                     f"{r.ST:>7.3f} ± {r.ST_conf:<6.3f}")
+    lines: list[str] = []
+    for outcome, rows in indices.groupby("outcome", sort=False):
+        lines += [f"outcome: {outcome}", f"  {'parameter':<30} {'S1':>16} {'ST':>16}"]
+        lines += [f"  {r.parameter:<30} {r.S1:>7.3f} ± {r.S1_conf:<6.3f} "
+                  f"{r.ST:>7.3f} ± {r.ST_conf:<6.3f}" for r in rows.itertuples()]
     return "\n".join(lines)
