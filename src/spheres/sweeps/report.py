@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import textwrap
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -530,10 +531,16 @@ def sensitivity_figure(indices: pd.DataFrame) -> Figure:
                label="ST (with interactions)")
         ax.set_xticks(x, group["parameter"], rotation=20, ha="right", fontsize="small")
         ax.axhline(0, color="black", linewidth=0.5)
-        ax.set_title(f"{outcome}" + (f" ({sweep})" if indices["sweep"].nunique() > 1 else ""),
+        title = f"{outcome}" + (f" ({sweep})" if indices["sweep"].nunique() > 1 else "")
+        # Long outcome keys (a difference of two nested keys) wrap instead of overlapping.
+        ax.set_title("\n".join(textwrap.wrap(title, 48, break_long_words=True)),
                      fontsize="small")
         ax.set_ylabel("Sobol index")
-        ax.legend(fontsize="x-small")
+        if group[["S1", "ST"]].isna().all().all():
+            ax.text(0.5, 0.5, "no index: the outcome did not vary\n(or a run did not give it)",
+                    transform=ax.transAxes, ha="center", va="center", fontsize="small")
+        else:
+            ax.legend(fontsize="x-small")
     fig.suptitle("Global sensitivity: share of each outcome's variance due to each parameter")
     return fig
 
