@@ -84,13 +84,16 @@ def estimates_figure(panels: Sequence[tuple[str, Sequence[tuple[str, Estimate]]]
     """
     most = max((len(rows) for _, rows in panels), default=1)
     fig, axes = _figure(len(panels), width=4.6, height=0.9 + 0.32 * most, cols=cols)
-    for ax, (panel, rows) in zip(axes, panels, strict=True):
+    # Panels with the same rows name them once, at the left of each line of panels.
+    same = len({tuple(label for label, _ in rows) for _, rows in panels}) == 1
+    for i, (ax, (panel, rows)) in enumerate(zip(axes, panels, strict=True)):
         y = np.arange(len(rows))
         values = np.array([e.value for _, e in rows])
         low = np.array([e.value - e.low if e.has_interval else 0.0 for _, e in rows])
         high = np.array([e.high - e.value if e.has_interval else 0.0 for _, e in rows])
         ax.errorbar(values, y, xerr=[low, high], fmt="o", capsize=3)
-        ax.set_yticks(y, [label for label, _ in rows], fontsize="small")
+        named = not same or i % min(len(panels), cols) == 0
+        ax.set_yticks(y, [label for label, _ in rows] if named else [], fontsize="small")
         ax.set_ylim(len(rows) - 0.5, -0.5)
         if reference and panel in reference:
             ax.axvline(reference[panel], color="grey", linestyle="--", linewidth=1)
