@@ -82,6 +82,8 @@ def estimates_figure(panels: Sequence[tuple[str, Sequence[tuple[str, Estimate]]]
     ``reference`` (panel title -> value) draws a dashed vertical line in that panel, e.g. a
     baseline's mean.
     """
+    from matplotlib.ticker import MaxNLocator
+
     most = max((len(rows) for _, rows in panels), default=1)
     fig, axes = _figure(len(panels), width=4.6, height=0.9 + 0.32 * most, cols=cols)
     # Panels with the same rows name them once, at the left of each line of panels.
@@ -99,6 +101,8 @@ def estimates_figure(panels: Sequence[tuple[str, Sequence[tuple[str, Estimate]]]
             ax.axvline(reference[panel], color="grey", linestyle="--", linewidth=1)
         ax.set_title(panel, fontsize="small", wrap=True)
         ax.tick_params(axis="x", labelsize="small")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
     fig.suptitle(title)
     return fig
 
