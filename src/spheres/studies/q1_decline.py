@@ -27,21 +27,22 @@ SPEED, CONTACTS = "market.frontier_speed", "market.contacts"
 
 
 def sellers(store: Store) -> pd.DataFrame:
-    """Per run and seller: sensing, steps alive, whether it exited, mean sync while alive and
-    its share of purchases at the last step."""
+    """Per run and seller: sensing, steps alive, whether it exited, the sum of its sync while
+    alive and its share of purchases at the last step."""
     return store.per_run("""
         SELECT job, seller_id, any_value(sensing) AS sensing,
                sum(CAST(alive AS INTEGER)) AS steps_alive, NOT arg_max(alive, step) AS exited,
-               avg(sync) FILTER (WHERE alive) AS sync, arg_max(share, step) AS final_share
+               sum(sync) FILTER (WHERE alive) AS sync_sum, arg_max(share, step) AS final_share
         FROM sellers GROUP BY job, seller_id""")
 
 
 def per_run(store: Store, table: pd.DataFrame) -> pd.DataFrame:
     """Per run: the listening minus lagging gaps in survival and final share, and the lagging
-    minus listening gap in sync."""
+    minus listening gap in sync (the mean over alive seller-steps)."""
     by = table.groupby(["job", "sensing"]).agg(
-        survival=("steps_alive", "mean"), sync=("sync", "mean"),
-        share=("final_share", "sum")).unstack("sensing")
+        survival=("steps_alive", "mean"), sync_sum=("sync_sum", "sum"),
+        steps=("steps_alive", "sum"), share=("final_share", "sum")).unstack("sensing")
+    by = by.join(pd.concat({"sync": by["sync_sum"] / by["steps"]}, axis=1))
     gaps = pd.DataFrame({
         "survival_lagging": by["survival"][LAGGING],
         "survival_listening": by["survival"][LISTENING],
