@@ -44,7 +44,7 @@ def mean_band(wide: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def time_figure(panels: Sequence[tuple[str, pd.DataFrame]], ylabel: str, title: str,
                 lines: Sequence[Any] | None = None, cols: int = 3,
-                ylim: tuple[float, float] | None = None) -> Figure:
+                ylim: tuple[float | None, float | None] | None = None) -> Figure:
     """One panel per ``(title, frame)``; the frame has ``job``, ``step``, ``line``, ``value``.
 
     Each line is the mean across runs at each step, its band the 95% interval of that mean.

@@ -85,7 +85,7 @@ def analyse(store: Store) -> Findings:
     found.figures.append(("q2_share_time.png", png(time_figure(
         [(s, shares[shares["scenario"] == s]) for s in store.scenarios], "share of purchases",
         "Market share by strategy over time (mean over seeds; band: 95% interval of the mean)",
-        lines=strategies, cols=2, ylim=(0, 1))),
+        lines=strategies, cols=2, ylim=(0, None))),
         "Share of each step's purchases made at each strategy's sellers, per scenario"))
     found.figures.append(("q2_survival_profit.png", png(estimates_figure(
         [(f"{label}\n{s}", [(k, levels[column, k][s]) for k in strategies])
