@@ -84,7 +84,8 @@ class Store:
     def lowest_seed_agents(self, columns: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The run with the lowest seed of each scenario, and those runs' ``agents`` rows
         (``job`` and ``columns``, an SQL column list)."""
-        first = self.runs.sort_values([SEED, "job"]).drop_duplicates("scenario")
+        first = (self.runs.sort_values([SEED, "job"], kind="stable").drop_duplicates("scenario")
+                 .set_index("scenario").loc[self.scenarios].reset_index())
         jobs = ", ".join(str(int(j)) for j in first["job"]) or "NULL"
         return first, self.df(f"SELECT job, {columns} FROM agents WHERE job IN ({jobs})")
 

@@ -116,7 +116,8 @@ def scatter_figure(first: pd.DataFrame, agents: pd.DataFrame) -> Figure:
         ax.set_yscale("symlog", linthresh=1)
         ax.set_xlabel("Klout-like score")
         ax.set_ylabel("true influence (purchases caused)", fontsize="small")
-        ax.set_title(f"{run.scenario} (seed {getattr(run, SEED)})", fontsize="small", wrap=True)
+        lines = run.scenario.replace(", ", "\n")  # one swept setting per line
+        ax.set_title(f"{lines} (seed {getattr(run, SEED)})", fontsize="small")
         ax.legend(fontsize="x-small", loc="upper left", markerscale=2)
     fig.suptitle("Score vs true influence, one run per scenario")
     return fig

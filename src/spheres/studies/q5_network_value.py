@@ -117,7 +117,8 @@ def scatter_figure(first: pd.DataFrame, agents: pd.DataFrame) -> Figure:
             getattr(ax, f"set_{axis}scale")("symlog", linthresh=100)
         ax.set_xlabel("lifetime value (cents)")
         ax.set_ylabel("network value (cents)")
-        ax.set_title(f"{run.scenario} (seed {getattr(run, SEED)})", fontsize="small", wrap=True)
+        lines = run.scenario.replace(", ", "\n")  # one swept setting per line
+        ax.set_title(f"{lines} (seed {getattr(run, SEED)})", fontsize="small")
     if points is not None:
         fig.colorbar(points, ax=axes, label="degree percentile", shrink=0.8)
     fig.suptitle("Lifetime value vs network value, one run per scenario")
