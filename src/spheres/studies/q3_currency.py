@@ -24,7 +24,7 @@ from spheres.studies.base import (
     read_difference,
 )
 from spheres.studies.figures import png, time_figure
-from spheres.sweeps.report import _figure
+from spheres.sweeps.report import _figure, scenario_name
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -40,7 +40,7 @@ TOTALS = [  # runs column, label, digits
 ]
 # Nodes of the flow diagram: name -> (x, y).
 NODES = {"minted": (0.0, 1.0), "sellers' money": (0.0, 0.0), "buyers": (1.0, 1.0),
-         "influencers": (1.0, 0.0), "burned": (2.0, 1.0), "money": (2.0, 0.0)}
+         "influencers": (1.6, 0.0), "burned": (2.6, 1.0), "money": (2.6, 0.0)}
 
 
 def node(side: str, party: str, kind: str) -> str:
@@ -83,16 +83,17 @@ def analyse(store: Store) -> Findings:
                           "source, destination and reason; arrow width grows with the amount"))
     steps = store.per_run("SELECT job, step, currency_gini, currency_velocity FROM steps")
     line = DECAY if DECAY in store.keys else "scenario"
+    steps["line"] = [scenario_name({line: v}, [line]) for v in steps[line]]
+    names = [scenario_name({line: v}, [line]) for v in ordered(steps[line])]
     groups = ([(f"{REWARD}={v}", steps[steps[REWARD] == v]) for v in ordered(steps[REWARD])]
               if REWARD in store.keys else [("all runs", steps)])
     for column, label in (("currency_gini", "Gini of balances"),
                           ("currency_velocity", "velocity")):
-        panels = [(f"{label}, {name}", g.assign(line=g[line].map(lambda v: f"{line}={v}"),
-                                                value=g[column])) for name, g in groups]
+        panels = [(f"{label}, {name}", g.assign(value=g[column])) for name, g in groups]
         found.figures.append((f"q3_{column.removeprefix('currency_')}.png", png(time_figure(
             panels, label, f"{label} of social currency over time by decay (mean over seeds; "
-            "band: 95% interval of the mean)", lines=[f"{line}={v}" for v in ordered(
-                steps[line])])), f"{label} over time, one line per decay setting"))
+            "band: 95% interval of the mean)", lines=names)),
+            f"{label} over time, one line per decay setting"))
     return found
 
 
@@ -100,7 +101,7 @@ def flow_figure(store: Store, flows: pd.DataFrame, scenarios: list[str]) -> Figu
     """A flow diagram per scenario: nodes are who holds or gives currency, arrows the reasons."""
     from matplotlib.patches import FancyArrowPatch
 
-    fig, axes = _figure(len(scenarios), width=6.0, height=5.0)
+    fig, axes = _figure(len(scenarios), width=9.0, height=4.6, cols=1)
     flows = flows.assign(src=[node("src", p, k) for p, k in zip(flows["source_type"],
                                                                  flows["kind"], strict=True)],
                          dst=[node("dst", p, k) for p, k in zip(flows["destination_type"],
@@ -116,8 +117,8 @@ def flow_figure(store: Store, flows: pd.DataFrame, scenarios: list[str]) -> Figu
         for (src, dst), pair in edges.groupby(["src", "dst"]):
             for i, edge in enumerate(pair.itertuples()):
                 _arrow(ax, FancyArrowPatch, src, dst, edge, i, len(pair), top)
-        ax.set_xlim(-0.45, 2.45)
-        ax.set_ylim(-0.45, 1.5)
+        ax.set_xlim(-0.4, 3.0)
+        ax.set_ylim(-0.75, 1.75)
         ax.set_axis_off()
         ax.set_title(scenario, fontsize="small", wrap=True)
     fig.suptitle("Social currency by source, destination and reason (points per run, mean over "
@@ -131,13 +132,15 @@ def _arrow(ax: Any, patch: Any, src: str, dst: str, edge: Any, i: int, k: int,
     width = 0.8 + 7.0 * np.sqrt(edge.amount / top)
     label = f"{edge.reason.replace('_', ' ')}\n{fmt(edge.amount, 0)}"
     (x0, y0), (x1, y1) = NODES[src], NODES[dst]
-    if src == dst:  # a loop above the node
-        ax.add_patch(patch((x0 - 0.12, y0 + 0.08), (x0 + 0.12, y0 + 0.08),
-                           connectionstyle="arc3,rad=-1.6", arrowstyle="-|>", mutation_scale=10,
-                           linewidth=width, color="tab:green", alpha=0.6))
-        ax.text(x0, y0 + 0.34 + 0.12 * i, label, ha="center", fontsize="x-small")
+    if src == dst:  # a loop above the upper nodes, below the lower ones
+        side = 1.0 if y0 > 0 else -1.0
+        ax.add_patch(patch((x0 - 0.1, y0 + 0.08 * side), (x0 + 0.1, y0 + 0.08 * side),
+                           connectionstyle=f"arc3,rad={-1.6 * side}", arrowstyle="-|>",
+                           mutation_scale=10, linewidth=width, color="tab:green", alpha=0.6))
+        ax.text(x0 + 0.22 * (i - (k - 1) / 2) * 2, y0 + 0.42 * side, label, ha="center",
+                va="center", fontsize="x-small")
         return
-    rad = 0.25 * (i - (k - 1) / 2) + (0.12 if k == 1 and x0 == x1 else 0.0)
+    rad = 0.3 * (i - (k - 1) / 2)
     ax.add_patch(patch((x0, y0), (x1, y1), connectionstyle=f"arc3,rad={rad}",
                        arrowstyle="-|>", mutation_scale=12, shrinkA=22, shrinkB=22,
                        linewidth=width, color="tab:blue", alpha=0.5))
