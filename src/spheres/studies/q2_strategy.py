@@ -63,7 +63,7 @@ def analyse(store: Store) -> Findings:
         gaps = store.tag(pd.DataFrame({
             column: wide[column][challenger] - wide[column][BASE] for column, _, _, _ in MEASURES
         }).reset_index())
-        for column, label, unit, digits in MEASURES[:2]:
+        for column, label, unit, digits in MEASURES:
             for scenario, diff in per_scenario(gaps, column).items():
                 found.number(f"{label}: {challenger} − {BASE}", scenario, diff, digits)
                 found.readings.append(read_difference(
