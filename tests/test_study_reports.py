@@ -94,6 +94,9 @@ def test_a_reading_names_the_direction_only_when_the_interval_excludes_zero() ->
         assert "the interval includes zero" in unclear
     single = read(3.0, math.nan, math.nan, 1)
     assert "too few seeds" in single and "higher" not in single
+    assert read(math.nan, math.nan, math.nan, 0) == (
+        "At speed 0.03: no run gives mean steps in the market of both listening sellers and "
+        "lagging sellers.")
 
 
 def test_a_level_reading_gives_the_mean_and_its_interval() -> None:

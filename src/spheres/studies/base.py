@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from spheres.sweeps.collect import SEED
-from spheres.sweeps.report import Estimate, mean_ci, scenario_name
+from spheres.sweeps.report import MISSING, Estimate, mean_ci, scenario_name
 
 if TYPE_CHECKING:
     import duckdb
@@ -176,6 +177,8 @@ def read_difference(where: str, measure: str, first: str, second: str, diff: Est
     difference", and with fewer than two seeds that no interval could be computed.
     """
     unit = f" {unit}" if unit else ""
+    if diff.n == 0:
+        return f"{where}: no run gives {measure} of both {first} and {second}."
     if not diff.has_interval:
         return (f"{where}: {first} minus {second} in {measure} is {fmt(diff.value, digits)}"
                 f"{unit}, with too few seeds for an interval, so no clear difference can be told.")
@@ -196,9 +199,10 @@ def read_level(where: str, measure: str, e: Estimate, digits: int = 2, unit: str
 
 
 def per_scenario(frame: pd.DataFrame, column: str) -> dict[str, Estimate]:
-    """Scenario -> mean of ``column`` across its runs, with its interval."""
-    return {str(s): mean_ci(g[column].to_numpy(dtype=float))
-            for s, g in frame.groupby("scenario", sort=False)}
+    """Scenario -> mean of ``column`` across its runs, with its interval (a scenario without
+    runs in ``frame`` gives ``MISSING``)."""
+    return defaultdict(lambda: MISSING, {str(s): mean_ci(g[column].to_numpy(dtype=float))
+                                         for s, g in frame.groupby("scenario", sort=False)})
 
 
 def ordered(values: Sequence[Any]) -> list[Any]:
@@ -217,13 +221,13 @@ def key_effects(store: Store, frame: pd.DataFrame, column: str, key: str,
     Without ``base``: the largest value against the smallest; with it, every other value against
     ``base``. One entry per comparison and combination of the other swept keys: ``(where, value,
     base value, difference)``, the values named like scenarios (``market.frontier_speed=0.03``).
-    Empty if ``key`` is not swept (or ``base`` is not one of its values).
+    Empty if ``key`` does not take two values in ``frame`` (or ``base`` is not one of them).
     """
     from spheres.sweeps.report import difference_ci
 
-    if key not in store.keys:
+    values = ordered(frame[key]) if key in store.keys else []
+    if len(values) < 2:
         return []
-    values = ordered(frame[key])
     if base is None:
         pairs = [(values[-1], values[0])]
     elif base in values:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from spheres.studies.base import Findings, Store, Study, key_effects, per_scenario, read_difference
@@ -39,16 +40,23 @@ def sellers(store: Store) -> pd.DataFrame:
 def per_run(store: Store, table: pd.DataFrame) -> pd.DataFrame:
     """Per run: the listening minus lagging gaps in survival and final share, and the lagging
     minus listening gap in sync (the mean over alive seller-steps)."""
-    by = table.groupby(["job", "sensing"]).agg(
+    grouped = table.groupby(["job", "sensing"]).agg(
         survival=("steps_alive", "mean"), sync_sum=("sync_sum", "sum"),
-        steps=("steps_alive", "sum"), share=("final_share", "sum")).unstack("sensing")
-    by = by.join(pd.concat({"sync": by["sync_sum"] / by["steps"]}, axis=1))
+        steps=("steps_alive", "sum"), share=("final_share", "sum"))
+    by = grouped.unstack("sensing")
+
+    def of(measure: str, sensing: str) -> pd.Series:
+        """A measure of one kind of seller per run (NaN where a run has none of that kind)."""
+        found = by.get((measure, sensing))
+        return found if found is not None else pd.Series(np.nan, index=by.index)
+
+    sync = {s: of("sync_sum", s) / of("steps", s) for s in NAMES}
     gaps = pd.DataFrame({
-        "survival_lagging": by["survival"][LAGGING],
-        "survival_listening": by["survival"][LISTENING],
-        "survival_gap": by["survival"][LISTENING] - by["survival"][LAGGING],
-        "sync_gap": by["sync"][LAGGING] - by["sync"][LISTENING],
-        "share_gap": by["share"][LISTENING] - by["share"][LAGGING]}).reset_index()
+        "survival_lagging": of("survival", LAGGING),
+        "survival_listening": of("survival", LISTENING),
+        "survival_gap": of("survival", LISTENING) - of("survival", LAGGING),
+        "sync_gap": sync[LAGGING] - sync[LISTENING],
+        "share_gap": of("share", LISTENING) - of("share", LAGGING)}).reset_index()
     return store.tag(gaps)
 
 
@@ -123,7 +131,8 @@ def survival_figure(store: Store, table: pd.DataFrame) -> Figure:
         ax.set_xlabel("steps alive")
         ax.set_ylabel("share still in the market", fontsize="small")
         ax.set_ylim(-0.02, 1.02)
-        ax.legend(fontsize="x-small", loc="lower left")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="x-small", loc="lower left")
     fig.suptitle("Seller survival by sensing (Kaplan–Meier; sellers alive at the end censored)")
     return fig
 
