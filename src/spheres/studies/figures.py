@@ -85,7 +85,7 @@ def estimates_figure(panels: Sequence[tuple[str, Sequence[tuple[str, Estimate]]]
     from matplotlib.ticker import MaxNLocator
 
     most = max((len(rows) for _, rows in panels), default=1)
-    fig, axes = _figure(len(panels), width=4.6, height=0.9 + 0.32 * most, cols=cols)
+    fig, axes = _figure(len(panels), width=4.6, height=1.5 + 0.32 * most, cols=cols)
     # Panels with the same rows name them once, at the left of each line of panels.
     same = len({tuple(label for label, _ in rows) for _, rows in panels}) == 1
     for i, (ax, (panel, rows)) in enumerate(zip(axes, panels, strict=True)):
