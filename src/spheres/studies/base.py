@@ -252,4 +252,10 @@ def by_measure(store: Store, levels: dict[str, dict[str, Estimate]],
                measures: Sequence[tuple[Any, ...]]) -> list[tuple[str, list[tuple[str, Estimate]]]]:
     """Panels for ``estimates_figure``: per measure ``(column, label, ...)``, its estimate in
     each scenario."""
-    return [(m[1], [(s, levels[m[0]][s]) for s in store.scenarios]) for m in measures]
+    return [(m[1], [(short(s), levels[m[0]][s]) for s in store.scenarios]) for m in measures]
+
+
+def short(scenario: str) -> str:
+    """A scenario's name with each setting's group dropped: ``frontier_speed=0, contacts=3``."""
+    return ", ".join(part.split("=", 1)[0].rsplit(".", 1)[-1] + "=" + part.split("=", 1)[1]
+                     if "=" in part else part for part in scenario.split(", "))

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from spheres.studies.base import Findings, Store, Study, key_effects, per_scenario, read_difference
+from spheres.studies.base import (
+    Findings,
+    Store,
+    Study,
+    by_measure,
+    key_effects,
+    per_scenario,
+    read_difference,
+)
 from spheres.studies.figures import estimates_figure, png, time_figure
 from spheres.sweeps.report import _colors, _figure, kaplan_meier
 
@@ -106,8 +114,7 @@ def analyse(store: Store) -> Findings:
         "Distance between the offerings of alive sellers and the mean buyer expectation, "
         "lagging vs listening sellers, per scenario (lower is closer)"))
     found.figures.append(("q1_gaps.png", png(estimates_figure(
-        [(label, [(s, estimates[column][s]) for s in store.scenarios])
-         for column, label, _ in NUMBERS if column.endswith("_gap")],
+        by_measure(store, estimates, [n for n in NUMBERS if n[0].endswith("_gap")]),
         "Gaps between listening and lagging sellers by scenario (mean over seeds, 95% interval)",
         reference={label: 0.0 for column, label, _ in NUMBERS})), "The gaps per scenario: "
         "survival and final share (listening − lagging), sync (lagging − listening)"))

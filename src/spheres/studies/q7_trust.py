@@ -76,7 +76,7 @@ def analyse(store: Store) -> Findings:
         "Buyers' mean trust in peers, influencers and sellers over time, per scenario"))
     found.figures.append(("q7_final.png", png(estimates_figure(
         by_measure(store, levels, MEASURES),
-        "Trust, exposures and credibility at the end (mean over seeds, 95% interval)", cols=2)),
+        "Trust, exposures and credibility at the end (mean over seeds, 95% interval)")),
         "Final trust in each source, undisclosed sponsored posts found out, and influencers' "
         "credibility, per scenario"))
     return found
