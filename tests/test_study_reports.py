@@ -197,6 +197,8 @@ def test_a_sweep_without_a_study_gets_the_generic_report_unchanged(q1_store: Pat
     (plain / STUDY_JSON).unlink(missing_ok=True)
     with duckdb.connect(str(plain / DATABASE)) as con:
         con.execute("UPDATE runs SET experiment = NULL")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / STUDY_JSON).write_text("{}")  # left by an earlier report
     write_report([plain], out=tmp_path / "out")
     doc, _ = build(load([plain]))
     assert (tmp_path / "out" / "report.md").read_text() == doc.markdown()

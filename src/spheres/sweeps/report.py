@@ -784,6 +784,8 @@ def write_report(sweep_dirs: Sequence[Path | str], out: Path | str | None = None
         with atomic_write(target / STUDY_JSON) as tmp:
             tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
                            encoding="utf-8")
+    else:  # an earlier study's findings must not pass for this report's
+        (target / STUDY_JSON).unlink(missing_ok=True)
     for kind, value in doc.blocks:
         if kind == "figure":
             with atomic_write(target / value[0]) as tmp:
@@ -806,7 +808,9 @@ def report_main(argv: Sequence[str]) -> int:
                     "collect SWEEP_DIR` first): report.html (self-contained, figures embedded), "
                     "report.md and its PNG figures. Scenarios are the combinations of swept "
                     "overrides other than seed; each is compared with the baseline scenario "
-                    "(mean and 95% bootstrap interval across seeds).")
+                    "(mean and 95% bootstrap interval across seeds). The sweep of a named study "
+                    "(spheres run -m experiment=q1_decline ...) opens with the study's section "
+                    "(question, readings, key numbers, figures) and also gets study.json.")
     parser.add_argument("sweep_dirs", metavar="SWEEP_DIR", nargs="+", type=Path,
                         help="a sweep directory holding sweep.duckdb")
     parser.add_argument("--baseline", metavar="NAME",
