@@ -6,6 +6,7 @@ bytes by :func:`png`. Panels and colours follow the what-if report's (``spheres.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["estimates_figure", "mean_band", "png", "time_figure"]
+TITLE_WIDTH = 44  # characters per line of a panel's title (small type, a 4.4-inch panel)
 
 
 def png(fig: Figure) -> bytes:
@@ -65,7 +67,7 @@ def time_figure(panels: Sequence[tuple[str, pd.DataFrame]], ylabel: str, title: 
             ax.plot(wide.index, mean, color=colors[str(name)], label=str(name))
             ax.fill_between(wide.index, low, high, color=colors[str(name)], alpha=0.2,
                             linewidth=0)
-        ax.set_title(panel, fontsize="small", wrap=True)
+        ax.set_title(textwrap.fill(panel, TITLE_WIDTH), fontsize="small")
         ax.set_xlabel("step")
         ax.set_ylabel(ylabel, fontsize="small")
         if ylim is not None:
@@ -99,7 +101,7 @@ def estimates_figure(panels: Sequence[tuple[str, Sequence[tuple[str, Estimate]]]
         ax.set_ylim(len(rows) - 0.5, -0.5)
         if reference and panel in reference:
             ax.axvline(reference[panel], color="grey", linestyle="--", linewidth=1)
-        ax.set_title(panel, fontsize="small", wrap=True)
+        ax.set_title(textwrap.fill(panel, TITLE_WIDTH), fontsize="small")
         ax.tick_params(axis="x", labelsize="small")
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))

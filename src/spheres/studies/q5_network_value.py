@@ -77,6 +77,7 @@ def analyse(store: Store) -> Findings:
         for column, label, digits in MEASURES:
             found.number(label, scenario, levels[column][scenario], digits)
         where = store.where(scenario)
+        found.readings.append(read_level(where, MEASURES[0][1], levels["spearman"][scenario], 3))
         found.readings.append(read_level(where, MEASURES[1][1], levels["low_half_share"][scenario],
                                          3))
         found.readings.append(read_level(where, MEASURES[2][1], levels["undervalued"][scenario],
