@@ -20,12 +20,13 @@ MEASURES = [  # column, label, unit, digits
     ("trials", "free trials given", "", 0),
     ("seed_reach", "seeders' reach at the end (share of buyers aware)", "", 3),
     ("made_aware", "awareness passed on by buyers (buyer-seller pairs)", "", 0),
+    ("seed_sales", "seeders' sales per seller over the run", "purchases", 0),
     ("seed_share", "seeders' final market share", "", 3),
     ("sponsor_share", "sponsors' final market share", "", 3),
     ("seed_profit", "seeders' profit per seller", "cents", 0),
     ("sponsor_profit", "sponsors' profit per seller", "cents", 0),
 ]
-READ = ("seed_share", "sponsor_share", "seed_reach", "seed_profit")
+READ = ("trials", "seed_sales", "seed_share", "sponsor_share", "seed_reach", "seed_profit")
 
 
 def per_run(store: Store) -> pd.DataFrame:
@@ -39,6 +40,9 @@ def per_run(store: Store) -> pd.DataFrame:
                   sum(profit) FILTER (WHERE marketing_lever = 'seed')
                       / count(DISTINCT seller_id) FILTER (WHERE marketing_lever = 'seed')
                       AS seed_profit,
+                  sum(sales) FILTER (WHERE marketing_lever = 'seed')
+                      / count(DISTINCT seller_id) FILTER (WHERE marketing_lever = 'seed')
+                      AS seed_sales,
                   sum(profit) FILTER (WHERE marketing_lever = 'sponsor')
                       / count(DISTINCT seller_id) FILTER (WHERE marketing_lever = 'sponsor')
                       AS sponsor_profit
@@ -73,8 +77,8 @@ def analyse(store: Store) -> Findings:
         "Outcome by targeting rule (mean over seeds, 95% interval; dashed: random targeting)",
         reference={label: levels[column][base].value for column, label, _, _ in MEASURES}
         if base else None)),
-        "Free trials, the seeders' reach, word of mouth, and the final share and profit of the "
-        "seeding and sponsoring sellers under each targeting rule"))
+        "Free trials, the seeders' reach, word of mouth and sales, and the final share and profit "
+        "of the seeding and sponsoring sellers under each targeting rule"))
     return found
 
 
