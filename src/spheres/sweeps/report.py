@@ -761,8 +761,7 @@ def write_report(sweep_dirs: Sequence[Path | str], out: Path | str | None = None
 
     A single sweep of a named study (``runs.experiment`` in ``spheres.studies.STUDIES``) opens
     with the study's section and also gets ``study.json``. ``out`` defaults to the first sweep
-    directory. Every file is written under a temporary name
-    and renamed when complete.
+    directory. Every file is written under a temporary name and renamed when complete.
     """
     import json
 
