@@ -3,9 +3,9 @@ sponsorship and spam-like advertising do to it.
 
 From the store's ``steps`` (``trust_peers``, ``trust_influencers``, ``trust_sellers`` and
 ``exposures`` over time) and ``runs`` (``trust_final_<source>``, ``credibility_final``): trust by
-source over time per scenario, final trust with intervals, exposures of undisclosed sponsored
-posts, and the effect of disclosure and of the sellers' preset (against ``all_listen``, sellers
-that make no claims).
+source over time per scenario and its change from step 1 to the end, final trust with
+intervals, exposures of undisclosed sponsored posts, and the effect of disclosure and of the
+sellers' preset (against ``all_listen``, sellers that make no claims).
 """
 
 from __future__ import annotations
@@ -36,13 +36,22 @@ MEASURES = [  # column, label, digits
 def analyse(store: Store) -> Findings:
     """Trust over time and at the end per scenario; disclosure and preset effects."""
     found = Findings()
-    runs = store.tag(store.df("SELECT job, sum(exposures) AS exposures FROM steps GROUP BY job")
+    # Per run: exposures over the run, and each source's trust at the last step minus step 1.
+    changes = ", ".join(f"arg_max(trust_{s}, step) - arg_min(trust_{s}, step) AS change_{s}"
+                        for s in SOURCES)
+    runs = store.tag(store.df(f"SELECT job, sum(exposures) AS exposures, {changes} FROM steps "
+                              "GROUP BY job")
                      .merge(store.runs[["job", *[c for c, _, _ in MEASURES if c != "exposures"]]],
                             on="job"))
     levels = {column: per_scenario(runs, column) for column, _, _ in MEASURES}
     for scenario in store.scenarios:
         for column, label, digits in MEASURES:
             found.number(label, scenario, levels[column][scenario], digits)
+        for source in SOURCES:
+            change = per_scenario(runs, f"change_{source}")[scenario]
+            found.number(f"change in trust in {source}, step 1 to the end", scenario, change, 3)
+            found.readings.append(read_difference(store.where(scenario), f"trust in {source}",
+                                                  "the last step", "step 1", change, 3))
         found.readings.append(f"{store.where(scenario)}: trust at the end: " + "; ".join(
             f"{s} {fmt(levels[f'trust_final_{s}'][scenario].value, 3)} "
             f"({interval(levels[f'trust_final_{s}'][scenario], 3)})" for s in SOURCES)
