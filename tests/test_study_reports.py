@@ -204,10 +204,6 @@ def test_a_sweep_without_a_study_gets_the_generic_report_unchanged(q1_store: Pat
     assert (tmp_path / "out" / "report.md").read_text() == doc.markdown()
     assert not (tmp_path / "out" / STUDY_JSON).exists()
     assert not any(p.name.startswith("q1_") for p in (tmp_path / "out").iterdir())
-    # Several sweeps, even of one study, are compared by the generic report.
-    write_report([q1_store, plain], out=tmp_path / "two")
-    assert (tmp_path / "two" / "report.md").read_text().startswith("# What-if report")
-    assert not (tmp_path / "two" / STUDY_JSON).exists()
 
 
 def test_the_section_reads_the_store_only_and_leaves_it_unchanged(q1_store: Path) -> None:

@@ -87,10 +87,13 @@ def analyse(store: Store) -> Findings:
     for scenario in store.scenarios:
         for column, label, digits in NUMBERS:
             found.number(label, scenario, estimates[column][scenario], digits)
-    for scenario in store.scenarios:
-        found.readings.append(read_difference(
-            store.where(scenario), "mean steps in the market", NAMES[LISTENING], NAMES[LAGGING],
-            estimates["survival_gap"][scenario], 1, "steps"))
+    for column, measure, digits, unit in (("survival_gap", "mean steps in the market", 1,
+                                           "steps"),
+                                          ("share_gap", "final market share", 3, "")):
+        for scenario in store.scenarios:
+            found.readings.append(read_difference(
+                store.where(scenario), measure, NAMES[LISTENING], NAMES[LAGGING],
+                estimates[column][scenario], digits, unit))
     for key in (SPEED, CONTACTS):
         for where, high, low, diff in key_effects(store, runs, "survival_gap", key):
             found.readings.append(read_difference(
