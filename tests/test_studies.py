@@ -8,6 +8,7 @@ of the study's main effect where the model's mechanisms guarantee it.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -266,3 +267,10 @@ def test_a_tiny_study_runs_end_to_end(study: str, tmp_path: Path) -> None:
             assert runs[key].nunique() == len(values)
         if study in EFFECTS:
             EFFECTS[study](store, sweep_dir)
+    done = spheres_cli("report", str(sweep_dir))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((sweep_dir / "study.json").read_text())
+    assert summary["study"] == study and summary["runs"] == sweep_size(config)
+    assert summary["numbers"] and summary["readings"]
+    assert all((sweep_dir / name).is_file() for name in summary["figures"])
+    assert f"## Study Q{study[1]}: " in (sweep_dir / "report.md").read_text()

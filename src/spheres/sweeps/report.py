@@ -400,11 +400,12 @@ def _format_estimate(e: Estimate, digits: int) -> str:
 # -- figures -------------------------------------------------------------------------------
 
 
-def _figure(n_panels: int, width: float = 4.2, height: float = 3.2) -> tuple[Figure, list[Any]]:
+def _figure(n_panels: int, width: float = 4.2, height: float = 3.2,
+            cols: int = 3) -> tuple[Figure, list[Any]]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    cols = min(n_panels, 3)
+    cols = min(n_panels, cols)
     rows = math.ceil(n_panels / cols)
     fig = Figure(figsize=(width * cols, height * rows), layout="constrained")
     FigureCanvasAgg(fig)
@@ -421,29 +422,35 @@ def _colors(names: Sequence[str]) -> dict[str, Any]:
     return {name: cmap(i % 10) for i, name in enumerate(names)}
 
 
+def kaplan_meier(times: np.ndarray, exited: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Kaplan–Meier survival curve (steps, share surviving) from 0 to the longest time.
+
+    ``times`` are steps alive; ``exited`` marks an event, the others are censored
+    (``scipy.stats.ecdf`` on ``CensoredData``). Plot with ``where="post"``.
+    """
+    from scipy import stats
+
+    end = float(times.max())
+    if not exited.any():
+        return np.array([0.0, end]), np.array([1.0, 1.0])
+    sf = stats.ecdf(stats.CensoredData(uncensored=times[exited], right=times[~exited])).sf
+    return (np.concatenate([[0.0], sf.quantiles, [end]]),
+            np.concatenate([[1.0], sf.probabilities, [sf.probabilities[-1]]]))
+
+
 def survival_figure(sweep: Sweep) -> Figure:
     """Kaplan–Meier survival of sellers by strategy, one panel per scenario.
 
     A seller's time is its steps alive; an exit is an event, a seller alive at the end is
     censored (``scipy.stats.ecdf`` on ``CensoredData``).
     """
-    from scipy import stats
-
     colors = _colors(sweep.strategies)
     fig, axes = _figure(len(sweep.scenarios))
     for ax, scenario in zip(axes, sweep.scenarios, strict=True):
         data = sweep.survival[sweep.survival["scenario"] == scenario]
         for strategy, group in data.groupby("strategy"):
-            times = group["steps_alive"].to_numpy(dtype=float)
-            exited = group["exited"].to_numpy(dtype=bool)
-            end = float(times.max())
-            if exited.any():
-                sf = stats.ecdf(stats.CensoredData(uncensored=times[exited],
-                                                   right=times[~exited])).sf
-                x = np.concatenate([[0.0], sf.quantiles, [end]])
-                y = np.concatenate([[1.0], sf.probabilities, [sf.probabilities[-1]]])
-            else:
-                x, y = np.array([0.0, end]), np.array([1.0, 1.0])
+            x, y = kaplan_meier(group["steps_alive"].to_numpy(dtype=float),
+                                group["exited"].to_numpy(dtype=bool))
             ax.step(x, y, where="post", color=colors[str(strategy)],
                     label=f"{strategy} ({len(group)})")
         ax.set_title(scenario, fontsize="small", wrap=True)
@@ -759,15 +766,32 @@ def write_report(sweep_dirs: Sequence[Path | str], out: Path | str | None = None
                  baseline: str | None = None) -> Path:
     """Write ``report.html``, ``report.md`` and the PNG figures into ``out``; return the HTML.
 
-    ``out`` defaults to the first sweep directory. Every file is written under a temporary name
-    and renamed when complete.
+    A single sweep of a named study (``runs.experiment`` in ``spheres.studies.STUDIES``) opens
+    with the study's section and also gets ``study.json``. ``out`` defaults to the first sweep
+    directory. Every file is written under a temporary name and renamed when complete.
     """
+    import json
+
     from spheres.results import atomic_write
+    from spheres.studies import STUDY_JSON, section, study_of
 
     sweep = load(sweep_dirs)
     doc, title = build(sweep, baseline)
+    study = study_of(sweep_dirs)
+    summary = None
+    if study is not None:  # a named study: its section opens the report, after the title
+        opening, summary = section(study, sweep_dirs[0])
+        doc.blocks[1:1] = opening.blocks
+        title = f"{study.title} — {title}"
+        doc.blocks[0] = ("heading", (1, title))
     target = Path(out) if out is not None else Path(sweep_dirs[0])
     target.mkdir(parents=True, exist_ok=True)
+    if summary is not None:
+        with atomic_write(target / STUDY_JSON) as tmp:
+            tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
+                           encoding="utf-8")
+    else:  # an earlier study's findings must not pass for this report's
+        (target / STUDY_JSON).unlink(missing_ok=True)
     for kind, value in doc.blocks:
         if kind == "figure":
             with atomic_write(target / value[0]) as tmp:
@@ -790,7 +814,9 @@ def report_main(argv: Sequence[str]) -> int:
                     "collect SWEEP_DIR` first): report.html (self-contained, figures embedded), "
                     "report.md and its PNG figures. Scenarios are the combinations of swept "
                     "overrides other than seed; each is compared with the baseline scenario "
-                    "(mean and 95% bootstrap interval across seeds).")
+                    "(mean and 95% bootstrap interval across seeds). The sweep of a named study "
+                    "(spheres run -m experiment=q1_decline ...) opens with the study's section "
+                    "(question, readings, key numbers, figures) and also gets study.json.")
     parser.add_argument("sweep_dirs", metavar="SWEEP_DIR", nargs="+", type=Path,
                         help="a sweep directory holding sweep.duckdb")
     parser.add_argument("--baseline", metavar="NAME",

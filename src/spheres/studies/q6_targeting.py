@@ -1,0 +1,85 @@
+"""Study Q6 (targeting): seeding or sponsoring the top-k by score, by degree, by followers, at
+random or by true influence (an oracle: the upper reference).
+
+From the store's ``steps`` (free trials given), ``strategies`` (final share of the seeding and
+the sponsoring sellers), ``sellers`` (their profit per seller over the run, and the seeders'
+reach at the last step) and ``agents`` (awareness passed on by buyers, ``made_aware``). Each rule
+is compared with ``random``: the same seeds under another rule, so the difference is taken
+between the two sets of runs.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from spheres.studies.base import Findings, Store, Study, key_effects, per_scenario, read_difference
+from spheres.studies.figures import estimates_figure, png
+
+RULE, BASE = "sellers.targeting", "random"
+MEASURES = [  # column, label, unit, digits
+    ("trials", "free trials given", "", 0),
+    ("seed_reach", "seeders' reach at the end (share of buyers aware)", "", 3),
+    ("made_aware", "awareness passed on by buyers (buyer-seller pairs)", "", 0),
+    ("seed_sales", "seeders' sales per seller over the run", "purchases", 0),
+    ("seed_share", "seeders' final market share", "", 3),
+    ("sponsor_share", "sponsors' final market share", "", 3),
+    ("seed_profit", "seeders' profit per seller", "cents", 0),
+    ("sponsor_profit", "sponsors' profit per seller", "cents", 0),
+]
+READ = ("trials", "seed_sales", "seed_share", "sponsor_share", "seed_reach", "seed_profit")
+
+
+def per_run(store: Store) -> pd.DataFrame:
+    """Per run: the measures of :data:`MEASURES`."""
+    return store.per_run("""
+        WITH t AS (SELECT job, sum(trials) AS trials FROM steps GROUP BY job),
+        s AS (SELECT job, any_value(final_share) FILTER (WHERE strategy = 'seed') AS seed_share,
+                  any_value(final_share) FILTER (WHERE strategy = 'sponsor') AS sponsor_share
+              FROM strategies GROUP BY job),
+        p AS (SELECT job,
+                  sum(profit) FILTER (WHERE marketing_lever = 'seed')
+                      / count(DISTINCT seller_id) FILTER (WHERE marketing_lever = 'seed')
+                      AS seed_profit,
+                  sum(sales) FILTER (WHERE marketing_lever = 'seed')
+                      / count(DISTINCT seller_id) FILTER (WHERE marketing_lever = 'seed')
+                      AS seed_sales,
+                  sum(profit) FILTER (WHERE marketing_lever = 'sponsor')
+                      / count(DISTINCT seller_id) FILTER (WHERE marketing_lever = 'sponsor')
+                      AS sponsor_profit
+              FROM sellers GROUP BY job),
+        r AS (SELECT job, avg(reach) AS seed_reach
+              FROM sellers JOIN (SELECT job, max(step) AS last FROM steps GROUP BY job) USING (job)
+              WHERE marketing_lever = 'seed' AND step = last GROUP BY job),
+        a AS (SELECT job, sum(made_aware) AS made_aware FROM agents GROUP BY job)
+        SELECT * FROM t JOIN s USING (job) JOIN p USING (job) LEFT JOIN r USING (job)
+                        JOIN a USING (job)""")
+
+
+def analyse(store: Store) -> Findings:
+    """Each rule's outcomes, and each rule against random targeting."""
+    found = Findings()
+    runs = per_run(store)
+    levels = {column: per_scenario(runs, column) for column, _, _, _ in MEASURES}
+    for column, label, _, digits in MEASURES:
+        for scenario in store.scenarios:
+            found.number(label, scenario, levels[column][scenario], digits)
+    for column, label, unit, digits in MEASURES:
+        for where, rule, base, diff in key_effects(store, runs, column, RULE, base=BASE):
+            found.number(f"{label}: difference from {base}", rule, diff, digits)
+            if column in READ:
+                found.readings.append(read_difference(
+                    where, label, f"targeting by {rule.removeprefix(f'{RULE}=')}",
+                    f"targeting by {base.removeprefix(f'{RULE}=')}", diff, digits, unit))
+    base = next((s for s in store.scenarios if s == store.scenario(**{RULE: BASE})), None)
+    found.figures.append(("q6_outcomes.png", png(estimates_figure(
+        [(label, [(s.removeprefix(f"{RULE}="), levels[column][s]) for s in store.scenarios])
+         for column, label, _, _ in MEASURES],
+        "Outcome by targeting rule (mean over seeds, 95% interval; dashed: random targeting)",
+        reference={label: levels[column][base].value for column, label, _, _ in MEASURES}
+        if base else None)),
+        "Free trials, the seeders' reach, word of mouth and sales, and the final share and profit "
+        "of the seeding and sponsoring sellers under each targeting rule"))
+    return found
+
+
+STUDY = Study("q6_targeting", "Study Q6: targeting", analyse)
