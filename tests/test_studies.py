@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -274,3 +276,35 @@ def test_a_tiny_study_runs_end_to_end(study: str, tmp_path: Path) -> None:
     assert summary["numbers"] and summary["readings"]
     assert all((sweep_dir / name).is_file() for name in summary["figures"])
     assert f"## Study Q{study[1]}: " in (sweep_dir / "report.md").read_text()
+
+
+# -- experiments/run_studies.py: every study in turn, timed, with its report ------------------
+
+RUN_STUDIES = Path(__file__).resolve().parents[1] / "experiments" / "run_studies.py"
+
+
+def run_studies(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``experiments/run_studies.py`` with this interpreter."""
+    return subprocess.run([sys.executable, str(RUN_STUDIES), *args], capture_output=True,
+                          text=True, timeout=900, check=False)
+
+
+def test_run_studies_refuses_an_unknown_study(tmp_path: Path) -> None:
+    done = run_studies("--only", "q9_nothing", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert "--only: q9_nothing is not a study; one of q1_decline" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_run_studies_runs_reports_times_and_keeps_the_figures(tmp_path: Path) -> None:
+    out, figures = tmp_path / "studies", tmp_path / "figures"
+    done = run_studies("--only", "q4_scores", "--size", "tiny", "--out", str(out),
+                       "--figures", str(figures))
+    assert done.returncode == 0, done.stderr
+    times = json.loads((out / "times.json").read_text())
+    assert [t["study"] for t in times] == ["q4_scores"]
+    assert times[0]["runs_ok"] == times[0]["runs"] == 6 and times[0]["sweep_s"] > 0
+    named = json.loads((out / "q4_scores" / "study.json").read_text())["figures"]
+    assert named and sorted(p.name for p in (figures / "q4_scores").iterdir()) == sorted(named)
+    assert "q4_scores" in done.stdout.splitlines()[-1]
