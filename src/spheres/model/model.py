@@ -27,7 +27,7 @@ from spheres.model.state import (
     empty_buyers,
     empty_sellers,
 )
-from spheres.model.strategies import Strategy, build_strategy, strategy_index
+from spheres.model.strategies import Conversations, Strategy, build_strategy, strategy_index
 from spheres.model.vector import VectorEngine
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class MarketModel(mesa.Model):
         self.seller_rows: list[dict[str, np.ndarray]] = []
         self.events: dict[str, int] = {"exits": 0, "entries": 0, "promotions": 0}
         self.revenue_total = 0
+        self.kept_means: dict[str, np.ndarray] = {}  # measures.buyer_means of unchanging arrays
         self._views: list[Buyer] | None = None
         self._buyer_set: mesa.agent.AgentSet | None = None
         self.engine: Engine = ENGINES[cfg.engine]()
@@ -282,12 +283,20 @@ class MarketModel(mesa.Model):
         sellers that listen to hear."""
         d = dr.conversations(self)
         self.engine.conversations(self, d)
+        if self.cfg.mechanisms.adaptation and any(
+                isinstance(self.strategies[s].sensing, Conversations)
+                for s in np.flatnonzero(self.sellers_state.alive)):
+            self._tell_listeners(d.rows)
+
+    def _tell_listeners(self, rows: np.ndarray) -> None:
+        """Sums, per seller, of what the talkers ``rows`` whose favourite it is say: their
+        count, their beliefs about it and their expectations (for sellers that listen)."""
         m, b = self.sellers_state, self.buyers_state
-        known = np.take(b.aware, d.rows, axis=0) & m.alive[: self.n_used]
+        known = np.take(b.aware, rows, axis=0) & m.alive[: self.n_used]
         talks = known.any(axis=1)
-        belief = np.where(known, np.take(b.belief, d.rows, axis=0), -np.inf)
+        belief = np.where(known, np.take(b.belief, rows, axis=0), -np.inf)
         favourite = np.argmax(belief[talks], axis=1)
-        rows = d.rows[talks]
+        rows = rows[talks]
         m.talk_n[:] = np.bincount(favourite, minlength=self.n_slots)
         m.talk_w[:] = np.bincount(favourite, weights=belief[talks, favourite],
                                   minlength=self.n_slots)

@@ -120,22 +120,24 @@ class VectorEngine:
         ci, cj = np.nonzero(den > 0)
         claims = num[ci, cj] / den[ci, cj]
         ri, si = np.nonzero(who >= 0)
-        helpful = np.zeros((n, k_count), dtype=bool)
-        helpful[ri, first[ri, si]] = True
         ty = cfg.currency.thank_you
-        balance = np.take(b.currency, rows)
-        pays = np.zeros_like(helpful)
-        owed = np.zeros(n, dtype=np.int64)
-        for k in range(k_count):
-            owed += helpful[:, k]
-            pays[:, k] = helpful[:, k] & (owed * ty <= balance)
+        thanking = cfg.mechanisms.thank_you and ty > 0
+        if thanking:
+            helpful = np.zeros((n, k_count), dtype=bool)
+            helpful[ri, first[ri, si]] = True
+            balance = np.take(b.currency, rows)
+            pays = np.zeros_like(helpful)
+            owed = np.zeros(n, dtype=np.int64)
+            for k in range(k_count):
+                owed += helpful[:, k]
+                pays[:, k] = helpful[:, k] & (owed * ty <= balance)
         pulled = self._pull(model, rows, cs, valid) if cfg.mechanisms.peer_pull else None
         # writes
         b.belief[rows] = new_belief
         model.hear_claims(rows[ci], cj, claims, PEER)
         model.make_aware(rows[ri], si, who[ri, si], PEER, phase=3)
         np.add.at(b.talks, contacts[valid] if not every_valid else contacts.reshape(-1), 1)
-        if cfg.mechanisms.thank_you and ty > 0:
+        if thanking:
             pi, pk = np.nonzero(pays)
             model.ledger.transfer(rows[pi], contacts[pi, pk], ty, "thank_you")
             np.add.at(b.thanks, contacts[pi, pk], 1)
