@@ -180,6 +180,13 @@ class MarketModel(mesa.Model):
         the per-(buyer, seller) arrays."""
         return self.buyers_state.width
 
+    def known_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The alive sellers each of buyers ``rows`` knows, as (index into ``rows``, seller)
+        pairs, sorted by buyer then seller."""
+        su = self.n_used
+        known = np.take(self.buyers_state.aware, rows, axis=0) & self.sellers_state.alive[:su]
+        return np.divmod(np.flatnonzero(known), su)  # faster than a 2-D nonzero
+
     def reputation_of(self, rows: np.ndarray) -> np.ndarray:
         """Weight multiplier of advice from ``rows``: balance relative to the mean, capped."""
         if not self.cfg.mechanisms.reputation:
@@ -292,14 +299,20 @@ class MarketModel(mesa.Model):
         """Sums, per seller, of what the talkers ``rows`` whose favourite it is say: their
         count, their beliefs about it and their expectations (for sellers that listen)."""
         m, b = self.sellers_state, self.buyers_state
-        known = np.take(b.aware, rows, axis=0) & m.alive[: self.n_used]
-        talks = known.any(axis=1)
-        belief = np.where(known, np.take(b.belief, rows, axis=0), -np.inf)
-        favourite = np.argmax(belief[talks], axis=1)
-        rows = rows[talks]
+        who, seller = self.known_pairs(rows)
+        belief = b.belief.reshape(-1)[rows[who] * self.n_used + seller]
+        top = np.full(rows.size, -np.inf)
+        count = np.bincount(who, minlength=rows.size)
+        has = count > 0
+        if who.size:
+            top[has] = np.maximum.reduceat(belief, (np.cumsum(count) - count)[has])
+        best = np.flatnonzero(belief == top[who])
+        first = np.ones(best.size, dtype=bool)
+        first[1:] = who[best][1:] != who[best][:-1]
+        best = best[first]  # the first best of each buyer
+        favourite, rows = seller[best], rows[who[best]]
         m.talk_n[:] = np.bincount(favourite, minlength=self.n_slots)
-        m.talk_w[:] = np.bincount(favourite, weights=belief[talks, favourite],
-                                  minlength=self.n_slots)
+        m.talk_w[:] = np.bincount(favourite, weights=belief[best], minlength=self.n_slots)
         for dim in range(self.dims):
             m.talk_sum[:, dim] = np.bincount(favourite, weights=b.expect[rows, dim],
                                              minlength=self.n_slots)
