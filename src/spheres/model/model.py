@@ -115,7 +115,7 @@ class MarketModel(mesa.Model):
 
     def _build_buyers(self) -> None:
         cfg, n, d = self.cfg, self.n_buyers, self.dims
-        b = empty_buyers(n, self.n_start_sellers, d)
+        b = empty_buyers(n, self.n_slots, d)  # a column for every slot: entry copies nothing
         self.buyers_state = b
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
@@ -176,9 +176,15 @@ class MarketModel(mesa.Model):
     # -- helpers shared by both engines ---------------------------------------------------------
     @property
     def n_used(self) -> int:
-        """Seller slots in use (initial sellers and entrants so far, alive or not): the width of
-        the per-(buyer, seller) arrays."""
+        """Seller slots (initial sellers and room for every entrant, whether it came or not):
+        the width of the per-(buyer, seller) arrays. A slot not yet opened is a seller no
+        buyer knows and that is not alive."""
         return self.buyers_state.width
+
+    @property
+    def n_opened(self) -> int:
+        """Seller slots opened so far (initial sellers and entrants, alive or not)."""
+        return int(np.count_nonzero(self.sellers_state.exists))
 
     def known_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The alive sellers each of buyers ``rows`` knows, as (index into ``rows``, seller)
