@@ -189,9 +189,10 @@ class MarketModel(mesa.Model):
     def known_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The alive sellers each of buyers ``rows`` knows, as (index into ``rows``, seller)
         pairs, sorted by buyer then seller."""
-        su = self.n_used
-        known = np.take(self.buyers_state.aware, rows, axis=0) & self.sellers_state.alive[:su]
-        return np.divmod(np.flatnonzero(known), su)  # faster than a 2-D nonzero
+        so = self.n_opened  # slots not yet opened are never known
+        known = (np.take(self.buyers_state.aware, rows, axis=0)[:, :so]
+                 & self.sellers_state.alive[:so])
+        return np.divmod(np.flatnonzero(known), so)  # faster than a 2-D nonzero
 
     def reputation_of(self, rows: np.ndarray) -> np.ndarray:
         """Weight multiplier of advice from ``rows``: balance relative to the mean, capped."""

@@ -101,25 +101,25 @@ class VectorEngine:
         rows, contacts = d.rows, d.contacts
         if rows.size == 0:
             return
-        su = model.n_used
+        width, so = model.n_used, model.n_opened  # slots not yet opened take no part
         n, k_count = contacts.shape
         valid = contacts >= 0
         cs = np.where(valid, contacts, 0)
         # decisions, from the state at the start of the phase
-        own = np.take(b.aware, rows, axis=0)
-        alive = m.alive[:su]
+        own = np.take(b.aware, rows, axis=0)[:, :so]
+        alive = m.alive[:so]
         every_alive, every_valid = bool(alive.all()), bool(valid.all())
         weight = (cfg.market.peer_weight * np.take(b.trust[:, 0], rows)[:, None]
                   * model.reputation_of(cs))
         # Only the (asker, seller) cells some contact tells about are touched: their sums of
         # weighted claims and weights, added contact by contact (the order of the sums).
         belief = b.belief.reshape(-1)
-        told = np.zeros((n, su), dtype=bool)
+        told = np.zeros((n, so), dtype=bool)
         pending = ~own  # sellers not yet known (nor heard of earlier in the contact order)
         fresh_at, fresh_k, tells = [], [], []
         for k in range(k_count):
             c = cs[:, k]
-            heard = np.take(b.aware, c, axis=0) & (own | d.lucky[:, k, :])
+            heard = np.take(b.aware, c, axis=0)[:, :so] & (own | d.lucky[:, k, :so])
             if not every_alive:
                 heard &= alive
             if not every_valid:
@@ -128,8 +128,8 @@ class VectorEngine:
             pending ^= fresh
             told |= heard
             at = np.flatnonzero(heard)  # faster than a 2-D nonzero
-            i = at // su
-            tells.append((at, weight[i, k], belief[at + (c[i] - i) * su]))
+            i = at // so
+            tells.append((at, weight[i, k], belief[c[i] * width + at - i * so]))
             at = np.flatnonzero(fresh)
             fresh_at.append(at)
             fresh_k.append(np.full(at.size, k))
@@ -142,13 +142,13 @@ class VectorEngine:
             den[pos] += wk
         some = den > 0
         cells, num, den = cells[some], num[some], den[some]
-        ci, cj = np.divmod(cells, su)
-        new_belief = rules.blend(belief[rows[ci] * su + cj], num, den)
+        ci, cj = np.divmod(cells, so)
+        new_belief = rules.blend(belief[rows[ci] * width + cj], num, den)
         claims = num / den
         found = np.concatenate(fresh_at)
         order = np.argsort(found)
         found, first = found[order], np.concatenate(fresh_k)[order]
-        ri, si = np.divmod(found, su)
+        ri, si = np.divmod(found, so)
         introducer = cs[ri, first]
         ty = cfg.currency.thank_you
         thanking = cfg.mechanisms.thank_you and ty > 0
@@ -163,7 +163,7 @@ class VectorEngine:
                 pays[:, k] = helpful[:, k] & (owed * ty <= balance)
         pulled = self._pull(model, rows, cs, valid) if cfg.mechanisms.peer_pull else None
         # writes
-        belief[rows[ci] * su + cj] = new_belief
+        belief[rows[ci] * width + cj] = new_belief
         model.hear_claims(rows[ci], cj, claims, PEER)
         model.make_aware(rows[ri], si, introducer, PEER, phase=3)
         np.add.at(b.talks, contacts[valid] if not every_valid else contacts.reshape(-1), 1)
