@@ -356,7 +356,7 @@ def exit_effects(model: MarketModel, res: Results) -> bool:
 
 def entry_effects(model: MarketModel, res: Results) -> bool:
     """A seller entered."""
-    return bool(res.summary["entries"] > 0 or model.n_used > model.n_start_sellers)
+    return bool(res.summary["entries"] > 0 or model.n_opened > model.n_start_sellers)
 
 
 @dataclasses.dataclass(frozen=True)

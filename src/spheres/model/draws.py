@@ -24,7 +24,8 @@ class ConversationDraws:
 
     rows: np.ndarray  # buyers with a need, ascending
     contacts: np.ndarray  # (n, K) int64 contact rows, -1 where the buyer has no neighbour
-    lucky: np.ndarray  # (n, K, S_used) bool: contact k would pass seller s on (p_word_of_mouth)
+    lucky: np.ndarray  # (n, K, S) bool: contact k would pass seller s on (p_word_of_mouth),
+    #                    drawn for the sellers opened so far
 
 
 @dataclass
@@ -89,9 +90,12 @@ def conversations(model: MarketModel) -> ConversationDraws:
     pick = (u * deg[:, None]).astype(np.int64)
     contacts = g.indices[np.minimum(g.indptr[rows][:, None] + pick, g.indices.size - 1)]
     contacts = np.where(deg[:, None] > 0, contacts, -1).astype(np.int64)
-    lucky = np.zeros((rows.size, k, model.n_used), dtype=bool)
-    lucky.reshape(-1)[bernoulli_positions(model.rng, lucky.size,
-                                          model.cfg.market.p_word_of_mouth)] = True
+    opened, width = model.n_opened, model.n_used
+    lucky = np.zeros((rows.size, k, width), dtype=bool)
+    hits = bernoulli_positions(model.rng, rows.size * k * opened, model.cfg.market.p_word_of_mouth)
+    if opened < width:  # drawn over the opened sellers only; the others are never passed on
+        hits = hits // opened * width + hits % opened
+    lucky.reshape(-1)[hits] = True
     return ConversationDraws(rows, contacts, lucky)
 
 

@@ -39,6 +39,28 @@ def column_means(x: np.ndarray) -> np.ndarray:
     return np.ones(x.shape[0]) @ x / x.shape[0]
 
 
+# The mechanisms that can change each per-buyer array whose column means are measured; with all of
+# them switched off the array stays as it was built, and its means are computed once.
+CHANGED_BY: dict[str, tuple[str, ...]] = {
+    "taste": (),
+    "expect": ("drift", "peer_pull"),
+    "trust": ("trust", "claims", "spam_penalty", "exposure"),
+}
+
+
+def buyer_means(model: MarketModel, name: str) -> np.ndarray:
+    """Column means of the per-buyer array ``name`` (a key of :data:`CHANGED_BY`), kept from
+    the first call while no mechanism that changes the array is switched on."""
+    kept = model.kept_means.get(name)
+    if kept is not None:
+        return kept
+    means = column_means(getattr(model.buyers_state, name))
+    mech = model.cfg.mechanisms
+    if not any(getattr(mech, switch) for switch in CHANGED_BY[name]):
+        model.kept_means[name] = means
+    return means
+
+
 def hhi(shares: np.ndarray) -> float:
     """Herfindahl-Hirschman index of market shares (fractions summing to 1, or all zero)."""
     return float((shares * shares).sum())
@@ -94,7 +116,7 @@ def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The step's market-level measures and the per-seller measures."""
     b, m, led = model.buyers_state, model.sellers_state, model.ledger
     n = model.n_buyers
-    mean_expect = column_means(b.expect)
+    mean_expect = buyer_means(model, "expect")
     total_sales = int(m.sales.sum())
     share = m.sales / total_sales if total_sales else np.zeros(model.n_slots)
     sync = np.linalg.norm(m.offering - mean_expect, axis=1)
@@ -103,9 +125,9 @@ def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     sync_customers = np.linalg.norm(m.offering - cust_mean, axis=1)
     stock = int(b.currency.sum())
     moved = led.step_total(TRANSFER) + led.step_total(CONVERT_OUT)
-    trust = column_means(b.trust)
+    trust = buyer_means(model, "trust")
     infl = b.is_influencer
-    known_frontier = mean_expect - column_means(b.taste)  # mean of expectation minus taste
+    known_frontier = mean_expect - buyer_means(model, "taste")  # mean of expectation minus taste
     promoted = model.promoted_now
     alive = m.alive[m.exists]
     known = m.knowledge_step[m.exists]

@@ -27,7 +27,7 @@ from spheres.model.state import (
     empty_buyers,
     empty_sellers,
 )
-from spheres.model.strategies import Strategy, build_strategy, strategy_index
+from spheres.model.strategies import Conversations, Strategy, build_strategy, strategy_index
 from spheres.model.vector import VectorEngine
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class MarketModel(mesa.Model):
         self.seller_rows: list[dict[str, np.ndarray]] = []
         self.events: dict[str, int] = {"exits": 0, "entries": 0, "promotions": 0}
         self.revenue_total = 0
+        self.kept_means: dict[str, np.ndarray] = {}  # measures.buyer_means of unchanging arrays
         self._views: list[Buyer] | None = None
         self._buyer_set: mesa.agent.AgentSet | None = None
         self.engine: Engine = ENGINES[cfg.engine]()
@@ -114,7 +115,7 @@ class MarketModel(mesa.Model):
 
     def _build_buyers(self) -> None:
         cfg, n, d = self.cfg, self.n_buyers, self.dims
-        b = empty_buyers(n, self.n_start_sellers, d)
+        b = empty_buyers(n, self.n_slots, d)  # a column for every slot: entry copies nothing
         self.buyers_state = b
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
@@ -175,9 +176,23 @@ class MarketModel(mesa.Model):
     # -- helpers shared by both engines ---------------------------------------------------------
     @property
     def n_used(self) -> int:
-        """Seller slots in use (initial sellers and entrants so far, alive or not): the width of
-        the per-(buyer, seller) arrays."""
+        """Seller slots (initial sellers and room for every entrant, whether it came or not):
+        the width of the per-(buyer, seller) arrays. A slot not yet opened is a seller no
+        buyer knows and that is not alive."""
         return self.buyers_state.width
+
+    @property
+    def n_opened(self) -> int:
+        """Seller slots opened so far (initial sellers and entrants, alive or not)."""
+        return int(np.count_nonzero(self.sellers_state.exists))
+
+    def known_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The alive sellers each of buyers ``rows`` knows, as (index into ``rows``, seller)
+        pairs, sorted by buyer then seller."""
+        so = self.n_opened  # slots not yet opened are never known
+        known = (np.take(self.buyers_state.aware, rows, axis=0)[:, :so]
+                 & self.sellers_state.alive[:so])
+        return np.divmod(np.flatnonzero(known), so)  # faster than a 2-D nonzero
 
     def reputation_of(self, rows: np.ndarray) -> np.ndarray:
         """Weight multiplier of advice from ``rows``: balance relative to the mean, capped."""
@@ -282,15 +297,29 @@ class MarketModel(mesa.Model):
         sellers that listen to hear."""
         d = dr.conversations(self)
         self.engine.conversations(self, d)
+        if self.cfg.mechanisms.adaptation and any(
+                isinstance(self.strategies[s].sensing, Conversations)
+                for s in np.flatnonzero(self.sellers_state.alive)):
+            self._tell_listeners(d.rows)
+
+    def _tell_listeners(self, rows: np.ndarray) -> None:
+        """Sums, per seller, of what the talkers ``rows`` whose favourite it is say: their
+        count, their beliefs about it and their expectations (for sellers that listen)."""
         m, b = self.sellers_state, self.buyers_state
-        known = np.take(b.aware, d.rows, axis=0) & m.alive[: self.n_used]
-        talks = known.any(axis=1)
-        belief = np.where(known, np.take(b.belief, d.rows, axis=0), -np.inf)
-        favourite = np.argmax(belief[talks], axis=1)
-        rows = d.rows[talks]
+        who, seller = self.known_pairs(rows)
+        belief = b.belief.reshape(-1)[rows[who] * self.n_used + seller]
+        top = np.full(rows.size, -np.inf)
+        count = np.bincount(who, minlength=rows.size)
+        has = count > 0
+        if who.size:
+            top[has] = np.maximum.reduceat(belief, (np.cumsum(count) - count)[has])
+        best = np.flatnonzero(belief == top[who])
+        first = np.ones(best.size, dtype=bool)
+        first[1:] = who[best][1:] != who[best][:-1]
+        best = best[first]  # the first best of each buyer
+        favourite, rows = seller[best], rows[who[best]]
         m.talk_n[:] = np.bincount(favourite, minlength=self.n_slots)
-        m.talk_w[:] = np.bincount(favourite, weights=belief[talks, favourite],
-                                  minlength=self.n_slots)
+        m.talk_w[:] = np.bincount(favourite, weights=belief[best], minlength=self.n_slots)
         for dim in range(self.dims):
             m.talk_sum[:, dim] = np.bincount(favourite, weights=b.expect[rows, dim],
                                              minlength=self.n_slots)

@@ -158,7 +158,6 @@ def maybe_enter(model: MarketModel) -> None:
              + 0.5 * model.cfg.market.taste_spread * z)
     row = int(free[0])
     b = model.buyers_state
-    b.widen(row + 1, model.cfg.market.belief_prior)
     model.open_seller(row, s.entry_strategy, offer, step=model.steps)
     known = np.flatnonzero(model.rng.random(model.n_buyers, dtype=np.float32)
                            < model.cfg.market.initial_awareness)

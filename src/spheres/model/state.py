@@ -2,7 +2,8 @@
 
 Buyers (influencers included) are rows ``0..N-1``; sellers are rows ``0..S_cap-1`` of the seller
 arrays, where ``S_cap`` is the initial sellers plus the room kept for entrants. The per-(buyer,
-seller) arrays have one column per seller that exists so far (they widen when a seller enters).
+seller) arrays have a column for every slot from the start, so that an entrant needs no copy of
+them: a slot not yet opened is a seller no buyer knows and that is not alive.
 Money is integer cents, social currency integer points.
 """
 
@@ -61,19 +62,6 @@ class BuyerArrays:
     def cells(self, rows: np.ndarray, sellers: np.ndarray) -> np.ndarray:
         """Flat indices of (buyer, seller) cells, for fast access through ``.reshape(-1)``."""
         return np.asarray(rows, dtype=np.int64) * self.width + sellers
-
-    def widen(self, width: int, belief_prior: float) -> None:
-        """Add seller columns (for entrants): unaware, prior belief, no source, no spend."""
-        extra = width - self.width
-        if extra <= 0:
-            return
-        n = self.aware.shape[0]
-        for name, fill in (("aware", False), ("belief", belief_prior), ("introducer", -1),
-                           ("intro_kind", 0), ("aware_time", -1), ("spend_by", 0),
-                           ("claim", 0.0), ("claim_kind", 0)):
-            old = getattr(self, name)
-            setattr(self, name, np.concatenate(
-                [old, np.full((n, extra), fill, dtype=old.dtype)], axis=1))
 
 
 @dataclass

@@ -24,29 +24,43 @@ if TYPE_CHECKING:
 def choose(util: np.ndarray, avail: np.ndarray, outside: float, u: np.ndarray) -> np.ndarray:
     """Logit choice over available sellers against the outside option; -1 means no purchase.
 
-    ``util`` and ``avail`` have sellers on the last axis; ``u`` is one uniform per chooser. The
-    chooser takes the first option whose cumulative weight exceeds ``u`` times the total, the
-    outside option first. Loops run over the (few) sellers, each step vectorised over choosers.
+    ``util`` and ``avail`` have sellers on the last axis (one chooser, or one row per chooser);
+    ``u`` is one uniform per chooser. See :func:`choose_known`.
     """
-    masked = np.where(avail, util, -np.inf)
-    sellers = range(util.shape[-1])
-    top = np.full(util.shape[:-1], outside, dtype=float)
-    for s in sellers:
-        top = np.maximum(top, masked[..., s])
-    weights = np.exp(masked - top[..., None])  # exactly 0 where unavailable
+    util2, avail2 = np.atleast_2d(util), np.atleast_2d(avail)
+    who, seller = np.nonzero(avail2)
+    choice = choose_known(who, seller, util2[who, seller], outside, np.atleast_1d(u))
+    return choice.reshape(np.shape(u))
+
+
+def choose_known(who: np.ndarray, seller: np.ndarray, util: np.ndarray, outside: float,
+                 u: np.ndarray) -> np.ndarray:
+    """Logit choice of each chooser among its available sellers, given as (chooser, seller)
+    pairs sorted by chooser then seller, with their utilities; -1 means no purchase.
+
+    The chooser takes the first option whose cumulative weight exceeds ``u`` times the total, the
+    outside option first and then its sellers in row order (weights added one after the other).
+    """
+    n = u.size
+    count = np.bincount(who, minlength=n)
+    start = np.cumsum(count) - count
+    top = np.full(n, outside, dtype=float)
+    has = count > 0
+    if who.size:
+        top[has] = np.maximum(top[has], np.maximum.reduceat(util, start[has]))
     w0 = np.exp(outside - top)
-    total = w0
-    for s in sellers:
-        total = total + weights[..., s]
-    x = u * total
-    cum = w0
-    choice = np.full(util.shape[:-1], -1, dtype=np.int64)
-    open_ = x >= w0
-    for s in sellers:
-        cum = cum + weights[..., s]
-        hit = open_ & (x < cum)
-        choice = np.where(hit, s, choice)
-        open_ = open_ & ~hit
+    grid = np.zeros((n, int(count.max(initial=0)) + 1))
+    grid[:, 0] = w0
+    rank = np.arange(who.size) - start[who]
+    grid[who, rank + 1] = np.exp(util - top[who])
+    cum = np.cumsum(grid, axis=1)
+    x = u * cum[:, -1]
+    # the cumulative weights never decrease: the first seller whose sum exceeds x is the number
+    # of sellers whose sums do not
+    passed = np.count_nonzero(cum[:, 1:] <= x[:, None], axis=1)
+    hit = (x >= w0) & (passed < count)
+    choice = np.full(n, -1, dtype=np.int64)
+    choice[hit] = seller[start[hit] + passed[hit]]
     return choice
 
 
@@ -87,55 +101,73 @@ class VectorEngine:
         rows, contacts = d.rows, d.contacts
         if rows.size == 0:
             return
-        su = model.n_used
+        width, so = model.n_used, model.n_opened  # slots not yet opened take no part
         n, k_count = contacts.shape
         valid = contacts >= 0
         cs = np.where(valid, contacts, 0)
         # decisions, from the state at the start of the phase
-        own = np.take(b.aware, rows, axis=0)
-        alive = m.alive[:su]
+        own = np.take(b.aware, rows, axis=0)[:, :so]
+        alive = m.alive[:so]
         every_alive, every_valid = bool(alive.all()), bool(valid.all())
         weight = (cfg.market.peer_weight * np.take(b.trust[:, 0], rows)[:, None]
                   * model.reputation_of(cs))
-        num = np.zeros((n, su))
-        den = np.zeros((n, su))
-        who = np.full((n, su), -1, dtype=np.int64)
-        first = np.zeros((n, su), dtype=np.int64)
+        # Only the (asker, seller) cells some contact tells about are touched: their sums of
+        # weighted claims and weights, added contact by contact (the order of the sums).
+        belief = b.belief.reshape(-1)
+        told = np.zeros((n, so), dtype=bool)
         pending = ~own  # sellers not yet known (nor heard of earlier in the contact order)
+        fresh_at, fresh_k, tells = [], [], []
         for k in range(k_count):
             c = cs[:, k]
-            heard = np.take(b.aware, c, axis=0) & (own | d.lucky[:, k, :])
+            heard = np.take(b.aware, c, axis=0)[:, :so] & (own | d.lucky[:, k, :so])
             if not every_alive:
                 heard &= alive
             if not every_valid:
                 heard &= valid[:, k, None]
             fresh = heard & pending
             pending ^= fresh
-            np.copyto(who, c[:, None], where=fresh)
-            np.copyto(first, k, where=fresh)
-            wk = heard * weight[:, k, None]
-            num += wk * np.take(b.belief, c, axis=0)
-            den += wk
-        new_belief = rules.blend(np.take(b.belief, rows, axis=0), num, den)
-        ci, cj = np.nonzero(den > 0)
-        claims = num[ci, cj] / den[ci, cj]
-        ri, si = np.nonzero(who >= 0)
-        helpful = np.zeros((n, k_count), dtype=bool)
-        helpful[ri, first[ri, si]] = True
+            told |= heard
+            at = np.flatnonzero(heard)  # faster than a 2-D nonzero
+            i = at // so
+            tells.append((at, weight[i, k], belief[c[i] * width + at - i * so]))
+            at = np.flatnonzero(fresh)
+            fresh_at.append(at)
+            fresh_k.append(np.full(at.size, k))
+        cells = np.flatnonzero(told)
+        num = np.zeros(cells.size)
+        den = np.zeros(cells.size)
+        for at, wk, said in tells:
+            pos = np.searchsorted(cells, at)
+            num[pos] += wk * said
+            den[pos] += wk
+        some = den > 0
+        cells, num, den = cells[some], num[some], den[some]
+        ci, cj = np.divmod(cells, so)
+        new_belief = rules.blend(belief[rows[ci] * width + cj], num, den)
+        claims = num / den
+        found = np.concatenate(fresh_at)
+        order = np.argsort(found)
+        found, first = found[order], np.concatenate(fresh_k)[order]
+        ri, si = np.divmod(found, so)
+        introducer = cs[ri, first]
         ty = cfg.currency.thank_you
-        balance = np.take(b.currency, rows)
-        pays = np.zeros_like(helpful)
-        owed = np.zeros(n, dtype=np.int64)
-        for k in range(k_count):
-            owed += helpful[:, k]
-            pays[:, k] = helpful[:, k] & (owed * ty <= balance)
+        thanking = cfg.mechanisms.thank_you and ty > 0
+        if thanking:
+            helpful = np.zeros((n, k_count), dtype=bool)
+            helpful[ri, first] = True
+            balance = np.take(b.currency, rows)
+            pays = np.zeros_like(helpful)
+            owed = np.zeros(n, dtype=np.int64)
+            for k in range(k_count):
+                owed += helpful[:, k]
+                pays[:, k] = helpful[:, k] & (owed * ty <= balance)
         pulled = self._pull(model, rows, cs, valid) if cfg.mechanisms.peer_pull else None
         # writes
-        b.belief[rows] = new_belief
+        belief[rows[ci] * width + cj] = new_belief
         model.hear_claims(rows[ci], cj, claims, PEER)
-        model.make_aware(rows[ri], si, who[ri, si], PEER, phase=3)
+        model.make_aware(rows[ri], si, introducer, PEER, phase=3)
         np.add.at(b.talks, contacts[valid] if not every_valid else contacts.reshape(-1), 1)
-        if cfg.mechanisms.thank_you and ty > 0:
+        if thanking:
             pi, pk = np.nonzero(pays)
             model.ledger.transfer(rows[pi], contacts[pi, pk], ty, "thank_you")
             np.add.at(b.thanks, contacts[pi, pk], 1)
@@ -205,25 +237,23 @@ class VectorEngine:
         want cost trust in sellers; seeded buyers try the offering and learn its fit."""
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         mk = cfg.market
-        trust0 = [b.trust[r, 2] for r in ads.reached]
-        claims = model.seller_claim(np.array(ads.sellers, dtype=np.int64))
-        spam_rows = []
         belief = b.belief.reshape(-1)
-        for s, r, t0, c in zip(ads.sellers, ads.reached, trust0, claims, strict=True):
-            w = mk.ad_weight * t0
+        if ads.sellers:  # each (buyer, seller) cell is reached at most once: all ads at once
+            r = np.concatenate(ads.reached)
+            s = np.repeat(np.array(ads.sellers, dtype=np.int64),
+                          [reached.size for reached in ads.reached])
+            c = np.repeat(model.seller_claim(np.array(ads.sellers, dtype=np.int64)),
+                          [reached.size for reached in ads.reached])
+            w = mk.ad_weight * b.trust[r, 2]
             cells = b.cells(r, s)
             belief[cells] = rules.blend(belief[cells], w * c, w)
-            model.hear_claims(r, np.full(r.size, s), np.full(r.size, c), AD)
+            model.hear_claims(r, s, c, AD)
             new = ~b.aware.reshape(-1)[cells]
-            seller = np.full(int(new.sum()), s)
-            model.make_aware(r[new], seller, seller, AD, phase=5)
+            model.make_aware(r[new], s[new], s[new], AD, phase=5)
             if cfg.mechanisms.spam_penalty:
-                spam_rows.append(r[rules.fit(b.expect[r], m.offering[s], mk.fit_width)
-                                   < mk.spam_threshold])
-        if spam_rows:
-            hits = np.concatenate(spam_rows)
-            rows, count = np.unique(hits, return_counts=True)
-            b.trust[rows, 2] = rules.shrink(b.trust[rows, 2], mk.spam_penalty, count)
+                hits = r[rules.fit(b.expect[r], m.offering[s], mk.fit_width) < mk.spam_threshold]
+                rows, count = np.unique(hits, return_counts=True)
+                b.trust[rows, 2] = rules.shrink(b.trust[rows, 2], mk.spam_penalty, count)
         if trials.buyers.size:
             r, s = trials.buyers, trials.sellers
             felt = (rules.fit(b.expect[r], m.offering[s], mk.fit_width)
@@ -238,10 +268,10 @@ class VectorEngine:
         """Each buyer with a need picks a known seller by logit, or buys nothing (-1)."""
         b, m, mk = model.buyers_state, model.sellers_state, model.cfg.market
         su = model.n_used
-        avail = np.take(b.aware, rows, axis=0) & m.alive[:su]
-        util = rules.utility(np.take(b.belief, rows, axis=0), m.price[:su], mk.choice_beta,
-                             mk.price_weight, mk.reference_price)
-        return choose(util, avail, mk.choice_beta * mk.outside_option, u)
+        who, seller = model.known_pairs(rows)
+        util = rules.utility(b.belief.reshape(-1)[rows[who] * su + seller], m.price[seller],
+                             mk.choice_beta, mk.price_weight, mk.reference_price)
+        return choose_known(who, seller, util, mk.choice_beta * mk.outside_option, u)
 
     # 7. Experience --------------------------------------------------------------------------
     def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
