@@ -278,6 +278,29 @@ def test_a_tiny_study_runs_end_to_end(study: str, tmp_path: Path) -> None:
     assert f"## Study Q{study[1]}: " in (sweep_dir / "report.md").read_text()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("study", SENSITIVITY)
+def test_a_small_sensitivity_study_runs_end_to_end(study: str, tmp_path: Path) -> None:
+    """A Sobol study at 200 buyers, 25 steps and n = 4 gives indices of every outcome for every
+    parameter, and its report draws them."""
+    sweep_dir = tmp_path / study
+    done = spheres_cli("run", "-m", f"experiment={study}", "n_buyers=200", "steps=25",
+                       "hydra.sweeper.n=4", f"hydra.sweep.dir={sweep_dir}")
+    assert done.returncode == 0, done.stderr
+    config = study_config(study)
+    indices = pd.read_parquet(sweep_dir / "sensitivity.parquet")
+    assert set(indices.outcome) == set(config.hydra.sweeper.outcomes)
+    assert set(indices.parameter) == set(config.hydra.sweeper.params)
+    with duckdb.connect(str(sweep_dir / DATABASE), read_only=True) as store:
+        runs = query(store, "SELECT experiment, status FROM runs")
+    assert len(runs) == design_runs(4, len(config.hydra.sweeper.params), second_order=False)
+    assert (runs.status == "ok").all() and (runs.experiment == study).all()
+    report = spheres_cli("report", str(sweep_dir))
+    assert report.returncode == 0, report.stderr
+    assert (sweep_dir / "sensitivity.png").is_file()
+    assert "Global sensitivity (Sobol indices)" in (sweep_dir / "report.md").read_text()
+
+
 # -- experiments/run_studies.py: every study in turn, timed, with its report ------------------
 
 RUN_STUDIES = Path(__file__).resolve().parents[1] / "experiments" / "run_studies.py"
