@@ -28,7 +28,7 @@ from spheres.model.state import (
     empty_sellers,
 )
 from spheres.model.strategies import Conversations, Strategy, build_strategy, strategy_index
-from spheres.model.vector import VectorEngine
+from spheres.model.vector import VectorEngine, group_max
 
 log = logging.getLogger(__name__)
 
@@ -308,11 +308,7 @@ class MarketModel(mesa.Model):
         m, b = self.sellers_state, self.buyers_state
         who, seller = self.known_pairs(rows)
         belief = b.belief.reshape(-1)[rows[who] * self.n_used + seller]
-        top = np.full(rows.size, -np.inf)
-        count = np.bincount(who, minlength=rows.size)
-        has = count > 0
-        if who.size:
-            top[has] = np.maximum.reduceat(belief, (np.cumsum(count) - count)[has])
+        top = group_max(who, belief, rows.size, -np.inf)[0]
         best = np.flatnonzero(belief == top[who])
         first = np.ones(best.size, dtype=bool)
         first[1:] = who[best][1:] != who[best][:-1]

@@ -92,7 +92,7 @@ class SellerArrays:
     talk_sum: np.ndarray  # (S, D) float64: expectations of this step's talkers whose favourite
     #                       (best-rated known seller) it is
     talk_w: np.ndarray  # (S,) float64: their beliefs about it, summed
-    talk_n: np.ndarray  # (S,) int64: this step's talkers aware of it
+    talk_n: np.ndarray  # (S,) int64: how many of this step's talkers it is the favourite of
     feedback_sum: np.ndarray  # (S, D) float64: expectations of customers who gave feedback
     feedback_fit: np.ndarray  # (S,) float64: their experienced fit
     feedback_n: np.ndarray  # (S,) int64: customers who gave feedback this step

@@ -33,6 +33,19 @@ def choose(util: np.ndarray, avail: np.ndarray, outside: float, u: np.ndarray) -
     return choice.reshape(np.shape(u))
 
 
+def group_max(who: np.ndarray, values: np.ndarray, n: int,
+              floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group ``0..n-1`` of ``values`` sorted by group ``who``: the largest value (``floor``
+    if larger, or if the group is empty), the group's size and where it starts in ``values``."""
+    count = np.bincount(who, minlength=n)
+    start = np.cumsum(count) - count
+    top = np.full(n, floor, dtype=float)
+    has = count > 0
+    if who.size:
+        top[has] = np.maximum(top[has], np.maximum.reduceat(values, start[has]))
+    return top, count, start
+
+
 def choose_known(who: np.ndarray, seller: np.ndarray, util: np.ndarray, outside: float,
                  u: np.ndarray) -> np.ndarray:
     """Logit choice of each chooser among its available sellers, given as (chooser, seller)
@@ -42,12 +55,7 @@ def choose_known(who: np.ndarray, seller: np.ndarray, util: np.ndarray, outside:
     outside option first and then its sellers in row order (weights added one after the other).
     """
     n = u.size
-    count = np.bincount(who, minlength=n)
-    start = np.cumsum(count) - count
-    top = np.full(n, outside, dtype=float)
-    has = count > 0
-    if who.size:
-        top[has] = np.maximum(top[has], np.maximum.reduceat(util, start[has]))
+    top, count, start = group_max(who, util, n, outside)
     w0 = np.exp(outside - top)
     grid = np.zeros((n, int(count.max(initial=0)) + 1))
     grid[:, 0] = w0

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from spheres.sweeps.collect import SEED
-from spheres.sweeps.report import MISSING, Estimate, mean_ci, scenario_name
+from spheres.sweeps.report import MISSING, Estimate, _num, mean_ci, scenario_name
 
 if TYPE_CHECKING:
     import duckdb
@@ -159,9 +159,7 @@ class Study:
 
 def fmt(value: float, digits: int) -> str:
     """A number for a sentence: thousands separated, a true minus sign, '–' if missing."""
-    if not math.isfinite(value):
-        return "–"
-    return f"{value:,.{digits}f}".replace("-", "−")
+    return _num(value, digits).replace("-", "−")
 
 
 def interval(e: Estimate, digits: int) -> str:
