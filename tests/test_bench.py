@@ -28,7 +28,8 @@ from spheres.config import MechanismsConfig, SellersConfig
 from spheres.model.model import MarketModel
 from spheres.simulate import simulate
 
-MARKET_COLUMNS = ["buyers", "sellers", "engine", "steps", "set-up (s)", "median step (ms CPU)",
+MARKET_COLUMNS = ["buyers", "sellers", "held in mind", "engine", "steps", "set-up (s)",
+                  "median step (ms CPU)",
                   "ns per buyer-step", "total (s)", "peak RSS (MB)", "vector/agent"]
 DIFFUSION_COLUMNS = ["nodes", "version", "steps", "set-up (s)", "median step (ms CPU)",
                      "ns per node-step", "reach at end", "total (s)", "peak RSS (MB)",
@@ -64,7 +65,7 @@ def check_pair(rows: list[list[str]], version_col: int, ratio: tuple[str, str]) 
     assert set(by_version) == set(ratio) and len(rows) == 2
     step_col = version_col + 3
     for r in rows:
-        figures = [number(c) for i, c in enumerate(r) if i != version_col and c]
+        figures = [number(c) for i, c in enumerate(r) if i > version_col and c]
         assert all(math.isfinite(f) and f >= 0 for f in figures)
         assert number(r[step_col]) > 0 and number(r[step_col + 1]) > 0
     step = {v: number(by_version[v][step_col]) for v in ratio}
@@ -85,7 +86,8 @@ def test_quick_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert markets[0] == MARKET_COLUMNS and diffusion[0] == DIFFUSION_COLUMNS
     for sellers in ("10", "20"):
         rows = [r for r in markets[1:] if r[:2] == ["300", sellers]]
-        check_pair(rows, version_col=2, ratio=("agent", "vector"))
+        assert all(r[2] == "all" for r in rows)  # no cap on memory
+        check_pair(rows, version_col=3, ratio=("agent", "vector"))
     assert len(markets) == 5
     rows = [r for r in diffusion[1:] if r[0] == "2,000"]
     check_pair(rows, version_col=1, ratio=("spheres", "numpy"))
@@ -97,6 +99,19 @@ def test_quick_bench_runs_end_to_end(tmp_path: Path) -> None:
         ("market", "vector"), ("market", "agent"), ("market", "vector"), ("market", "agent"),
         ("diffusion", "spheres"), ("diffusion", "numpy")]
     assert all(r["peak_rss_mb"] > 0 for r in raw)
+
+
+def test_bench_with_a_memory_cap_and_entrants() -> None:
+    """``--max-known`` and ``--entrants`` give a market row per cap, entry on with the room
+    shown beside the sellers."""
+    out = subprocess.run(
+        [sys.executable, "-m", "spheres.cli", "bench", "--sizes", "300", "--sellers", "20",
+         "--max-known", "0,4", "--entrants", "3", "--agent-max", "0", "--diffusion", "none",
+         "--steps", "2", "--repeats", "1"], capture_output=True, text=True, check=True)
+    (markets,) = markdown_tables(out.stdout)
+    assert [r[:4] for r in markets[1:]] == [["300", "20 + 3 entrants", "all", "vector"],
+                                            ["300", "20 + 3 entrants", "4", "vector"]]
+    assert "measuring 300 buyers x 20 sellers, 4 held in mind" in out.stderr
 
 
 def test_bench_refuses_bad_sizes_on_the_command_line() -> None:
@@ -116,6 +131,8 @@ def test_bench_refuses_bad_sizes_on_the_command_line() -> None:
     (["--diffusion-steps", "0"], "--diffusion-steps"),
     (["--agent-budget", "0"], "--agent-budget"),
     (["--agent-max", "-1"], "--agent-max"),
+    (["--max-known", "-1"], "--max-known"),
+    (["--entrants", "-1"], "--entrants"),
     (["--steps", "x"], "--steps"),
     (["--json", "/no/such/folder/raw.json"], "--json"),
     (["--sellers", "6000", "--diffusion", "none"], "sellers.mix"),
@@ -203,7 +220,7 @@ def test_combine_takes_medians_of_repeated_runs() -> None:
 
 def test_table_reports_median_ns_per_buyer_step_and_ratio() -> None:
     """The table's figures come from the medians of the step times, one ratio per
-    (buyers, sellers) configuration."""
+    (buyers, sellers, memory cap, entrants) configuration."""
     rows = [
         {"job": "market", "n_buyers": 1000, "sellers": 10, "engine": "vector", "steps": 3,
          "setup_s": 0.1, "step_s": [0.001, 0.002, 0.009], "total_s": 0.112, "peak_rss_mb": 100},
@@ -212,10 +229,14 @@ def test_table_reports_median_ns_per_buyer_step_and_ratio() -> None:
         {"job": "market", "n_buyers": 1000, "sellers": 50, "engine": "vector", "steps": 3,
          "setup_s": 0.1, "step_s": [0.004], "total_s": 0.2, "peak_rss_mb": 150.0},
     ]
+    rows.append({**rows[0], "max_known": 4, "entrants": 2, "step_s": [0.003]})
     text = table(rows)
-    assert "| 1,000 | 10 | vector | 3 | 0.10 | 2.00 | 2000 | 0.1 | 100 | 150x |" in text
-    assert "| 1,000 | 10 | agent | 3 | 0.20 | 300.00 | 300000 | 1.1 | 120 |  |" in text
-    assert "| 1,000 | 50 | vector | 3 | 0.10 | 4.00 | 4000 | 0.2 | 150 |  |" in text
+    assert "| 1,000 | 10 | all | vector | 3 | 0.10 | 2.00 | 2000 | 0.1 | 100 | 150x |" in text
+    assert "| 1,000 | 10 | all | agent | 3 | 0.20 | 300.00 | 300000 | 1.1 | 120 |  |" in text
+    assert "| 1,000 | 50 | all | vector | 3 | 0.10 | 4.00 | 4000 | 0.2 | 150 |  |" in text
+    # a capped market is its own configuration: no ratio with the uncapped agent run
+    assert ("| 1,000 | 10 + 2 entrants | 4 | vector | 3 | 0.10 | 3.00 | 3000 | 0.1 | 100 |  |"
+            in text)
 
 
 def test_diffusion_table_reports_spheres_over_numpy() -> None:

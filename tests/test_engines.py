@@ -218,6 +218,12 @@ EQUALITY_CASES = [
     pytest.param({"market.drift_spread": 0.0, "market.peer_pull": 1.0}, id="pull-all-the-way"),
     pytest.param({"network.kind": "erdos_renyi", "network.mean_degree": 1.0},
                  id="sparse-with-isolated-buyers"),
+    pytest.param({"market.max_known": 2}, id="memory-2"),
+    pytest.param({"market.max_known": 1, "market.p_word_of_mouth": 0.5,
+                  "sellers.mix": {"sponsor": 2, "seed": 2, "broadcast": 2, "listen": 2}},
+                 id="memory-1-every-source"),
+    pytest.param({"market.max_known": 3, "mechanisms.entry": True, "sellers.p_entry": 0.3,
+                  "sellers.max_entrants": 6, "steps": 30}, id="memory-3-entry"),
 ]
 
 

@@ -78,12 +78,17 @@ def scaled_mix(sellers: int) -> dict[str, int]:
     return {k: c for k, c in counts.items() if c > 0}
 
 
-def market_config(n: int, sellers: int, engine: str, steps: int, seed: int) -> SpheresConfig:
-    """The default market with ``n`` buyers and ``sellers`` sellers (:func:`scaled_mix`)."""
+def market_config(n: int, sellers: int, engine: str, steps: int, seed: int, max_known: int = 0,
+                  entrants: int = 0) -> SpheresConfig:
+    """The default market with ``n`` buyers and ``sellers`` sellers (:func:`scaled_mix`), each
+    buyer holding up to ``max_known`` sellers in mind (0: all), and room for ``entrants``
+    entrants (entry on) when given."""
     from spheres.config import make_config
 
+    entry = {"mechanisms.entry": True, "sellers.max_entrants": entrants} if entrants else {}
     return make_config({"sellers": {"mix": scaled_mix(sellers)}}, n_buyers=n, steps=steps,
-                       seed=seed, engine=engine, **{"output.progress": False})
+                       seed=seed, engine=engine, **{"output.progress": False,
+                                                    "market.max_known": max_known, **entry})
 
 
 def diffusion_switches() -> dict[str, bool]:
@@ -160,14 +165,16 @@ def numpy_diffusion(cfg: SpheresConfig, graph: Graph, rng: np.random.Generator
 def measure(spec: dict[str, Any]) -> dict[str, Any]:
     """Build one configuration and time its steps: ``spec`` has ``job`` (market or diffusion),
     ``n_buyers``, ``sellers``, ``engine`` (vector, agent; spheres or numpy), ``steps``,
-    ``seed`` and, for the diffusion, ``switches``."""
+    ``seed`` and, for a market, ``max_known`` and ``entrants``; for the diffusion,
+    ``switches``."""
     import numpy as np
 
     from spheres.model.model import MarketModel
 
     n, steps, seed, engine = spec["n_buyers"], spec["steps"], spec["seed"], spec["engine"]
     if spec["job"] == "market":
-        cfg = market_config(n, spec["sellers"], engine, steps, seed)
+        cfg = market_config(n, spec["sellers"], engine, steps, seed, spec["max_known"],
+                            spec["entrants"])
     else:
         cfg = diffusion_config(n, steps, seed, spec["switches"])
     reach: list[float] = []
@@ -250,31 +257,41 @@ def _ratio(value: float) -> str:
     return f"{value:.1f}x" if value < 10 else f"{value:.0f}x"
 
 
+def _config(row: dict[str, Any]) -> tuple[int, int, int, int]:
+    """What identifies a row's configuration: buyers, sellers, cap of memory, entrants."""
+    return (row["n_buyers"], row.get("sellers", 1), row.get("max_known", 0),
+            row.get("entrants", 0))
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     """The rows of one job (all market or all diffusion) as a Markdown table, with the ratio
     of the two versions' median step times per configuration."""
     job = rows[0].get("job", "market")
     shown, num, den = RATIOS[job]
-    median = {(r["n_buyers"], r.get("sellers", 1), r["engine"]): statistics.median(r["step_s"])
-              for r in rows}
+    median = {(*_config(r), r["engine"]): statistics.median(r["step_s"]) for r in rows}
     market = job == "market"
     if market:
-        head = ("| buyers | sellers | engine | steps | set-up (s) | median step (ms CPU) "
-                "| ns per buyer-step | total (s) | peak RSS (MB) |")
-        align = "|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+        head = ("| buyers | sellers | held in mind | engine | steps | set-up (s) "
+                "| median step (ms CPU) | ns per buyer-step | total (s) | peak RSS (MB) |")
+        align = "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
     else:
         head = ("| nodes | version | steps | set-up (s) | median step (ms CPU) | ns per node-step "
                 "| reach at end | total (s) | peak RSS (MB) |")
         align = "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
     lines = [f"{head} {RATIO_TITLE[job]} |", f"{align}---:|"]
     for r in rows:
-        n, s, eng = r["n_buyers"], r.get("sellers", 1), r["engine"]
-        med = median[(n, s, eng)]
+        key, eng = _config(r), r["engine"]
+        med = median[(*key, eng)]
         ratio = ""
-        if eng == shown and (n, s, num) in median and (n, s, den) in median:
-            ratio = _ratio(median[(n, s, num)] / median[(n, s, den)])
-        first = f"| {n:,} | {s} | {eng} |" if market else (
-            f"| {n:,} | {eng} |")
+        if eng == shown and (*key, num) in median and (*key, den) in median:
+            ratio = _ratio(median[(*key, num)] / median[(*key, den)])
+        n = r["n_buyers"]
+        if market:
+            entrants = f" + {r['entrants']} entrants" if r.get("entrants") else ""
+            held = r.get("max_known") or "all"
+            first = f"| {n:,} | {r['sellers']}{entrants} | {held} | {eng} |"
+        else:
+            first = f"| {n:,} | {eng} |"
         reach = "" if market else f" {r['reach_final']:.3f} |"
         lines.append(
             f"{first} {r['steps']} | {r['setup_s']:.2f} | {_ms(med)} | {med / n * 1e9:.0f} |"
@@ -358,6 +375,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sellers", help="comma-separated numbers of sellers of the markets: "
                                           "the default mix's presets scaled to each count "
                                           f"(default {full['sellers']})")
+    parser.add_argument("--max-known", default="0",
+                        help="comma-separated caps of the sellers a buyer holds in mind "
+                             "(market.max_known) of the markets; 0 is no cap (default 0)")
+    parser.add_argument("--entrants", type=int, default=0,
+                        help="turn entry on in the markets with room for this many entrants "
+                             "(sellers.max_entrants; default 0: entry off)")
     parser.add_argument("--steps", type=int, help="steps of the vector engine per market "
                                                   f"(default {full['steps']})")
     parser.add_argument("--agent-max", type=int, default=10_000,
@@ -391,10 +414,12 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             setattr(args, key, values[1] if args.quick else values[0])
     args.sizes = _counts(parser, "--sizes", args.sizes, 2)
     args.sellers = _counts(parser, "--sellers", args.sellers, 1)
+    args.max_known = _counts(parser, "--max-known", args.max_known, 0)
     args.diffusion = _counts(parser, "--diffusion", args.diffusion, 2, none=True)
     for option, value, low in (("--steps", args.steps, 1), ("--repeats", args.repeats, 1),
                                ("--diffusion-steps", args.diffusion_steps, 1),
-                               ("--agent-max", args.agent_max, 0)):
+                               ("--agent-max", args.agent_max, 0),
+                               ("--entrants", args.entrants, 0)):
         if value < low:
             parser.error(f"{option} must be an integer >= {low}, got {value}")
     if not (args.agent_budget > 0 and math.isfinite(args.agent_budget)):
@@ -416,13 +441,16 @@ def _plan(parser: argparse.ArgumentParser, args: argparse.Namespace
     try:
         for n in args.sizes:
             for s in args.sellers:
-                specs = [{"job": "market", "n_buyers": n, "sellers": s, "engine": "vector",
-                          "steps": args.steps, **base}]
-                if n <= args.agent_max:
-                    steps = _agent_steps(n, s, args.agent_budget / args.repeats)
-                    specs.append({**specs[0], "engine": "agent", "steps": steps})
-                market_config(n, s, "vector", args.steps, args.seed)
-                plan.append((f"{n:,} buyers x {s} sellers", specs))
+                for held in args.max_known:
+                    specs = [{"job": "market", "n_buyers": n, "sellers": s, "engine": "vector",
+                              "steps": args.steps, "max_known": held,
+                              "entrants": args.entrants, **base}]
+                    if n <= args.agent_max:
+                        steps = _agent_steps(n, s, args.agent_budget / args.repeats)
+                        specs.append({**specs[0], "engine": "agent", "steps": steps})
+                    market_config(n, s, "vector", args.steps, args.seed, held, args.entrants)
+                    cap = f", {held} held in mind" if held else ""
+                    plan.append((f"{n:,} buyers x {s} sellers{cap}", specs))
         if args.diffusion:
             switches = diffusion_switches()
         for n in args.diffusion:

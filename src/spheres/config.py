@@ -127,6 +127,9 @@ class MarketConfig:
                                  "known frontier", "π")
     initial_awareness: float = prob(0.1, "probability a buyer knows a seller at start or entry",
                                     "a_0")
+    max_known: int = setting(0, "most sellers a buyer holds in mind, forgetting the one it "
+                                "ranks lowest to learn another (0: no limit)", unit="sellers",
+                             low=0, high=1000, symbol="M")
     p_need: float = prob(0.1, "probability of a need per step", "p_n")
     contacts: int = setting(3, "contacts asked per buyer with a need", unit="buyers", low=1,
                             high=100, symbol="K")
@@ -735,8 +738,8 @@ def _check_money(c: SpheresConfig) -> None:
 def estimate_memory(c: SpheresConfig) -> int:
     """An upper estimate of a run's peak memory in bytes, from its sizes.
 
-    Counts the buyer arrays, the buyer x seller arrays (initial sellers plus entrants, with the
-    copy made when a seller enters and the temporaries of a phase), the graph and its building,
+    Counts the buyer arrays, the buyer x seller arrays and the buyers' memory cells (initial
+    sellers plus entrants, and the temporaries of a phase), the graph and its building,
     the followers, the sales history kept for sensing (``sellers.sense_delay``), the rows kept
     every step, and the per-agent engine's agents.
     """
@@ -745,8 +748,14 @@ def estimate_memory(c: SpheresConfig) -> int:
     degree = n - 1 if c.network.kind == "complete" else min(c.network.mean_degree, n - 1)
     base = 300 * 2**20  # interpreter, numpy, pandas, mesa
     buyers = n * (40 * d + 200)
-    cells = n * sellers * 35 * 2  # aware, belief, introducer, intro kind, aware time, spend,
-    #                                claim and its kind: 35 B a cell, twice when a seller enters
+    # per (buyer, seller): aware (1 B), and with a cap the memory index (1-2 B); per memory cell:
+    # belief, claim, spend (8 B each), introducer, aware time (4 B each), the two kinds (1 B
+    # each), and with a cap the seller held (2 B); half as much again for a phase's temporaries
+    k = c.market.max_known
+    capped = 0 < k < sellers
+    held = k if capped else sellers
+    index = (1 if k <= 127 else 2) if capped else 0
+    cells = int(1.5 * n * (sellers * (1 + index) + held * (34 + 2 * capped)))
     graph = int(n * degree * 40)
     followers = int(n * c.network.influencer_share * c.network.followers_per_influencer * 24)
     history = (c.sellers.sense_delay + 1) * sellers * (d + 1) * 8

@@ -95,7 +95,7 @@ def assemble(model: MarketModel) -> Results:
         "made_aware": b.informed,
         "true_influence": b.caused,
         "caused_spend": b.caused_spend,
-        "lifetime_value": b.spend_by.sum(axis=1),
+        "lifetime_value": b.spent.copy(),
         "network_value": network_value(model),
         "currency": b.currency,
         "money": b.money,
@@ -153,7 +153,7 @@ def _summary(model: MarketModel, agents: pd.DataFrame, flows: pd.DataFrame) -> d
     else:
         rho = float("nan")
     k = model.cfg.output.top
-    spend = int(b.spend_by.sum())
+    spend = int(b.spent.sum())
     promoted = b.promoted_step >= 0
     by_reason = flows.groupby("reason")["amount"].sum() if len(flows) else pd.Series(dtype=int)
     return {

@@ -29,7 +29,9 @@ def snapshot(model: MarketModel) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for prefix, part in (("buyers", model.buyers_state), ("sellers", model.sellers_state)):
         for f in dataclasses.fields(part):
-            out[f"{prefix}.{f.name}"] = getattr(part, f.name)
+            value = getattr(part, f.name)
+            if isinstance(value, np.ndarray):  # not the prior, nor a cap's absent index
+                out[f"{prefix}.{f.name}"] = value
     out["follows.keys"] = model.follows.keys
     out["frontier"] = np.asarray(model.frontier)
     out["ledger.totals"] = model.ledger.totals

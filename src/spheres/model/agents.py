@@ -115,8 +115,8 @@ class Buyer(mesa.Agent):
 
     @property
     def belief(self) -> np.ndarray:
-        """Believed fit of each seller (a view of its row)."""
-        return self.model.buyers_state.belief[self.row]
+        """Believed fit of each seller, the prior for those it does not know (a copy)."""
+        return self.model.buyers_state.belief_rows(np.array([self.row]), self.model.n_used)[0]
 
     def _known_frontier(self, row: int) -> np.ndarray:
         b = self.model.buyers_state
@@ -145,6 +145,7 @@ class Buyer(mesa.Agent):
         alive = model.sellers_state.alive[:su]
         contacts = d.contacts[pos]
         own_aware = b.aware[self.row]
+        me = np.array([self.row])
         weight = (cfg.market.peer_weight * b.trust[self.row, 0]
                   * model.reputation_of(np.where(contacts >= 0, contacts, 0)))
         num = np.zeros(su)
@@ -159,7 +160,7 @@ class Buyer(mesa.Agent):
             tried = c_aware & ~own_aware & d.lucky[pos, k]
             heard = tried | (c_aware & own_aware)
             wk = np.where(heard, weight[k], 0.0)
-            num += wk * b.belief[c]
+            num += wk * b.belief_rows(np.array([c]), su)[0]
             den += wk
             fresh = tried & (introducer < 0)
             introducer[fresh] = c
@@ -182,7 +183,7 @@ class Buyer(mesa.Agent):
                 gap = self._known_frontier(int(contacts[best])) - mine
                 expect = rules.pull(b.expect[self.row], gap, cfg.market.peer_pull)
         return Conversation(
-            belief=rules.blend(b.belief[self.row], num, den),
+            belief=rules.blend(b.belief_rows(me, su)[0], num, den),
             claimed=claimed,
             claims=num[claimed] / den[claimed],
             new_sellers=new,
@@ -192,14 +193,30 @@ class Buyer(mesa.Agent):
             expect=expect,
         )
 
+    def _set_beliefs(self, sellers: np.ndarray, belief: np.ndarray) -> None:
+        """Write my beliefs about ``sellers`` (ones I know) from ``belief``, indexed by seller."""
+        b = self.model.buyers_state
+        b.belief.reshape(-1)[b.cells(np.full(sellers.size, self.row), sellers)] = belief[sellers]
+
+    def _learn(self, sellers: list[int], belief: np.ndarray, sources: list[int], kind: int,
+               phase: int) -> None:
+        """Write my beliefs about ``sellers`` (``belief`` indexed by seller); learn of those I
+        did not know, from ``sources``."""
+        b, model = self.model.buyers_state, self.model
+        s = np.array(sellers, dtype=np.int64)
+        new = ~b.aware[self.row, s]
+        self._set_beliefs(s[~new], belief)
+        model.make_aware(np.full(int(new.sum()), self.row), s[new],
+                         np.array(sources, dtype=np.int64)[new], kind, phase=phase,
+                         belief=belief[s[new]])
+
     def learn_from_contacts(self, talk: Conversation) -> None:
         """Write what I took from my contacts; thank the helpful ones."""
         model, b = self.model, self.model.buyers_state
-        me = np.full(talk.claimed.size, self.row)
-        b.belief[self.row] = talk.belief
-        model.hear_claims(me, talk.claimed, talk.claims, PEER)
+        self._set_beliefs(np.flatnonzero(b.aware[self.row, :talk.belief.size]), talk.belief)
         model.make_aware(np.full(talk.new_sellers.size, self.row), talk.new_sellers,
-                         talk.introducers, PEER, phase=3)
+                         talk.introducers, PEER, phase=3, belief=talk.belief[talk.new_sellers])
+        model.hear_claims(np.full(talk.claimed.size, self.row), talk.claimed, talk.claims, PEER)
         np.add.at(b.talks, talk.contacts, 1)
         if talk.thanked.size:
             model.ledger.transfer(np.full(talk.thanked.size, self.row), talk.thanked,
@@ -234,21 +251,24 @@ class Buyer(mesa.Agent):
         caught = [p for p in posts if p.hidden and p.found]
         kept = [p for p in posts if not (p.hidden and p.found)]
         trust = b.trust[self.row, 1]
-        for seller in sorted({p.seller for p in kept}):
+        belief = self.belief
+        sellers, posters, said, claims = sorted({p.seller for p in kept}), [], [], []
+        for seller in sellers:
             about = [p for p in kept if p.seller == seller]
             num = den = 0.0
             for p in about:
                 w = trust * p.factor
                 num += w * p.claim
                 den += w
-            new = not b.aware[self.row, seller]
-            b.belief[self.row, seller] = rules.blend(b.belief[self.row, seller], num, den)
+            belief[seller] = rules.blend(belief[seller], num, den)
+            posters.append(about[0].poster)
             if den > 0:
-                model.hear_claims(np.array([self.row]), np.array([seller]),
-                                  np.array([num / den]), INFLUENCER_SRC)
-            if new:
-                model.make_aware(np.array([self.row]), np.array([seller]),
-                                 np.array([about[0].poster]), INFLUENCER_SRC, phase=4)
+                said.append(seller)
+                claims.append(num / den)
+        if sellers:
+            self._learn(sellers, belief, posters, INFLUENCER_SRC, phase=4)
+            model.hear_claims(np.full(len(said), self.row), np.array(said, dtype=np.int64),
+                              np.array(claims), INFLUENCER_SRC)
         if caught:
             b.trust[self.row, 1] = rules.shrink(trust, mk.exposure_penalty, len(caught))
             for p in caught:
@@ -263,20 +283,25 @@ class Buyer(mesa.Agent):
         mk, offering = cfg.market, model.sellers_state.offering
         w = mk.ad_weight * b.trust[self.row, 2]
         misses = 0
+        belief = self.belief
         for s, claim in ads:
-            b.belief[self.row, s] = rules.blend(b.belief[self.row, s], w * claim, w)
-            model.hear_claims(np.array([self.row]), np.array([s]), np.array([claim]), AD)
-            if not b.aware[self.row, s]:
-                model.make_aware(np.array([self.row]), np.array([s]), np.array([s]), AD, phase=5)
+            belief[s] = rules.blend(belief[s], w * claim, w)
             misses += rules.fit(b.expect[self.row], offering[s], mk.fit_width) < mk.spam_threshold
+        if ads:
+            sellers = [s for s, _ in ads]
+            self._learn(sellers, belief, sellers, AD, phase=5)
+            model.hear_claims(np.full(len(ads), self.row), np.array(sellers, dtype=np.int64),
+                              np.array([claim for _, claim in ads]), AD)
         if cfg.mechanisms.spam_penalty and misses:
             b.trust[self.row, 2] = rules.shrink(b.trust[self.row, 2], mk.spam_penalty, misses)
-        for s, z in trials:
-            felt = (rules.fit(b.expect[self.row], offering[s], mk.fit_width)
-                    + mk.experience_noise * z)
-            b.belief[self.row, s] = rules.learn(b.belief[self.row, s], felt, mk.learning_rate)
-            if not b.aware[self.row, s]:
-                model.make_aware(np.array([self.row]), np.array([s]), np.array([s]), AD, phase=5)
+        if trials:
+            belief = self.belief
+            for s, z in trials:
+                felt = (rules.fit(b.expect[self.row], offering[s], mk.fit_width)
+                        + mk.experience_noise * z)
+                belief[s] = rules.learn(belief[s], felt, mk.learning_rate)
+            sellers = [s for s, _ in trials]
+            self._learn(sellers, belief, sellers, AD, phase=5)
 
     # -- 6. purchase ---------------------------------------------------------------------------
     def choose_seller(self, u: float) -> int:
@@ -285,7 +310,7 @@ class Buyer(mesa.Agent):
         mk = model.cfg.market
         su = model.n_used
         avail = b.aware[self.row] & m.alive[:su]
-        util = rules.utility(b.belief[self.row], m.price[:su], mk.choice_beta, mk.price_weight,
+        util = rules.utility(self.belief, m.price[:su], mk.choice_beta, mk.price_weight,
                              mk.reference_price)
         return int(choose(util, avail, mk.choice_beta * mk.outside_option, np.float64(u)))
 
@@ -297,19 +322,20 @@ class Buyer(mesa.Agent):
         mk, mech = cfg.market, cfg.mechanisms
         felt = (rules.fit(b.expect[self.row], model.sellers_state.offering[seller], mk.fit_width)
                 + mk.experience_noise * noise)
-        b.belief[self.row, seller] = rules.learn(b.belief[self.row, seller], felt,
-                                                 mk.learning_rate)
+        cell = int(b.cells(np.array([self.row]), np.array([seller]))[0])
+        belief, claim = b.belief.reshape(-1), b.claim.reshape(-1)
+        belief[cell] = rules.learn(belief[cell], felt, mk.learning_rate)
         satisfied = bool(felt >= mk.satisfaction)
-        said = int(b.claim_kind[self.row, seller])
+        said = int(b.claim_kind.reshape(-1)[cell])
         if said > 0 and (mech.trust or mech.claims):
             col = said - 1
             b.trust[self.row, col] = rules.trust_after(
-                b.trust[self.row, col], satisfied, b.claim[self.row, seller] - felt,
+                b.trust[self.row, col], satisfied, claim[cell] - felt,
                 mk.trust_rate if mech.trust else 0.0, mk.claim_penalty if mech.claims else 0.0)
-        b.claim_kind[self.row, seller] = 0
+        b.claim_kind.reshape(-1)[cell] = 0
         return Experience(self.row, seller, float(felt), satisfied,
-                          int(b.introducer[self.row, seller]), int(b.intro_kind[self.row, seller]),
-                          paid)
+                          int(b.introducer.reshape(-1)[cell]),
+                          int(b.intro_kind.reshape(-1)[cell]), paid)
 
     def reward_advisor(self, outcome: Experience, credibility: dict[int, float]) -> None:
         """Credit the advisor with the purchase it caused; mint currency if it helped; report

@@ -98,17 +98,24 @@ def network_value(model: MarketModel) -> np.ndarray:
     """
     b = model.buyers_state
     decay = model.cfg.market.network_value_decay
-    acc = b.spend_by.astype(float)
-    kid_r, kid_s = np.nonzero((b.intro_kind == PEER) | (b.intro_kind == INFLUENCER_SRC))
-    parent = b.introducer[kid_r, kid_s].astype(np.int64)
-    when = b.aware_time[kid_r, kid_s]
+    acc = b.spend_by.astype(float).reshape(-1)
+    kind = b.intro_kind.reshape(-1)
+    kid = np.flatnonzero((kind == PEER) | (kind == INFLUENCER_SRC))  # memory cells
+    parent = b.introducer.reshape(-1)[kid].astype(np.int64)
+    when = b.aware_time.reshape(-1)[kid]
     order = np.argsort(-when, kind="stable")
-    kid_r, kid_s, parent, when = kid_r[order], kid_s[order], parent[order], when[order]
+    kid, parent, when = kid[order], parent[order], when[order]
+    seller = b.sellers_of(kid)
+    # the parent's own cell of the seller, where it still holds the seller in mind
+    up = np.flatnonzero(b.aware[parent, seller])
+    parent_cell = np.full(kid.size, -1, dtype=np.int64)
+    parent_cell[up] = b.cells(parent[up], seller[up])
     bounds = np.flatnonzero(np.diff(when)) + 1
     for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, when.size], strict=True):
-        np.add.at(acc, (parent[lo:hi], kid_s[lo:hi]), decay * acc[kid_r[lo:hi], kid_s[lo:hi]])
+        go = parent_cell[lo:hi] >= 0
+        np.add.at(acc, parent_cell[lo:hi][go], decay * acc[kid[lo:hi][go]])
     value = np.zeros(model.n_buyers)
-    np.add.at(value, parent, acc[kid_r, kid_s])
+    np.add.at(value, parent, acc[kid])
     return value
 
 

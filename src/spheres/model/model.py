@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any
 
@@ -22,6 +23,7 @@ from spheres.model.network import (
 )
 from spheres.model.state import (
     INFLUENCER_SRC,
+    NO_SOURCE,
     PEER,
     Follows,
     empty_buyers,
@@ -31,6 +33,10 @@ from spheres.model.strategies import Conversations, Strategy, build_strategy, st
 from spheres.model.vector import VectorEngine, group_max
 
 log = logging.getLogger(__name__)
+
+# Buyers handled at once where a phase or the set-up could otherwise build temporaries of
+# buyers x sellers (initial awareness, ranking what overflows memory).
+ROWS_AT_ONCE = 65_536
 
 ENGINES: dict[str, type[Engine]] = {"vector": VectorEngine, "agent": AgentEngine}
 
@@ -115,19 +121,21 @@ class MarketModel(mesa.Model):
 
     def _build_buyers(self) -> None:
         cfg, n, d = self.cfg, self.n_buyers, self.dims
-        b = empty_buyers(n, self.n_slots, d)  # a column for every slot: entry copies nothing
+        # a column for every slot: entry copies nothing
+        b = empty_buyers(n, self.n_slots, d, cfg.market.belief_prior, cfg.market.max_known)
         self.buyers_state = b
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
         b.drift_rate[:] = dr.drift_rates(self)
         b.trust[:] = (cfg.market.trust_peers, cfg.market.trust_influencers,
                       cfg.market.trust_sellers)
-        b.belief[:] = cfg.market.belief_prior
         start = self.n_start_sellers
-        known = self.rng.random((n, start), dtype=np.float32) < cfg.market.initial_awareness
-        b.aware[:, :start] = known
-        b.aware_time[:, :start][known] = 0
-        self.sellers_state.aware_count[:start] = known.sum(axis=0)
+        for lo in range(0, n, ROWS_AT_ONCE):  # drawn a block of buyers at a time: same draws
+            hi = min(n, lo + ROWS_AT_ONCE)
+            known = (self.rng.random((hi - lo, start), dtype=np.float32)
+                     < cfg.market.initial_awareness)
+            rows, sellers = np.nonzero(known)
+            self.make_aware(rows + lo, sellers, np.int32(-1), NO_SOURCE, phase=0)
         self.follows = Follows(np.zeros(0, dtype=np.int64), n)
         if cfg.mechanisms.influencers and cfg.network.influencer_share > 0:
             infl = choose_influencers(self.graph, cfg.network.influencer_share,
@@ -202,26 +210,128 @@ class MarketModel(mesa.Model):
         rep = (1.0 + np.take(self.buyers_state.currency, rows)) / (1.0 + mean)
         return np.minimum(rep, self.cfg.market.reputation_cap)
 
-    def make_aware(self, rows: np.ndarray, sellers: np.ndarray, sources: np.ndarray, kind: int,
-                   phase: int) -> None:
-        """Record that buyers ``rows`` learned of ``sellers`` from ``sources`` (of ``kind``)."""
+    def make_aware(self, rows: np.ndarray, sellers: np.ndarray, sources: Any, kind: int,
+                   phase: int, belief: np.ndarray | None = None) -> None:
+        """Record that buyers ``rows`` learned of ``sellers`` they did not know (each pair once)
+        from ``sources`` (of ``kind``), believing ``belief`` of them (else the prior). A buyer
+        whose memory is full keeps the sellers it ranks highest (:meth:`_make_room`)."""
         if rows.size == 0:
             return
         b = self.buyers_state
+        rows = np.asarray(rows, dtype=np.int64)
+        sellers = np.asarray(sellers, dtype=np.int64)
+        sources = np.broadcast_to(sources, rows.shape)
+        belief = np.broadcast_to(b.prior if belief is None else belief, rows.shape)
+        when = 10 * self.steps + phase
+        if b.slot is not None:
+            keep = self._make_room(rows, sellers, belief, when)
+            rows, sellers, sources, belief = rows[keep], sellers[keep], sources[keep], belief[keep]
+        b.aware[rows, sellers] = True
         cells = b.cells(rows, sellers)
-        b.aware.reshape(-1)[cells] = True
+        b.belief.reshape(-1)[cells] = belief
         b.introducer.reshape(-1)[cells] = sources
         b.intro_kind.reshape(-1)[cells] = kind
-        b.aware_time.reshape(-1)[cells] = 10 * self.steps + phase
+        b.aware_time.reshape(-1)[cells] = when
+        b.claim.reshape(-1)[cells] = 0.0
+        b.claim_kind.reshape(-1)[cells] = 0
+        b.spend_by.reshape(-1)[cells] = 0
         self.sellers_state.aware_count += np.bincount(sellers, minlength=self.n_slots)
         if kind in (PEER, INFLUENCER_SRC):
             np.add.at(b.informed, sources, 1)
 
+    def _make_room(self, rows: np.ndarray, sellers: np.ndarray, belief: np.ndarray,
+                   when: int) -> np.ndarray:
+        """Give each newly learned (buyer, seller) pair a memory cell, or not; return which got
+        one.
+
+        A buyer keeps the ``max_known`` sellers it ranks highest among those it knew and those
+        it just learned of, and forgets the rest: a seller that has left ranks below every
+        alive one, then a lower belief ranks lower, then (on equal beliefs) the earlier learned,
+        then the higher seller row. New pairs take free cells in seller order.
+        """
+        b, k = self.buyers_state, self.buyers_state.k
+        assert b.slot is not None and b.held is not None
+        key = rows * self.n_slots + sellers
+        ordered = bool(np.all(key[1:] > key[:-1]))  # as most phases give them
+        order = np.arange(key.size) if ordered else np.argsort(key, kind="stable")
+        r, s = rows[order], sellers[order]
+        owners, start, count = np.unique(r, return_index=True, return_counts=True)
+        group = np.repeat(np.arange(owners.size), count)
+        rank = np.arange(r.size) - start[group]
+        room = np.count_nonzero(b.held[owners] >= 0, axis=1)
+        over = count > k - room
+        keep = np.ones(r.size, dtype=bool)
+        if over.any():
+            full = owners[over]
+            mine = np.flatnonzero(over[group])  # the new pairs of buyers over their room
+            gi = (np.cumsum(over) - 1)[group[mine]]  # their buyer's index in ``full``
+            bounds = np.searchsorted(gi, np.arange(0, full.size + ROWS_AT_ONCE, ROWS_AT_ONCE))
+            for lo, hi in itertools.pairwise(bounds):
+                if hi > lo:
+                    a = gi[lo]
+                    keep[mine[lo:hi]] = self._rank_out(
+                        full[a:gi[hi - 1] + 1], gi[lo:hi] - a, rank[mine[lo:hi]],
+                        s[mine[lo:hi]], belief[order][mine[lo:hi]], when)
+            r, s = r[keep], s[keep]
+            owners, start, count = np.unique(r, return_index=True, return_counts=True)
+            group = np.repeat(np.arange(owners.size), count)
+            rank = np.arange(r.size) - start[group]
+        # the kept new pairs take their buyers' free cells, in seller order
+        free = b.held[owners] < 0
+        at = np.flatnonzero(free)
+        first = np.cumsum(np.count_nonzero(free, axis=1))
+        first -= np.count_nonzero(free, axis=1)
+        col = at[first[group] + rank] - group * k
+        b.held[r, col] = s
+        b.slot[r, s] = col
+        out = np.empty(rows.size, dtype=bool)
+        out[order] = keep
+        return out
+
+    def _rank_out(self, full: np.ndarray, gi: np.ndarray, rank: np.ndarray, s: np.ndarray,
+                  belief: np.ndarray, when: int) -> np.ndarray:
+        """Buyers ``full`` learned more sellers than they have room for: the new pairs are
+        (``full[gi]``, ``s``), the ``rank``-th new seller of their buyer, believed ``belief``.
+        Forget the known sellers each ranks lowest (see :meth:`_make_room`); return which new
+        pairs are kept."""
+        b, k, alive = self.buyers_state, self.buyers_state.k, self.sellers_state.alive
+        assert b.slot is not None and b.held is not None
+        width = k + int(rank.max()) + 1
+        col = k + rank
+        seller = np.full((full.size, width), -1, dtype=np.int64)
+        seller[:, :k] = b.held[full]
+        value = np.full((full.size, width), -np.inf)
+        value[:, :k] = np.take(b.belief, full, axis=0)
+        tie = np.full((full.size, width), -1, dtype=np.int64)
+        tie[:, :k] = np.take(b.aware_time, full, axis=0)
+        seller[gi, col], value[gi, col], tie[gi, col] = s, belief, when
+        valid = seller >= 0
+        value[~valid | ~alive[np.maximum(seller, 0)]] = -np.inf
+        # ascending = forgotten first; ties of value go to the earlier learned, then higher row
+        tie = np.where(valid, tie * 2048 + (2047 - seller), -1)
+        o = np.argsort(tie, axis=1, kind="stable")
+        o = np.take_along_axis(o, np.argsort(np.take_along_axis(value, o, axis=1), axis=1,
+                                             kind="stable"), axis=1)
+        lost = np.zeros_like(valid)
+        np.put_along_axis(lost, o[:, : width - k], True, axis=1)
+        lost &= valid
+        fi, fc = np.nonzero(lost[:, :k])  # known sellers forgotten
+        fr, fs = full[fi], seller[fi, fc]
+        b.aware[fr, fs] = False
+        b.slot[fr, fs] = -1
+        b.held[fr, fc] = -1
+        self.sellers_state.aware_count -= np.bincount(fs, minlength=self.n_slots)
+        return ~lost[gi, col]
+
     def hear_claims(self, rows: np.ndarray, sellers: np.ndarray, claims: np.ndarray,
                     kind: int) -> None:
         """Record the fit claimed to buyers ``rows`` about ``sellers`` by a source of ``kind``
-        (the last claim heard is the one an experience answers)."""
+        (the last claim heard is the one an experience answers); a claim about a seller the
+        buyer does not hold in mind is not kept."""
         b = self.buyers_state
+        if b.slot is not None:
+            held = b.aware[rows, sellers]
+            rows, sellers, claims = rows[held], sellers[held], np.asarray(claims)[held]
         cells = b.cells(rows, sellers)
         b.claim.reshape(-1)[cells] = claims
         b.claim_kind.reshape(-1)[cells] = kind
@@ -241,9 +351,10 @@ class MarketModel(mesa.Model):
         sponsored = sponsor >= 0
         sponsored[sponsored] = m.alive[sponsor[sponsored]]
         known = b.aware[posters] & m.alive[: self.n_used]
-        best = np.argmax(np.where(known, b.belief[posters], -np.inf), axis=1)
+        belief = b.belief_rows(posters, self.n_used)
+        best = np.argmax(np.where(known, belief, -np.inf), axis=1)
         topic = np.where(sponsored, sponsor, np.where(known.any(axis=1), best, -1))
-        claim = b.belief[posters, np.maximum(topic, 0)]
+        claim = belief[np.arange(posters.size), np.maximum(topic, 0)]
         if sponsored.any():
             claim[sponsored] = self.seller_claim(sponsor[sponsored])
         factor = self.cfg.market.influencer_weight * b.credibility[posters]
@@ -307,7 +418,7 @@ class MarketModel(mesa.Model):
         count, their beliefs about it and their expectations (for sellers that listen)."""
         m, b = self.sellers_state, self.buyers_state
         who, seller = self.known_pairs(rows)
-        belief = b.belief.reshape(-1)[rows[who] * self.n_used + seller]
+        belief = b.belief.reshape(-1)[b.cells(rows[who], seller)]
         top = group_max(who, belief, rows.size, -np.inf)[0]
         best = np.flatnonzero(belief == top[who])
         first = np.ones(best.size, dtype=bool)
@@ -360,6 +471,7 @@ class MarketModel(mesa.Model):
             price = price - saved
         self.paid = price
         b.spend_by.reshape(-1)[b.cells(rows, chosen)] += price  # one purchase per buyer
+        b.spent[rows] += price
         b.purchases[rows] += 1
         np.add.at(m.revenue, chosen, price)
         m.sales += np.bincount(chosen, minlength=self.n_slots)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spheres.model import measures
+from spheres.model.state import NO_SOURCE
 
 if TYPE_CHECKING:
     from spheres.model.model import MarketModel
@@ -157,12 +158,9 @@ def maybe_enter(model: MarketModel) -> None:
     offer = (model.frontier + s.entry_lead * model.direction
              + 0.5 * model.cfg.market.taste_spread * z)
     row = int(free[0])
-    b = model.buyers_state
     model.open_seller(row, s.entry_strategy, offer, step=model.steps)
     known = np.flatnonzero(model.rng.random(model.n_buyers, dtype=np.float32)
                            < model.cfg.market.initial_awareness)
-    b.aware[known, row] = True
-    b.aware_time[known, row] = 10 * model.steps + 9
-    m.aware_count[row] = known.size
+    model.make_aware(known, np.full(known.size, row), np.int32(-1), NO_SOURCE, phase=9)
     model.step_counts["entries"] += 1
     model.events["entries"] += 1

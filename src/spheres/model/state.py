@@ -1,9 +1,16 @@
 """The struct-of-arrays state of the market: one numpy array per attribute, indexed by row.
 
 Buyers (influencers included) are rows ``0..N-1``; sellers are rows ``0..S_cap-1`` of the seller
-arrays, where ``S_cap`` is the initial sellers plus the room kept for entrants. The per-(buyer,
-seller) arrays have a column for every slot from the start, so that an entrant needs no copy of
-them: a slot not yet opened is a seller no buyer knows and that is not alive.
+arrays, where ``S_cap`` is the initial sellers plus the room kept for entrants. ``aware`` has a
+column for every slot from the start, so that an entrant needs no copy of it: a slot not yet opened
+is a seller no buyer knows and that is not alive.
+
+What a buyer holds about a seller it knows (belief, the last claim, who introduced it, when, the
+spend there) lives in its *memory*: ``K`` cells per buyer. Without a cap (``market.max_known`` 0)
+``K = S_cap`` and cell ``j`` is seller ``j``. With a cap, ``K = max_known``: ``slot`` says which
+cell holds a known seller and ``held`` which seller a cell holds, so memory grows with the sellers
+a buyer can hold in mind, not with all sellers. A seller the buyer does not know has the prior
+belief and no claim, source or spend.
 Money is integer cents, social currency integer points.
 """
 
@@ -28,19 +35,20 @@ class BuyerArrays:
     drift_rate: np.ndarray  # float64: the buyer's own rate of following the frontier
     need: np.ndarray  # bool: has a need this step
     aware: np.ndarray  # (N, S) bool: knows the seller
-    belief: np.ndarray  # (N, S) float64: believed fit of the seller
+    belief: np.ndarray  # (N, K) float64: believed fit of the seller in each memory cell
     trust: np.ndarray  # (N, 3) float64: trust in peers, influencers, sellers
     currency: np.ndarray  # int64: social-currency balance (points)
     money: np.ndarray  # int64: cents received by converting currency out
     is_influencer: np.ndarray  # bool
     credibility: np.ndarray  # float64 in [0, 1]: an influencer's credibility
     sponsor_of: np.ndarray  # int32: seller sponsoring this influencer, -1 if none
-    introducer: np.ndarray  # (N, S) int32: who made the buyer aware (buyer row or seller row)
-    intro_kind: np.ndarray  # (N, S) int8: NO_SOURCE, PEER, INFLUENCER_SRC or AD
-    aware_time: np.ndarray  # (N, S) int32: 10*step + phase when the buyer became aware, -1 never
-    claim: np.ndarray  # (N, S) float64: the fit last claimed to the buyer about the seller
-    claim_kind: np.ndarray  # (N, S) int8: its source's kind, 0 once an experience answered it
-    spend_by: np.ndarray  # (N, S) int64: cents spent at each seller (lifetime value by seller)
+    introducer: np.ndarray  # (N, K) int32: who made the buyer aware (buyer row or seller row)
+    intro_kind: np.ndarray  # (N, K) int8: NO_SOURCE, PEER, INFLUENCER_SRC or AD
+    aware_time: np.ndarray  # (N, K) int32: 10*step + phase when the buyer became aware, -1 never
+    claim: np.ndarray  # (N, K) float64: the fit last claimed to the buyer about the seller
+    claim_kind: np.ndarray  # (N, K) int8: its source's kind, 0 once an experience answered it
+    spend_by: np.ndarray  # (N, K) int64: cents spent at the seller while the buyer knew it
+    spent: np.ndarray  # int64: cents spent in all (lifetime value)
     purchases: np.ndarray  # int64: purchases made
     caused: np.ndarray  # int64: purchases its advice caused (true influence)
     caused_spend: np.ndarray  # int64: cents spent in the purchases its advice caused
@@ -52,16 +60,54 @@ class BuyerArrays:
     n_followers: np.ndarray  # int64: audience size
     exposed: np.ndarray  # int64: times a follower found out an undisclosed sponsored post
     promoted_step: np.ndarray  # int32: step it became an influencer by audience growth, -1 never
-
+    prior: float  # the belief about a seller the buyer does not know
+    slot: np.ndarray | None = None  # (N, S) int8/int16: memory cell holding the seller, -1 none
+    #                                 (with a cap only)
+    held: np.ndarray | None = None  # (N, K) int16: seller held in each memory cell, -1 none
+    #                                 (with a cap only)
 
     @property
     def width(self) -> int:
-        """Number of seller columns of the per-(buyer, seller) arrays."""
+        """Number of seller columns of ``aware`` (every seller slot)."""
         return self.aware.shape[1]
 
+    @property
+    def k(self) -> int:
+        """Memory cells per buyer: the most sellers a buyer holds in mind."""
+        return self.belief.shape[1]
+
     def cells(self, rows: np.ndarray, sellers: np.ndarray) -> np.ndarray:
-        """Flat indices of (buyer, seller) cells, for fast access through ``.reshape(-1)``."""
-        return np.asarray(rows, dtype=np.int64) * self.width + sellers
+        """Flat memory indices (through ``.reshape(-1)``) of sellers the buyers ``rows`` know."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.slot is None:
+            return rows * self.k + sellers
+        return rows * self.k + self.slot.reshape(-1)[rows * self.width + sellers]
+
+    def sellers_of(self, cells: np.ndarray) -> np.ndarray:
+        """The seller held in each of the flat memory indices ``cells``."""
+        if self.held is None:
+            return np.asarray(cells) % self.k
+        return self.held.reshape(-1)[cells].astype(np.int64)
+
+    def belief_at(self, rows: np.ndarray, sellers: np.ndarray) -> np.ndarray:
+        """Beliefs of buyers ``rows`` about ``sellers``; the prior where they do not know it."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.slot is None:
+            return self.belief.reshape(-1)[rows * self.k + sellers]
+        out = np.full(rows.shape, self.prior)
+        known = self.aware.reshape(-1)[rows * self.width + sellers]
+        out[known] = self.belief.reshape(-1)[self.cells(rows[known], sellers[known])]
+        return out
+
+    def belief_rows(self, rows: np.ndarray, width: int) -> np.ndarray:
+        """Beliefs of buyers ``rows`` about sellers ``0..width-1``, one row each (a copy)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.slot is None:
+            return np.take(self.belief, rows, axis=0)[:, :width]
+        out = np.full((rows.size, width), self.prior)
+        i, s = np.nonzero(np.take(self.aware, rows, axis=0)[:, :width])
+        out[i, s] = self.belief.reshape(-1)[self.cells(rows[i], s)]
+        return out
 
 
 @dataclass
@@ -137,31 +183,36 @@ class Follows:
         return new // self.n
 
 
-def empty_buyers(n: int, s: int, d: int) -> BuyerArrays:
-    """Zeroed buyer arrays for ``n`` buyers, ``s`` seller columns and ``d`` dimensions.
+def empty_buyers(n: int, s: int, d: int, prior: float, k: int = 0) -> BuyerArrays:
+    """Zeroed buyer arrays for ``n`` buyers, ``s`` seller columns and ``d`` dimensions, each
+    buyer holding up to ``k`` sellers in mind (0 or ``k >= s``: all of them), beliefs at
+    ``prior``.
 
     Arrays are filled (not lazily zeroed by the OS), so their memory is touched here, at set-up,
     rather than page by page during the first steps.
     """
+    capped = 0 < k < s
+    k = k if capped else s
     return BuyerArrays(
         expect=np.full((n, d), 0.0),
         taste=np.full((n, d), 0.0),
         drift_rate=np.full(n, 0.0),
         need=np.full(n, 0, dtype=bool),
         aware=np.full((n, s), 0, dtype=bool),
-        belief=np.full((n, s), 0.0),
+        belief=np.full((n, k), prior),
         trust=np.full((n, 3), 0.0),
         currency=np.full(n, 0, dtype=np.int64),
         money=np.full(n, 0, dtype=np.int64),
         is_influencer=np.full(n, 0, dtype=bool),
         credibility=np.full(n, 1.0),
         sponsor_of=np.full(n, -1, dtype=np.int32),
-        introducer=np.full((n, s), -1, dtype=np.int32),
-        intro_kind=np.full((n, s), 0, dtype=np.int8),
-        aware_time=np.full((n, s), -1, dtype=np.int32),
-        claim=np.full((n, s), 0.0),
-        claim_kind=np.full((n, s), 0, dtype=np.int8),
-        spend_by=np.full((n, s), 0, dtype=np.int64),
+        introducer=np.full((n, k), -1, dtype=np.int32),
+        intro_kind=np.full((n, k), 0, dtype=np.int8),
+        aware_time=np.full((n, k), -1, dtype=np.int32),
+        claim=np.full((n, k), 0.0),
+        claim_kind=np.full((n, k), 0, dtype=np.int8),
+        spend_by=np.full((n, k), 0, dtype=np.int64),
+        spent=np.full(n, 0, dtype=np.int64),
         purchases=np.full(n, 0, dtype=np.int64),
         caused=np.full(n, 0, dtype=np.int64),
         caused_spend=np.full(n, 0, dtype=np.int64),
@@ -173,6 +224,9 @@ def empty_buyers(n: int, s: int, d: int) -> BuyerArrays:
         n_followers=np.full(n, 0, dtype=np.int64),
         exposed=np.full(n, 0, dtype=np.int64),
         promoted_step=np.full(n, -1, dtype=np.int32),
+        prior=prior,
+        slot=np.full((n, s), -1, dtype=np.int8 if k <= 127 else np.int16) if capped else None,
+        held=np.full((n, k), -1, dtype=np.int16) if capped else None,
     )
 
 

@@ -109,7 +109,7 @@ class VectorEngine:
         rows, contacts = d.rows, d.contacts
         if rows.size == 0:
             return
-        width, so = model.n_used, model.n_opened  # slots not yet opened take no part
+        so = model.n_opened  # slots not yet opened take no part
         n, k_count = contacts.shape
         valid = contacts >= 0
         cs = np.where(valid, contacts, 0)
@@ -137,7 +137,7 @@ class VectorEngine:
             told |= heard
             at = np.flatnonzero(heard)  # faster than a 2-D nonzero
             i = at // so
-            tells.append((at, weight[i, k], belief[c[i] * width + at - i * so]))
+            tells.append((at, weight[i, k], belief[b.cells(c[i], at - i * so)]))
             at = np.flatnonzero(fresh)
             fresh_at.append(at)
             fresh_k.append(np.full(at.size, k))
@@ -151,13 +151,16 @@ class VectorEngine:
         some = den > 0
         cells, num, den = cells[some], num[some], den[some]
         ci, cj = np.divmod(cells, so)
-        new_belief = rules.blend(belief[rows[ci] * width + cj], num, den)
+        new_belief = rules.blend(b.belief_at(rows[ci], cj), num, den)
         claims = num / den
         found = np.concatenate(fresh_at)
         order = np.argsort(found)
         found, first = found[order], np.concatenate(fresh_k)[order]
         ri, si = np.divmod(found, so)
         introducer = cs[ri, first]
+        known = own[ci, cj]
+        fresh_belief = np.full(found.size, b.prior)  # a fresh seller no weight told of: prior
+        fresh_belief[np.searchsorted(found, cells[~known])] = new_belief[~known]
         ty = cfg.currency.thank_you
         thanking = cfg.mechanisms.thank_you and ty > 0
         if thanking:
@@ -171,9 +174,9 @@ class VectorEngine:
                 pays[:, k] = helpful[:, k] & (owed * ty <= balance)
         pulled = self._pull(model, rows, cs, valid) if cfg.mechanisms.peer_pull else None
         # writes
-        belief[rows[ci] * width + cj] = new_belief
+        belief[b.cells(rows[ci[known]], cj[known])] = new_belief[known]
+        model.make_aware(rows[ri], si, introducer, PEER, phase=3, belief=fresh_belief)
         model.hear_claims(rows[ci], cj, claims, PEER)
-        model.make_aware(rows[ri], si, introducer, PEER, phase=3)
         np.add.at(b.talks, contacts[valid] if not every_valid else contacts.reshape(-1), 1)
         if thanking:
             pi, pk = np.nonzero(pays)
@@ -216,20 +219,21 @@ class VectorEngine:
         read = ~caught
         fr, orr, tr = f[read], o[read], t_edge[read]
         w = np.take(b.trust[:, 1], fr) * factor[orr]
-        cells, first, inv = np.unique(b.cells(fr, tr), return_index=True, return_inverse=True)
-        num = np.bincount(inv, weights=w * claim[orr], minlength=cells.size)
-        den = np.bincount(inv, weights=w, minlength=cells.size)
-        new = ~b.aware.reshape(-1)[cells]
+        pairs, first, inv = np.unique(fr.astype(np.int64) * b.width + tr, return_index=True,
+                                      return_inverse=True)
+        num = np.bincount(inv, weights=w * claim[orr], minlength=pairs.size)
+        den = np.bincount(inv, weights=w, minlength=pairs.size)
+        r, s = fr[first], tr[first]
+        new = ~b.aware.reshape(-1)[pairs]
+        blended = rules.blend(b.belief_at(r, s), num, den)
         # writes
         b.posts[d.posters[topic >= 0]] += 1
         b.reads += np.bincount(d.posters[o], minlength=model.n_buyers)
-        belief = b.belief.reshape(-1)
-        belief[cells] = rules.blend(belief[cells], num, den)
+        b.belief.reshape(-1)[b.cells(r[~new], s[~new])] = blended[~new]
+        model.make_aware(r[new], s[new], d.posters[orr[first[new]]], INFLUENCER_SRC, phase=4,
+                         belief=blended[new])
         said = den > 0
-        model.hear_claims(fr[first[said]], tr[first[said]], num[said] / den[said],
-                          INFLUENCER_SRC)
-        model.make_aware(fr[first[new]], tr[first[new]], d.posters[orr[first[new]]],
-                         INFLUENCER_SRC, phase=4)
+        model.hear_claims(r[said], s[said], num[said] / den[said], INFLUENCER_SRC)
         if caught.any():
             readers, times = np.unique(f[caught], return_counts=True)
             b.trust[readers, 1] = rules.shrink(b.trust[readers, 1], mk.exposure_penalty, times)
@@ -253,11 +257,11 @@ class VectorEngine:
             c = np.repeat(model.seller_claim(np.array(ads.sellers, dtype=np.int64)),
                           [reached.size for reached in ads.reached])
             w = mk.ad_weight * b.trust[r, 2]
-            cells = b.cells(r, s)
-            belief[cells] = rules.blend(belief[cells], w * c, w)
+            blended = rules.blend(b.belief_at(r, s), w * c, w)
+            new = ~b.aware[r, s]
+            belief[b.cells(r[~new], s[~new])] = blended[~new]
+            model.make_aware(r[new], s[new], s[new], AD, phase=5, belief=blended[new])
             model.hear_claims(r, s, c, AD)
-            new = ~b.aware.reshape(-1)[cells]
-            model.make_aware(r[new], s[new], s[new], AD, phase=5)
             if cfg.mechanisms.spam_penalty:
                 hits = r[rules.fit(b.expect[r], m.offering[s], mk.fit_width) < mk.spam_threshold]
                 rows, count = np.unique(hits, return_counts=True)
@@ -266,18 +270,17 @@ class VectorEngine:
             r, s = trials.buyers, trials.sellers
             felt = (rules.fit(b.expect[r], m.offering[s], mk.fit_width)
                     + mk.experience_noise * trials.noise)
-            cells = b.cells(r, s)
-            belief[cells] = rules.learn(belief[cells], felt, mk.learning_rate)
-            new = ~b.aware.reshape(-1)[cells]
-            model.make_aware(r[new], s[new], s[new], AD, phase=5)
+            learned = rules.learn(b.belief_at(r, s), felt, mk.learning_rate)
+            new = ~b.aware[r, s]
+            belief[b.cells(r[~new], s[~new])] = learned[~new]
+            model.make_aware(r[new], s[new], s[new], AD, phase=5, belief=learned[new])
 
     # 6. Purchase ----------------------------------------------------------------------------
     def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Each buyer with a need picks a known seller by logit, or buys nothing (-1)."""
         b, m, mk = model.buyers_state, model.sellers_state, model.cfg.market
-        su = model.n_used
         who, seller = model.known_pairs(rows)
-        util = rules.utility(b.belief.reshape(-1)[rows[who] * su + seller], m.price[seller],
+        util = rules.utility(b.belief.reshape(-1)[b.cells(rows[who], seller)], m.price[seller],
                              mk.choice_beta, mk.price_weight, mk.reference_price)
         return choose_known(who, seller, util, mk.choice_beta * mk.outside_option, u)
 

@@ -131,7 +131,7 @@ def preferred_sellers(model: MarketModel, rows: np.ndarray) -> np.ndarray:
     b, m = model.buyers_state, model.sellers_state
     width = model.n_used
     known = b.aware[rows] & m.alive[:width]
-    best = np.argmax(np.where(known, b.belief[rows], -np.inf), axis=1)
+    best = np.argmax(np.where(known, b.belief_rows(rows, width), -np.inf), axis=1)
     return np.where(known.any(axis=1), best, -1)
 
 
