@@ -194,13 +194,16 @@ class MarketModel(mesa.Model):
         """Seller slots opened so far (initial sellers and entrants, alive or not)."""
         return int(np.count_nonzero(self.sellers_state.exists))
 
-    def known_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The alive sellers each of buyers ``rows`` knows, as (index into ``rows``, seller)
-        pairs, sorted by buyer then seller."""
+    def known_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The alive sellers each of buyers ``rows`` knows, as (index into ``rows``, seller,
+        flat memory index) triples, sorted by buyer then seller."""
         so = self.n_opened  # slots not yet opened are never known
-        known = (np.take(self.buyers_state.aware, rows, axis=0)[:, :so]
-                 & self.sellers_state.alive[:so])
-        return np.divmod(np.flatnonzero(known), so)  # faster than a 2-D nonzero
+        i, s, cell = self.buyers_state.known_of(rows, so)
+        alive = self.sellers_state.alive
+        if not alive[:so].all():
+            live = alive[s]
+            i, s, cell = i[live], s[live], cell[live]
+        return i, s, cell
 
     def reputation_of(self, rows: np.ndarray) -> np.ndarray:
         """Weight multiplier of advice from ``rows``: balance relative to the mean, capped."""
@@ -417,8 +420,8 @@ class MarketModel(mesa.Model):
         """Sums, per seller, of what the talkers ``rows`` whose favourite it is say: their
         count, their beliefs about it and their expectations (for sellers that listen)."""
         m, b = self.sellers_state, self.buyers_state
-        who, seller = self.known_pairs(rows)
-        belief = b.belief.reshape(-1)[b.cells(rows[who], seller)]
+        who, seller, cell = self.known_pairs(rows)
+        belief = b.belief.reshape(-1)[cell]
         top = group_max(who, belief, rows.size, -np.inf)[0]
         best = np.flatnonzero(belief == top[who])
         first = np.ones(best.size, dtype=bool)

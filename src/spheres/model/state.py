@@ -89,6 +89,21 @@ class BuyerArrays:
             return np.asarray(cells) % self.k
         return self.held.reshape(-1)[cells].astype(np.int64)
 
+    def known_of(self, rows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+        """The sellers below ``width`` each of buyers ``rows`` knows, as (index into ``rows``,
+        seller, flat memory index) triples sorted by buyer, then seller."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.held is None:
+            i, s = np.divmod(np.flatnonzero(np.take(self.aware, rows, axis=0)[:, :width]),
+                             width)  # faster than a 2-D nonzero
+            return i, s, rows[i] * self.k + s
+        held = np.take(self.held, rows, axis=0)
+        col = np.argsort(held, axis=1)  # empty cells (-1) first, then by seller
+        held = np.take_along_axis(held, col, axis=1)
+        i, j = np.nonzero((held >= 0) & (held < width))
+        return i, held[i, j].astype(np.int64), rows[i] * self.k + col[i, j]
+
     def belief_at(self, rows: np.ndarray, sellers: np.ndarray) -> np.ndarray:
         """Beliefs of buyers ``rows`` about ``sellers``; the prior where they do not know it."""
         rows = np.asarray(rows, dtype=np.int64)

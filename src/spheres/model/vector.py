@@ -279,8 +279,8 @@ class VectorEngine:
     def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Each buyer with a need picks a known seller by logit, or buys nothing (-1)."""
         b, m, mk = model.buyers_state, model.sellers_state, model.cfg.market
-        who, seller = model.known_pairs(rows)
-        util = rules.utility(b.belief.reshape(-1)[b.cells(rows[who], seller)], m.price[seller],
+        who, seller, cell = model.known_pairs(rows)
+        util = rules.utility(b.belief.reshape(-1)[cell], m.price[seller],
                              mk.choice_beta, mk.price_weight, mk.reference_price)
         return choose_known(who, seller, util, mk.choice_beta * mk.outside_option, u)
 
