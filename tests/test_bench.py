@@ -103,15 +103,16 @@ def test_quick_bench_runs_end_to_end(tmp_path: Path) -> None:
 
 def test_bench_with_a_memory_cap_and_entrants() -> None:
     """``--max-known`` and ``--entrants`` give a market row per cap, entry on with the room
-    shown beside the sellers."""
+    shown beside the sellers; a cap that holds every seller is skipped, saying so."""
     out = subprocess.run(
         [sys.executable, "-m", "spheres.cli", "bench", "--sizes", "300", "--sellers", "20",
-         "--max-known", "0,4", "--entrants", "3", "--agent-max", "0", "--diffusion", "none",
+         "--max-known", "0,4,23", "--entrants", "3", "--agent-max", "0", "--diffusion", "none",
          "--steps", "2", "--repeats", "1"], capture_output=True, text=True, check=True)
     (markets,) = markdown_tables(out.stdout)
     assert [r[:4] for r in markets[1:]] == [["300", "20 + 3 entrants", "all", "vector"],
                                             ["300", "20 + 3 entrants", "4", "vector"]]
     assert "measuring 300 buyers x 20 sellers, 4 held in mind" in out.stderr
+    assert "skipped 300 buyers x 20 sellers, 23 held in mind" in out.stderr
 
 
 def test_bench_refuses_bad_sizes_on_the_command_line() -> None:

@@ -442,6 +442,10 @@ def _plan(parser: argparse.ArgumentParser, args: argparse.Namespace
         for n in args.sizes:
             for s in args.sellers:
                 for held in args.max_known:
+                    if held and held >= s + args.entrants:
+                        print(f"skipped {n:,} buyers x {s} sellers, {held} held in mind: a "
+                              "cap of at least every seller is no cap", file=sys.stderr)
+                        continue
                     specs = [{"job": "market", "n_buyers": n, "sellers": s, "engine": "vector",
                               "steps": args.steps, "max_known": held,
                               "entrants": args.entrants, **base}]

@@ -311,10 +311,9 @@ class MarketModel(mesa.Model):
         valid = seller >= 0
         value[~valid | ~alive[np.maximum(seller, 0)]] = -np.inf
         # ascending = forgotten first; ties of value go to the earlier learned, then higher row
+        # (complex numbers sort by real part, then imaginary: one sort for both keys, exact)
         tie = np.where(valid, tie * 2048 + (2047 - seller), -1)
-        o = np.argsort(tie, axis=1, kind="stable")
-        o = np.take_along_axis(o, np.argsort(np.take_along_axis(value, o, axis=1), axis=1,
-                                             kind="stable"), axis=1)
+        o = np.argsort(value + 1j * tie, axis=1, kind="stable")
         lost = np.zeros_like(valid)
         np.put_along_axis(lost, o[:, : width - k], True, axis=1)
         lost &= valid
