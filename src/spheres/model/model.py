@@ -235,9 +235,10 @@ class MarketModel(mesa.Model):
         b.introducer.reshape(-1)[cells] = sources
         b.intro_kind.reshape(-1)[cells] = kind
         b.aware_time.reshape(-1)[cells] = when
-        b.claim.reshape(-1)[cells] = 0.0
-        b.claim_kind.reshape(-1)[cells] = 0
-        b.spend_by.reshape(-1)[cells] = 0
+        if b.slot is not None:  # a reused cell starts afresh (without a cap none is reused)
+            b.claim.reshape(-1)[cells] = 0.0
+            b.claim_kind.reshape(-1)[cells] = 0
+            b.spend_by.reshape(-1)[cells] = 0
         self.sellers_state.aware_count += np.bincount(sellers, minlength=self.n_slots)
         if kind in (PEER, INFLUENCER_SRC):
             np.add.at(b.informed, sources, 1)
