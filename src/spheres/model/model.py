@@ -221,21 +221,21 @@ class MarketModel(mesa.Model):
         if rows.size == 0:
             return
         b = self.buyers_state
-        rows = np.asarray(rows, dtype=np.int64)
-        sellers = np.asarray(sellers, dtype=np.int64)
-        sources = np.broadcast_to(sources, rows.shape)
-        belief = np.broadcast_to(b.prior if belief is None else belief, rows.shape)
         when = 10 * self.steps + phase
-        if b.slot is not None:
+        capped = b.slot is not None
+        if capped:
+            sources = np.broadcast_to(sources, rows.shape)
+            belief = np.broadcast_to(b.prior if belief is None else belief, rows.shape)
             keep = self._make_room(rows, sellers, belief, when)
             rows, sellers, sources, belief = rows[keep], sellers[keep], sources[keep], belief[keep]
         b.aware[rows, sellers] = True
         cells = b.cells(rows, sellers)
-        b.belief.reshape(-1)[cells] = belief
+        if belief is not None:  # without a cap a cell not known holds the prior already
+            b.belief.reshape(-1)[cells] = belief
         b.introducer.reshape(-1)[cells] = sources
         b.intro_kind.reshape(-1)[cells] = kind
         b.aware_time.reshape(-1)[cells] = when
-        if b.slot is not None:  # a reused cell starts afresh (without a cap none is reused)
+        if capped:  # a reused cell starts afresh (without a cap none is reused)
             b.claim.reshape(-1)[cells] = 0.0
             b.claim_kind.reshape(-1)[cells] = 0
             b.spend_by.reshape(-1)[cells] = 0

@@ -158,9 +158,11 @@ class VectorEngine:
         found, first = found[order], np.concatenate(fresh_k)[order]
         ri, si = np.divmod(found, so)
         introducer = cs[ri, first]
-        known = own[ci, cj]
-        fresh_belief = np.full(found.size, b.prior)  # a fresh seller no weight told of: prior
-        fresh_belief[np.searchsorted(found, cells[~known])] = new_belief[~known]
+        known = own.reshape(-1)[cells]
+        fresh_belief = new_belief[~known]
+        if fresh_belief.size < found.size:  # a fresh seller no weight told of keeps the prior
+            fresh_belief = np.full(found.size, b.prior)
+            fresh_belief[np.searchsorted(found, cells[~known])] = new_belief[~known]
         ty = cfg.currency.thank_you
         thanking = cfg.mechanisms.thank_you and ty > 0
         if thanking:
