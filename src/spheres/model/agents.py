@@ -193,27 +193,19 @@ class Buyer(mesa.Agent):
             expect=expect,
         )
 
-    def _set_beliefs(self, sellers: np.ndarray, belief: np.ndarray) -> None:
-        """Write my beliefs about ``sellers`` (ones I know) from ``belief``, indexed by seller."""
-        b = self.model.buyers_state
-        b.belief.reshape(-1)[b.cells(np.full(sellers.size, self.row), sellers)] = belief[sellers]
-
     def _learn(self, sellers: list[int], belief: np.ndarray, sources: list[int], kind: int,
                phase: int) -> None:
-        """Write my beliefs about ``sellers`` (``belief`` indexed by seller); learn of those I
-        did not know, from ``sources``."""
-        b, model = self.model.buyers_state, self.model
+        """Set my beliefs about ``sellers`` (``belief`` indexed by seller); learn of those I did
+        not know, from ``sources``."""
         s = np.array(sellers, dtype=np.int64)
-        new = ~b.aware[self.row, s]
-        self._set_beliefs(s[~new], belief)
-        model.make_aware(np.full(int(new.sum()), self.row), s[new],
-                         np.array(sources, dtype=np.int64)[new], kind, phase=phase,
-                         belief=belief[s[new]])
+        self.model.believe(np.full(s.size, self.row), s, belief[s],
+                           np.array(sources, dtype=np.int64), kind, phase)
 
     def learn_from_contacts(self, talk: Conversation) -> None:
         """Write what I took from my contacts; thank the helpful ones."""
         model, b = self.model, self.model.buyers_state
-        self._set_beliefs(np.flatnonzero(b.aware[self.row, :talk.belief.size]), talk.belief)
+        known = np.flatnonzero(b.aware[self.row, :talk.belief.size])
+        b.belief.reshape(-1)[b.cells(np.full(known.size, self.row), known)] = talk.belief[known]
         model.make_aware(np.full(talk.new_sellers.size, self.row), talk.new_sellers,
                          talk.introducers, PEER, phase=3, belief=talk.belief[talk.new_sellers])
         model.hear_claims(np.full(talk.claimed.size, self.row), talk.claimed, talk.claims, PEER)

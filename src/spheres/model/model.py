@@ -41,6 +41,14 @@ ROWS_AT_ONCE = 65_536
 ENGINES: dict[str, type[Engine]] = {"vector": VectorEngine, "agent": AgentEngine}
 
 
+def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For ``rows`` sorted ascending: the distinct rows, how often each occurs, and for every
+    entry the index of its row among them and its rank within that row's run."""
+    owners, start, count = np.unique(rows, return_index=True, return_counts=True)
+    group = np.repeat(np.arange(owners.size), count)
+    return owners, count, group, np.arange(rows.size) - start[group]
+
+
 class MarketModel(mesa.Model):
     """Buyers, influencers and sellers on a social network, trading goods and social currency.
 
@@ -243,6 +251,16 @@ class MarketModel(mesa.Model):
         if kind in (PEER, INFLUENCER_SRC):
             np.add.at(b.informed, sources, 1)
 
+    def believe(self, rows: np.ndarray, sellers: np.ndarray, belief: np.ndarray,
+                sources: np.ndarray, kind: int, phase: int) -> None:
+        """Set buyers' ``belief`` about ``sellers`` (each pair once); those they did not know
+        they learn of from ``sources`` (:meth:`make_aware`), after the known ones are written."""
+        b = self.buyers_state
+        new = ~b.aware[rows, sellers]
+        b.belief.reshape(-1)[b.cells(rows[~new], sellers[~new])] = belief[~new]
+        self.make_aware(rows[new], sellers[new], sources[new], kind, phase=phase,
+                        belief=belief[new])
+
     def _make_room(self, rows: np.ndarray, sellers: np.ndarray, belief: np.ndarray,
                    when: int) -> np.ndarray:
         """Give each newly learned (buyer, seller) pair a memory cell, or not; return which got
@@ -258,10 +276,8 @@ class MarketModel(mesa.Model):
         key = rows * self.n_slots + sellers
         ordered = bool(np.all(key[1:] > key[:-1]))  # as most phases give them
         order = np.arange(key.size) if ordered else np.argsort(key, kind="stable")
-        r, s = rows[order], sellers[order]
-        owners, start, count = np.unique(r, return_index=True, return_counts=True)
-        group = np.repeat(np.arange(owners.size), count)
-        rank = np.arange(r.size) - start[group]
+        r, s, belief = rows[order], sellers[order], belief[order]
+        owners, count, group, rank = _groups(r)
         room = np.count_nonzero(b.held[owners] >= 0, axis=1)
         over = count > k - room
         keep = np.ones(r.size, dtype=bool)
@@ -275,17 +291,14 @@ class MarketModel(mesa.Model):
                     a = gi[lo]
                     keep[mine[lo:hi]] = self._rank_out(
                         full[a:gi[hi - 1] + 1], gi[lo:hi] - a, rank[mine[lo:hi]],
-                        s[mine[lo:hi]], belief[order][mine[lo:hi]], when)
+                        s[mine[lo:hi]], belief[mine[lo:hi]], when)
             r, s = r[keep], s[keep]
-            owners, start, count = np.unique(r, return_index=True, return_counts=True)
-            group = np.repeat(np.arange(owners.size), count)
-            rank = np.arange(r.size) - start[group]
+            owners, count, group, rank = _groups(r)
         # the kept new pairs take their buyers' free cells, in seller order
         free = b.held[owners] < 0
-        at = np.flatnonzero(free)
-        first = np.cumsum(np.count_nonzero(free, axis=1))
-        first -= np.count_nonzero(free, axis=1)
-        col = at[first[group] + rank] - group * k
+        n_free = np.count_nonzero(free, axis=1)
+        first = np.cumsum(n_free) - n_free
+        col = np.flatnonzero(free)[first[group] + rank] - group * k
         b.held[r, col] = s
         b.slot[r, s] = col
         out = np.empty(rows.size, dtype=bool)

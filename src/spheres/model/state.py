@@ -97,7 +97,7 @@ class BuyerArrays:
         if self.held is None:
             i, s = np.divmod(np.flatnonzero(np.take(self.aware, rows, axis=0)[:, :width]),
                              width)  # faster than a 2-D nonzero
-            return i, s, rows[i] * self.k + s
+            return i, s, self.cells(rows[i], s)
         held = np.take(self.held, rows, axis=0)
         col = np.argsort(held, axis=1)  # empty cells (-1) first, then by seller
         held = np.take_along_axis(held, col, axis=1)

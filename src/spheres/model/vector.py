@@ -226,14 +226,11 @@ class VectorEngine:
         num = np.bincount(inv, weights=w * claim[orr], minlength=pairs.size)
         den = np.bincount(inv, weights=w, minlength=pairs.size)
         r, s = fr[first], tr[first]
-        new = ~b.aware.reshape(-1)[pairs]
         blended = rules.blend(b.belief_at(r, s), num, den)
         # writes
         b.posts[d.posters[topic >= 0]] += 1
         b.reads += np.bincount(d.posters[o], minlength=model.n_buyers)
-        b.belief.reshape(-1)[b.cells(r[~new], s[~new])] = blended[~new]
-        model.make_aware(r[new], s[new], d.posters[orr[first[new]]], INFLUENCER_SRC, phase=4,
-                         belief=blended[new])
+        model.believe(r, s, blended, d.posters[orr[first]], INFLUENCER_SRC, phase=4)
         said = den > 0
         model.hear_claims(r[said], s[said], num[said] / den[said], INFLUENCER_SRC)
         if caught.any():
@@ -251,7 +248,6 @@ class VectorEngine:
         want cost trust in sellers; seeded buyers try the offering and learn its fit."""
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         mk = cfg.market
-        belief = b.belief.reshape(-1)
         if ads.sellers:  # each (buyer, seller) cell is reached at most once: all ads at once
             r = np.concatenate(ads.reached)
             s = np.repeat(np.array(ads.sellers, dtype=np.int64),
@@ -259,10 +255,7 @@ class VectorEngine:
             c = np.repeat(model.seller_claim(np.array(ads.sellers, dtype=np.int64)),
                           [reached.size for reached in ads.reached])
             w = mk.ad_weight * b.trust[r, 2]
-            blended = rules.blend(b.belief_at(r, s), w * c, w)
-            new = ~b.aware[r, s]
-            belief[b.cells(r[~new], s[~new])] = blended[~new]
-            model.make_aware(r[new], s[new], s[new], AD, phase=5, belief=blended[new])
+            model.believe(r, s, rules.blend(b.belief_at(r, s), w * c, w), s, AD, phase=5)
             model.hear_claims(r, s, c, AD)
             if cfg.mechanisms.spam_penalty:
                 hits = r[rules.fit(b.expect[r], m.offering[s], mk.fit_width) < mk.spam_threshold]
@@ -272,10 +265,8 @@ class VectorEngine:
             r, s = trials.buyers, trials.sellers
             felt = (rules.fit(b.expect[r], m.offering[s], mk.fit_width)
                     + mk.experience_noise * trials.noise)
-            learned = rules.learn(b.belief_at(r, s), felt, mk.learning_rate)
-            new = ~b.aware[r, s]
-            belief[b.cells(r[~new], s[~new])] = learned[~new]
-            model.make_aware(r[new], s[new], s[new], AD, phase=5, belief=learned[new])
+            model.believe(r, s, rules.learn(b.belief_at(r, s), felt, mk.learning_rate), s, AD,
+                          phase=5)
 
     # 6. Purchase ----------------------------------------------------------------------------
     def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
