@@ -14,10 +14,11 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 import spheres
-from spheres.cli import config_dir, load_config
+from spheres.cli import load_config
 from spheres.config import ConfigError, SpheresConfig
 from spheres.model.currency import REASONS
 from spheres.model.strategies import STRATEGIES
+from spheres.paths import config_dir
 
 SMALL = ["n_buyers=300", "steps=10"]
 TABLE_COLUMNS = {

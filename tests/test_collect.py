@@ -10,7 +10,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from spheres.sweeps.collect import DATABASE, collect
+from spheres.paths import DATABASE
+from spheres.sweeps.collect import collect
 from test_cli import spheres_cli
 from test_sweeps import IN_PROCESS, TINY
 

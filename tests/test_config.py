@@ -50,13 +50,18 @@ def test_a_given_mix_replaces_the_default_mix() -> None:
     assert make_config({"sellers": {"mix": {"listen": 3}}}).sellers.mix == {"listen": 3}
 
 
-def test_model_accepts_keyword_overrides() -> None:
-    """``MarketModel(**overrides)`` builds and validates a config."""
-    model = MarketModel(n_buyers=50, **{"sellers.price": 700})
+def test_model_takes_a_validated_config() -> None:
+    """``MarketModel`` runs the validated config it is given and refuses one never validated,
+    or changed since it was (the model does not check settings itself)."""
+    model = MarketModel(make_config(n_buyers=50, **{"sellers.price": 700}))
     assert model.cfg.n_buyers == 50 and np.all(model.sellers_state.price[model.sellers_state.exists]
                                                == 700)
-    with pytest.raises(ConfigError, match="n_buyers"):
-        MarketModel(n_buyers=1)
+    with pytest.raises(ConfigError, match="validated config"):
+        MarketModel(SpheresConfig())
+    changed = make_config(n_buyers=50)
+    changed.n_buyers = 1
+    with pytest.raises(ConfigError, match="validated config"):
+        MarketModel(changed)
 
 
 def test_validate_checks_a_hand_built_config() -> None:
@@ -64,7 +69,7 @@ def test_validate_checks_a_hand_built_config() -> None:
     bad = dataclasses.replace(SpheresConfig(), steps=-3)
     with pytest.raises(ConfigError, match="steps"):
         validate(bad)
-    with pytest.raises(ConfigError, match="steps"):
+    with pytest.raises(ConfigError, match="validated config"):
         MarketModel(bad)
 
 

@@ -19,7 +19,7 @@ import pytest
 
 import spheres
 from conftest import used_graph_settings
-from spheres.config import MechanismsConfig, SpheresConfig, make_config
+from spheres.config import MechanismsConfig, SpheresConfig, make_config, validate
 from spheres.model import agents
 from spheres.model.currency import KINDS, REASONS
 from spheres.model.model import MarketModel
@@ -92,7 +92,7 @@ def config(tmp_path: Path | None = None, **overrides: Any) -> SpheresConfig:
 
 def vector_counts(cfg: SpheresConfig) -> dict[str, int]:
     """How often each event happens in a vectorised run of ``cfg``."""
-    model = MarketModel(dataclasses.replace(cfg, engine="vector"))
+    model = MarketModel(validate(dataclasses.replace(cfg, engine="vector")))
     b, m = model.buyers_state, model.sellers_state
     sponsored_posts = 0
     for _ in range(cfg.steps):

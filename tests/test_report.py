@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spheres.sweeps.collect import DATABASE, collect
+from spheres.paths import DATABASE
+from spheres.sweeps.collect import collect
 from spheres.sweeps.report import (
     ReportError,
     difference_ci,

@@ -23,10 +23,11 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 import spheres
-from spheres.cli import config_dir, load_config
+from spheres.analysis.store import SEED
+from spheres.cli import load_config
 from spheres.config import SpheresConfig
 from spheres.model.sellers import TARGETING
-from spheres.sweeps.collect import DATABASE, SEED
+from spheres.paths import DATABASE, config_dir
 from spheres.sweeps.progress import sweep_size
 from spheres.sweeps.sensitivity import design_runs, outcome_value
 from test_cli import spheres_cli

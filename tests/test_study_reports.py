@@ -19,10 +19,11 @@ import pytest
 import yaml
 
 from spheres import simulate
+from spheres.paths import DATABASE
 from spheres.results import write_results
 from spheres.studies import STUDIES, STUDY_JSON, section, study_of
 from spheres.studies.base import header, read_difference, read_level
-from spheres.sweeps.collect import DATABASE, collect
+from spheres.sweeps.collect import collect
 from spheres.sweeps.report import Estimate, build, load, write_report
 from test_studies import STUDIES as STUDY_FILES
 from test_studies import composed_with_hydra, validated

@@ -18,7 +18,7 @@ import pytest
 from omegaconf import DictConfig
 
 import spheres
-from spheres.sweeps.collect import DATABASE, ERROR
+from spheres.paths import DATABASE, ERROR
 from spheres.sweeps.progress import Watcher, sweep_size, tally
 from test_cli import composed, spheres_cli
 
@@ -62,7 +62,7 @@ def composed_with_hydra(*overrides: str) -> DictConfig:
     """The composed config with its ``hydra`` node (launcher, callbacks)."""
     from hydra import compose, initialize_config_dir
 
-    from spheres.cli import config_dir
+    from spheres.paths import config_dir
 
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         return compose(config_name="config", overrides=list(overrides),
@@ -101,7 +101,7 @@ def spheres_sweeper(*overrides: str) -> Any:
     from hydra.core.plugins import Plugins
     from hydra.types import HydraContext, RunMode
 
-    from spheres.cli import config_dir
+    from spheres.paths import config_dir
 
     loader = ConfigLoaderImpl(create_config_search_path(str(config_dir())))
     config = loader.load_configuration("config", list(overrides), RunMode.MULTIRUN)

@@ -6,7 +6,7 @@ tables and files), ``simulate`` (config in, results out), ``cli`` (the ``spheres
 """
 
 from spheres.config import ConfigError, SpheresConfig, make_config
-from spheres.model import MarketModel
+from spheres.model.model import MarketModel
 from spheres.results import Results
 from spheres.simulate import simulate
 

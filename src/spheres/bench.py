@@ -95,7 +95,7 @@ def diffusion_switches() -> dict[str, bool]:
     """The mechanism switches of the diffusion study, read from its experiment file."""
     from omegaconf import OmegaConf
 
-    from spheres.cli import config_dir
+    from spheres.paths import config_dir
 
     node = OmegaConf.load(config_dir() / "experiment" / "diffusion.yaml")
     return {str(k): bool(v) for k, v in node["mechanisms"].items()}

@@ -41,6 +41,7 @@ from spheres.config import (
     to_config,
     validate,
 )
+from spheres.paths import config_dir
 from spheres.results import (
     RunDirError,
     check_run_dir,
@@ -88,15 +89,6 @@ HELP_TEMPLATE = (
     "== Settings (set with key=value; defaults shown) ==\n" + settings_text()
     + "\n${hydra.help.footer}\n"
 )
-
-
-def config_dir() -> Path:
-    """The Hydra config tree: the copy shipped in the package, else the source checkout's."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "configs"
-    if packaged.is_dir():
-        return packaged
-    return here.parents[1] / "configs"
 
 
 def schema() -> DictConfig:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,10 +20,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from spheres.model.currency import AGENT_TYPES, KINDS, REASON_NAMES, REASONS
+from spheres.errors import RunDirError
+from spheres.model.currency import AGENT_TYPES, CURRENCY_LABELS, KINDS, REASON_NAMES, REASONS
 from spheres.model.currency import KINDS as CURRENCY_KINDS
-from spheres.model.measures import klout_score, network_value
+from spheres.model.measures import TRUST_COLUMNS, klout_score, network_value
 from spheres.model.strategies import STRATEGIES
+from spheres.paths import SUMMARY, atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -35,11 +35,6 @@ if TYPE_CHECKING:
     from spheres.model.model import MarketModel
 
 TABLES = ("metrics", "sellers", "flows", "agents")
-SUMMARY = "summary.json"
-TRUST_COLUMNS = {"peers": "trust_peers", "influencers": "trust_influencers",
-                 "sellers": "trust_sellers"}
-CURRENCY_LABELS = {"mint": "minted", "transfer": "transferred", "convert_in": "converted in",
-                   "convert_out": "converted out", "burn": "burned"}
 
 
 
@@ -194,10 +189,6 @@ def _summary(model: MarketModel, agents: pd.DataFrame, flows: pd.DataFrame) -> d
 RESULT_FILES = (SUMMARY, *(f"{t}.parquet" for t in TABLES), "ledger.parquet", "dashboard.png")
 
 
-class RunDirError(OSError):
-    """The run directory cannot take the run's files; the message names it and why."""
-
-
 def clear_results(run_dir: Path) -> list[str]:
     """Remove a run's result files from ``run_dir``, ``summary.json`` first; return their names.
 
@@ -284,17 +275,6 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     with atomic_write(path) as tmp:
         frame.to_parquet(tmp, engine="pyarrow", index=False)
     return path
-
-
-@contextmanager
-def atomic_write(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _jsonable(value: Any) -> Any:

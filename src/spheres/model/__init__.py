@@ -5,15 +5,14 @@
 - ``network``: graph builders and edge-list loading, all stored as CSR.
 - ``draws``: the random draws of each buyer and influencer phase, as arrays.
 - ``rules``: the formulas both engines call (fit, utility, belief, trust, claims, currency).
-- ``engine``: the ``Engine`` protocol, naming the phases engines run.
+- ``engine``: the ``Engine`` protocol, naming the phases engines run, and the registry of engines.
 - ``vector``: the fast engine, each phase over whole arrays.
 - ``agents``: Buyer, Influencer and Seller views and the per-agent reference engine.
 - ``strategies``: marketing levers and sensing methods, one small class each, and the presets.
 - ``sellers``: the levers' actions and the sellers' phase (book, sense, adapt, exit, enter).
 - ``currency``: the social-currency ledger, every movement with its reason.
 - ``measures``: the measures of a step and of a finished run.
+
+This package's ``__init__`` imports nothing, so that its registries (network kinds, strategies,
+engines) can be read without building the model: ``spheres.MarketModel`` is the model.
 """
-
-from spheres.model.model import MarketModel
-
-__all__ = ["MarketModel"]

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from spheres.errors import LedgerError
+
 KINDS = ("mint", "transfer", "convert_in", "convert_out", "burn")
+# How each kind is said in figures and reports.
+CURRENCY_LABELS = {"mint": "minted", "transfer": "transferred", "convert_in": "converted in",
+                   "convert_out": "converted out", "burn": "burned"}
 AGENT_TYPES = ("none", "buyer", "influencer", "seller")
 MINT, TRANSFER, CONVERT_IN, CONVERT_OUT, BURN = range(5)
 NONE, BUYER, INFLUENCER, SELLER = range(4)
@@ -28,10 +33,6 @@ REASONS = {
 REASON_NAMES = tuple(REASONS)
 
 _I64 = np.int64
-
-
-class LedgerError(RuntimeError):
-    """A movement would break the ledger's rules (negative amount or balance)."""
 
 
 class Ledger:

@@ -1,5 +1,6 @@
-"""The engine protocol: the buyer and influencer phases an engine runs, named as in
-``MarketModel.step()``.
+"""The engine protocol and the registry of engines.
+
+The protocol names the buyer and influencer phases an engine runs, as in ``MarketModel.step()``.
 
 Two engines implement it and give the same results from the same seed: the vectorised engine
 (``spheres.model.vector``), whole arrays at a time, and the per-agent reference engine
@@ -13,6 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+from spheres.model.agents import AgentEngine
+from spheres.model.vector import VectorEngine
 
 if TYPE_CHECKING:
     from spheres.model import draws as dr
@@ -54,3 +58,7 @@ class Engine(Protocol):
 
     def economy(self, model: MarketModel) -> None:
         """8. Buyers cash out above the threshold; balances decay."""
+
+
+# The engines by name (``engine=``): a new engine is a class with these phases, registered here.
+ENGINES: dict[str, type[Engine]] = {"vector": VectorEngine, "agent": AgentEngine}

@@ -68,6 +68,9 @@ def hhi(shares: np.ndarray) -> float:
 
 # What an outside scoring service can see of a buyer: never who made whom aware or which purchases
 # advice caused (the attribution from which true influence is counted).
+# The metrics column of mean trust in each kind of source.
+TRUST_COLUMNS = {"peers": "trust_peers", "influencers": "trust_influencers",
+                 "sellers": "trust_sellers"}
 OBSERVABLE = ("n_followers", "talks", "posts", "reads", "thanks")
 
 

@@ -9,12 +9,12 @@ from typing import Any
 import mesa
 import numpy as np
 
-from spheres.config import SpheresConfig, make_config, validate
+from spheres.errors import ConfigError
 from spheres.model import draws as dr
 from spheres.model import measures, rules, sellers
-from spheres.model.agents import AgentEngine, Buyer, Influencer, Seller
+from spheres.model.agents import Buyer, Influencer, Seller
 from spheres.model.currency import Ledger
-from spheres.model.engine import Engine
+from spheres.model.engine import ENGINES, Engine
 from spheres.model.network import (
     build_network,
     choose_influencers,
@@ -30,16 +30,14 @@ from spheres.model.state import (
     empty_sellers,
 )
 from spheres.model.strategies import Conversations, Strategy, build_strategy, strategy_index
-from spheres.model.vector import VectorEngine, group_max
+from spheres.model.vector import group_max
+from spheres.schema import SpheresConfig, is_validated
 
 log = logging.getLogger(__name__)
 
 # Buyers handled at once where a phase or the set-up could otherwise build temporaries of
 # buyers x sellers (initial awareness, ranking what overflows memory).
 ROWS_AT_ONCE = 65_536
-
-ENGINES: dict[str, type[Engine]] = {"vector": VectorEngine, "agent": AgentEngine}
-
 
 def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For ``rows`` sorted ascending: the distinct rows, how often each occurs, and for every
@@ -52,14 +50,18 @@ def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 class MarketModel(mesa.Model):
     """Buyers, influencers and sellers on a social network, trading goods and social currency.
 
-    ``MarketModel(config)`` or ``MarketModel(n_buyers=500, **{"market.p_need": 0.2})``. The state
+    ``MarketModel(spheres.make_config(n_buyers=500, **{"market.p_need": 0.2}))``: the model
+    trusts the validated config it is given and refuses one that was not validated. The state
     lives in arrays (``buyers_state``, ``sellers_state``); ``Buyer``, ``Influencer`` and ``Seller``
     agents are views of their rows. Buyer agents are created on first use of :attr:`buyers`
     (always by the per-agent engine), so that large vectorised runs do not pay for them.
     """
 
-    def __init__(self, config: SpheresConfig | None = None, **overrides: Any) -> None:
-        cfg = validate(config) if config is not None else make_config(**overrides)
+    def __init__(self, config: SpheresConfig) -> None:
+        if not is_validated(config):
+            raise ConfigError("MarketModel takes a validated config: build it with "
+                              "spheres.make_config(...) or spheres.config.validate(config)")
+        cfg = config
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.n_buyers = cfg.n_buyers

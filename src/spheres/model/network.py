@@ -43,7 +43,8 @@ import numpy as np
 import rustworkx as rx
 from scipy import sparse
 
-from spheres.config import ConfigError, NetworkConfig
+from spheres.errors import ConfigError, NetworkError
+from spheres.schema import NetworkConfig
 
 __all__ = [
     "GRAPH_SETTINGS",
@@ -67,10 +68,6 @@ GRAPH_SETTINGS = ("mean_degree", "rewire", "blocks", "mixing", "path")
 
 MAX_NODES = 2**31 - 1  # neighbour ids are stored as int32
 MAX_COMPLETE_NODES = 20_000
-
-
-class NetworkError(ValueError):
-    """Bad network input; the message names the setting/file and what is allowed."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -47,8 +47,8 @@ from spheres.model.sellers import TARGETING, campaign_step, spend, top_k
 from spheres.model.state import INFLUENCER_SRC
 
 if TYPE_CHECKING:
-    from spheres.config import SpheresConfig
     from spheres.model.model import MarketModel
+    from spheres.schema import SpheresConfig
 
 
 # -- sensing ------------------------------------------------------------------------------------

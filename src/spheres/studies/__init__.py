@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from spheres.analysis.store import EXPERIMENT
+from spheres.paths import DATABASE
 from spheres.studies import (
     q1_decline,
     q2_strategy,
@@ -26,7 +28,6 @@ from spheres.studies import (
     q7_trust,
 )
 from spheres.studies.base import Findings, Number, Store, Study, header
-from spheres.sweeps.collect import DATABASE, EXPERIMENT
 from spheres.sweeps.report import Doc, _format_estimate
 
 STUDIES: dict[str, Study] = {s.STUDY.name: s.STUDY for s in (

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from spheres.sweeps.collect import SEED
+from spheres.analysis.store import SEED
 from spheres.sweeps.report import MISSING, Estimate, _num, mean_ci, scenario_name
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ HEADER_PARTS = {"question": r"Question \(Q\d[^)]*\):", "hypothesis": r"Hypothesi
 
 def header(name: str) -> dict[str, str]:
     """The question, hypothesis, sweep and what to look at, from the study's config header."""
-    from spheres.cli import config_dir
+    from spheres.paths import config_dir
 
     lines = (config_dir() / "experiment" / f"{name}.yaml").read_text().splitlines()
     words = " ".join(line.lstrip("#").strip() for line in lines[:next(

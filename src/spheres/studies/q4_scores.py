@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from spheres.analysis.store import SEED
 from spheres.studies.base import (
     Findings,
     Store,
@@ -24,7 +25,6 @@ from spheres.studies.base import (
     read_difference,
 )
 from spheres.studies.figures import estimates_figure, png
-from spheres.sweeps.collect import SEED
 from spheres.sweeps.report import _colors, _figure, difference_ci
 
 if TYPE_CHECKING:

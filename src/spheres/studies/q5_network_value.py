@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from spheres.analysis.store import SEED
 from spheres.studies.base import (
     Findings,
     Store,
@@ -26,7 +27,6 @@ from spheres.studies.base import (
     read_level,
 )
 from spheres.studies.figures import estimates_figure, png
-from spheres.sweeps.collect import SEED
 from spheres.sweeps.report import _figure, mean_ci
 
 if TYPE_CHECKING:

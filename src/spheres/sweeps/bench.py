@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from spheres.results import SUMMARY
+from spheres.paths import SUMMARY
 
 
 @dataclass

@@ -21,12 +21,11 @@ from typing import Any
 
 import pandas as pd
 
-from spheres.results import SUMMARY
+from spheres.analysis.store import EXPERIMENT, SEED
+from spheres.errors import CollectError
+from spheres.paths import DATABASE, ERROR, SUMMARY
 
-DATABASE = "sweep.duckdb"
-ERROR = "error.json"
 SENSITIVITY = "sensitivity.parquet"
-SEED = "seed"
 # Tables read from each complete run's Parquet files: table name -> (file, sort columns).
 RUN_TABLES = {
     "steps": ("metrics.parquet", ("step",)),
@@ -34,8 +33,6 @@ RUN_TABLES = {
     "flows": ("flows.parquet", ("step", "source_type", "destination_type", "kind", "reason")),
     "agents": ("agents.parquet", ("agent_id",)),
 }
-# The config group whose choice names a study (``experiment=q1_decline``): a column of runs.
-EXPERIMENT = "experiment"
 # Dicts of scalars in summary.json flattened into runs columns: key -> column prefix.
 FLATTENED = {"currency_by_kind": "currency_", "trust_final": "trust_final_",
              "network_facts": "network_"}
@@ -43,10 +40,6 @@ FLATTENED = {"currency_by_kind": "currency_", "trust_final": "trust_final_",
 NOT_OUTCOMES = {"seed", "wall_time_s", "config", "sellers_alive_by_strategy", "top_by_score",
                 "top_by_true_influence"}
 STRATEGY_COLUMNS = ("start", "entered", "alive", "mean_survival_steps", "final_share", "cash")
-
-
-class CollectError(ValueError):
-    """The directory given to ``collect`` is not a sweep directory."""
 
 
 @dataclass

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spheres.config import to_dict
-from spheres.results import SUMMARY, atomic_write, write_results
-from spheres.sweeps.collect import ERROR, parse_overrides
+from spheres.paths import ERROR, SUMMARY, atomic_write
+from spheres.results import write_results
+from spheres.sweeps.collect import parse_overrides
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig

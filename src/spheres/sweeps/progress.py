@@ -21,8 +21,8 @@ from typing import Any, TextIO
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from spheres.results import SUMMARY
-from spheres.sweeps.collect import ERROR, read_error, run_dirs
+from spheres.paths import ERROR, SUMMARY
+from spheres.sweeps.collect import read_error, run_dirs
 
 POLL_S = 1.0
 # A run directory counts as started in this sweep when Hydra wrote its overrides after the

@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from spheres.sweeps.collect import DATABASE, SEED
+from spheres.analysis.store import SEED
+from spheres.errors import ReportError
+from spheres.paths import DATABASE
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -35,10 +37,6 @@ BOOTSTRAP_RESAMPLES = 9999
 BOOTSTRAP_SEED = 0
 CONFIDENCE = 0.95
 MAX_SCENARIOS = 24  # beyond this the runs are a sampled design, not scenarios to compare
-
-
-class ReportError(ValueError):
-    """A report was refused: the message names the argument and what is allowed."""
 
 
 # -- outcomes ------------------------------------------------------------------------------
@@ -487,8 +485,7 @@ def share_figure(sweep: Sweep) -> Figure:
 
 def flows_figure(sweep: Sweep) -> Figure:
     """Social currency moved per step by kind, mean across seeds, one panel per scenario."""
-    from spheres.model.currency import KINDS
-    from spheres.results import CURRENCY_LABELS
+    from spheres.model.currency import CURRENCY_LABELS, KINDS
 
     fig, axes = _figure(len(sweep.scenarios))
     ok = sweep.flows[sweep.flows["run"].isin(sweep.outcomes["run"])]
@@ -772,7 +769,7 @@ def write_report(sweep_dirs: Sequence[Path | str], out: Path | str | None = None
     """
     import json
 
-    from spheres.results import atomic_write
+    from spheres.paths import atomic_write
     from spheres.studies import STUDY_JSON, section, study_of
 
     sweep = load(sweep_dirs)

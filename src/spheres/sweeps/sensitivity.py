@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spheres.errors import SensitivityError
+
 SOBOL_DIR = "sobol"
 PROBLEM = "problem.json"
 DESIGN = "design.parquet"
@@ -35,10 +37,6 @@ INDICES = "sensitivity.parquet"
 SECOND_ORDER = "second_order.parquet"
 DIFFERENCE = " - "  # an outcome "a - b" is the difference of two summary keys
 INDEX_COLUMNS = ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
-
-
-class SensitivityError(ValueError):
-    """A Sobol setting or saved design is not usable; the message says what is allowed."""
 
 
 @dataclass(frozen=True)

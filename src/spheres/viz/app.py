@@ -14,7 +14,7 @@ from html import escape
 import solara
 from mesa.visualization import SolaraViz
 
-from spheres.model import MarketModel
+from spheres.model.model import MarketModel
 from spheres.viz.classroom import SLIDERS, ClassroomModel, default_value, model_params
 from spheres.viz.panels import (
     flow_kind_legend,

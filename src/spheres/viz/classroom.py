@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from spheres.config import ConfigError, SpheresConfig, make_config
-from spheres.model import MarketModel
+from spheres.model.model import MarketModel
 from spheres.model.strategies import STRATEGIES
 
 CLASSROOM_BUYERS = 300  # small enough that a step and its redraw take well under a second

@@ -25,14 +25,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from spheres.model.currency import KINDS, REASONS
+from spheres.model.currency import CURRENCY_LABELS, KINDS, REASONS
+from spheres.model.measures import TRUST_COLUMNS
 from spheres.model.strategies import STRATEGIES
-from spheres.results import CURRENCY_LABELS, TRUST_COLUMNS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from spheres.model import MarketModel
+    from spheres.model.model import MarketModel
 
 SAMPLE_SIZE = 300  # nodes drawn in the network view
 DPI = 90  # pixels per inch of the page's images
