@@ -15,6 +15,7 @@ import pytest
 from spheres.config import ConfigError, make_config
 from spheres.model.model import MarketModel
 from spheres.model.state import NO_SOURCE
+from spheres.results import assemble
 from spheres.simulate import simulate
 
 SMALL: dict[str, Any] = {"n_buyers": 200, "steps": 30, "seed": 3, "output.progress": False,
@@ -134,7 +135,7 @@ def test_lifetime_value_counts_spend_at_forgotten_sellers() -> None:
     assert np.all(b.spent >= b.spend_by.sum(axis=1))
     assert np.any(b.spent > b.spend_by.sum(axis=1))  # some spend was at a forgotten seller
     assert b.spent.sum() == model.revenue_total > 0
-    res = model.results()
+    res = assemble(model)
     assert np.array_equal(res.agents["lifetime_value"].to_numpy(), b.spent)
 
 

@@ -33,7 +33,7 @@ from spheres.model.vector import choose
 if TYPE_CHECKING:
     from spheres.model import draws as dr
     from spheres.model.model import MarketModel
-    from spheres.model.sellers import Trials
+    from spheres.model.strategies import Trials
 
 
 @dataclass

@@ -21,7 +21,7 @@ from spheres.model.vector import VectorEngine
 if TYPE_CHECKING:
     from spheres.model import draws as dr
     from spheres.model.model import MarketModel
-    from spheres.model.sellers import Trials
+    from spheres.model.strategies import Trials
 
 
 class Engine(Protocol):

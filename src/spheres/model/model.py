@@ -11,7 +11,7 @@ import numpy as np
 
 from spheres.errors import ConfigError
 from spheres.model import draws as dr
-from spheres.model import measures, rules, sellers
+from spheres.model import measures, rules, sellers, strategies
 from spheres.model.agents import Buyer, Influencer, Seller
 from spheres.model.currency import Ledger
 from spheres.model.engine import ENGINES, Engine
@@ -465,7 +465,7 @@ class MarketModel(mesa.Model):
             paid = rules.paid_prefix(ads.reached[i].size, int(m.budget[s]), cost)
             ads.reached[i] = ads.reached[i][:paid]
             sellers.spend(self, s, cost * paid)
-        trials = sellers.trials(self)
+        trials = strategies.trials(self)
         self.step_counts["trials"] = int(trials.buyers.size)
         self.engine.marketing(self, ads, trials)
 
@@ -520,7 +520,7 @@ class MarketModel(mesa.Model):
         """Phase 8: sponsorship (money into currency), influencers' shares with followers who
         bought, co-creation rewards, cash-outs and decay; then audiences grow in proportion to
         the attention earned (balance plus followers)."""
-        sellers.settle(self)
+        strategies.settle(self)
         self.engine.economy(self)
         self._grow_audiences()
 
@@ -549,10 +549,3 @@ class MarketModel(mesa.Model):
         self.metric_rows.append(row)
         self.seller_rows.append(seller_cols)
         self.ledger.close_step(self.steps)
-
-    # -- results --------------------------------------------------------------------------------
-    def results(self) -> Any:
-        """The run's tables and summary as a :class:`spheres.results.Results`."""
-        from spheres.results import assemble
-
-        return assemble(self)

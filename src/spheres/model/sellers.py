@@ -11,7 +11,6 @@ does not have and markets less as it grows poor).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,7 +20,6 @@ from spheres.model.state import NO_SOURCE
 
 if TYPE_CHECKING:
     from spheres.model.model import MarketModel
-    from spheres.model.strategies import Marketing
 
 # How sponsors and seeders rank buyers: a key per buyer, highest first (ties: lowest row first).
 TARGETING: dict[str, Callable[[MarketModel], np.ndarray]] = {
@@ -31,15 +29,6 @@ TARGETING: dict[str, Callable[[MarketModel], np.ndarray]] = {
     "random": lambda model: model.rng.random(model.n_buyers),
     "true_influence": lambda model: model.buyers_state.caused.astype(float),
 }
-
-
-@dataclass
-class Trials:
-    """Free trials of this step: the seller and the buyer of each, and one normal each."""
-
-    sellers: np.ndarray
-    buyers: np.ndarray
-    noise: np.ndarray
 
 
 def campaign_step(model: MarketModel) -> bool:
@@ -59,36 +48,6 @@ def spend(model: MarketModel, row: int, cents: int) -> None:
     m.budget[row] -= cents
     m.marketing[row] += cents
     m.costs[row] += cents
-
-
-# -- the levers' actions ------------------------------------------------------------------------
-def by_lever(model: MarketModel) -> list[tuple[Marketing, np.ndarray]]:
-    """The alive sellers grouped by marketing lever, in the levers' registry order (rows
-    ascending within a group), with one lever object of each group."""
-    from spheres.model.strategies import MARKETING
-
-    groups: dict[str, list[int]] = {}
-    for row in np.flatnonzero(model.sellers_state.alive):
-        groups.setdefault(model.strategies[row].marketing.name, []).append(int(row))
-    return [(model.strategies[groups[name][0]].marketing, np.array(groups[name]))
-            for name in MARKETING if name in groups]
-
-
-def trials(model: MarketModel) -> Trials:
-    """Phase 5: the free trials every lever gives this step, with one normal draw each."""
-    given = [pair for lever, rows in by_lever(model) for pair in lever.trials(model, rows)]
-    if not given:
-        return Trials(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    sellers = np.concatenate([np.full(buyers.size, s) for s, buyers in given]).astype(np.int64)
-    buyers = np.concatenate([buyers for _, buyers in given]).astype(np.int64)
-    return Trials(sellers, buyers, model.rng.standard_normal(buyers.size))
-
-
-def settle(model: MarketModel) -> None:
-    """Phase 8: each lever's payments in social currency (sponsorship and the shares it funds,
-    co-creation rewards), levers in registry order."""
-    for lever, rows in by_lever(model):
-        lever.settle(model, rows)
 
 
 # -- phase 9: the sellers' phase ----------------------------------------------------------------

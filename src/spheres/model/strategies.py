@@ -374,3 +374,40 @@ def build_strategy(name: str, cfg: SpheresConfig) -> Strategy:
     lever = cfg.sellers.marketing.get(name, p.marketing)
     method = cfg.sellers.sensing.get(name, p.sensing)
     return Strategy(name, MARKETING[lever](), SENSING[method]())
+
+
+# -- the levers' actions of a step ----------------------------------------------------------------
+@dataclass
+class Trials:
+    """Free trials of this step: the seller and the buyer of each, and one normal each."""
+
+    sellers: np.ndarray
+    buyers: np.ndarray
+    noise: np.ndarray
+
+
+def by_lever(model: MarketModel) -> list[tuple[Marketing, np.ndarray]]:
+    """The alive sellers grouped by marketing lever, in the levers' registry order (rows
+    ascending within a group), with one lever object of each group."""
+    groups: dict[str, list[int]] = {}
+    for row in np.flatnonzero(model.sellers_state.alive):
+        groups.setdefault(model.strategies[row].marketing.name, []).append(int(row))
+    return [(model.strategies[groups[name][0]].marketing, np.array(groups[name]))
+            for name in MARKETING if name in groups]
+
+
+def trials(model: MarketModel) -> Trials:
+    """Phase 5: the free trials every lever gives this step, with one normal draw each."""
+    given = [pair for lever, rows in by_lever(model) for pair in lever.trials(model, rows)]
+    if not given:
+        return Trials(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    sellers = np.concatenate([np.full(buyers.size, s) for s, buyers in given]).astype(np.int64)
+    buyers = np.concatenate([buyers for _, buyers in given]).astype(np.int64)
+    return Trials(sellers, buyers, model.rng.standard_normal(buyers.size))
+
+
+def settle(model: MarketModel) -> None:
+    """Phase 8: each lever's payments in social currency (sponsorship and the shares it funds,
+    co-creation rewards), levers in registry order."""
+    for lever, rows in by_lever(model):
+        lever.settle(model, rows)

@@ -18,7 +18,7 @@ from spheres.model.state import AD, INFLUENCER_SRC, PEER
 
 if TYPE_CHECKING:
     from spheres.model.model import MarketModel
-    from spheres.model.sellers import Trials
+    from spheres.model.strategies import Trials
 
 
 def choose(util: np.ndarray, avail: np.ndarray, outside: float, u: np.ndarray) -> np.ndarray:
