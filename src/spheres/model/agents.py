@@ -198,17 +198,17 @@ class Buyer(mesa.Agent):
         """Set my beliefs about ``sellers`` (``belief`` indexed by seller); learn of those I did
         not know, from ``sources``."""
         s = np.array(sellers, dtype=np.int64)
-        self.model.believe(np.full(s.size, self.row), s, belief[s],
+        self.model.memory.believe(np.full(s.size, self.row), s, belief[s],
                            np.array(sources, dtype=np.int64), kind, phase)
 
     def learn_from_contacts(self, talk: Conversation) -> None:
         """Write what I took from my contacts; thank the helpful ones."""
-        model, b = self.model, self.model.buyers_state
+        model, b, memory = self.model, self.model.buyers_state, self.model.memory
         known = np.flatnonzero(b.aware[self.row, :talk.belief.size])
-        b.belief.reshape(-1)[b.cells(np.full(known.size, self.row), known)] = talk.belief[known]
-        model.make_aware(np.full(talk.new_sellers.size, self.row), talk.new_sellers,
-                         talk.introducers, PEER, phase=3, belief=talk.belief[talk.new_sellers])
-        model.hear_claims(np.full(talk.claimed.size, self.row), talk.claimed, talk.claims, PEER)
+        memory.revise(np.full(known.size, self.row), known, talk.belief[known])
+        memory.make_aware(np.full(talk.new_sellers.size, self.row), talk.new_sellers,
+                          talk.introducers, PEER, phase=3, belief=talk.belief[talk.new_sellers])
+        memory.hear_claims(np.full(talk.claimed.size, self.row), talk.claimed, talk.claims, PEER)
         np.add.at(b.talks, talk.contacts, 1)
         if talk.thanked.size:
             model.ledger.transfer(np.full(talk.thanked.size, self.row), talk.thanked,
@@ -259,8 +259,9 @@ class Buyer(mesa.Agent):
                 claims.append(num / den)
         if sellers:
             self._learn(sellers, belief, posters, INFLUENCER_SRC, phase=4)
-            model.hear_claims(np.full(len(said), self.row), np.array(said, dtype=np.int64),
-                              np.array(claims), INFLUENCER_SRC)
+            model.memory.hear_claims(np.full(len(said), self.row),
+                                     np.array(said, dtype=np.int64), np.array(claims),
+                                     INFLUENCER_SRC)
         if caught:
             b.trust[self.row, 1] = rules.shrink(trust, mk.exposure_penalty, len(caught))
             for p in caught:
@@ -282,8 +283,9 @@ class Buyer(mesa.Agent):
         if ads:
             sellers = [s for s, _ in ads]
             self._learn(sellers, belief, sellers, AD, phase=5)
-            model.hear_claims(np.full(len(ads), self.row), np.array(sellers, dtype=np.int64),
-                              np.array([claim for _, claim in ads]), AD)
+            model.memory.hear_claims(np.full(len(ads), self.row),
+                                     np.array(sellers, dtype=np.int64),
+                                     np.array([claim for _, claim in ads]), AD)
         if cfg.mechanisms.spam_penalty and misses:
             b.trust[self.row, 2] = rules.shrink(b.trust[self.row, 2], mk.spam_penalty, misses)
         if trials:
@@ -314,20 +316,17 @@ class Buyer(mesa.Agent):
         mk, mech = cfg.market, cfg.mechanisms
         felt = (rules.fit(b.expect[self.row], model.sellers_state.offering[seller], mk.fit_width)
                 + mk.experience_noise * noise)
-        cell = int(b.cells(np.array([self.row]), np.array([seller]))[0])
-        belief, claim = b.belief.reshape(-1), b.claim.reshape(-1)
-        belief[cell] = rules.learn(belief[cell], felt, mk.learning_rate)
+        told = model.memory.experience(np.array([self.row]), np.array([seller]), felt,
+                                       mk.learning_rate)
         satisfied = bool(felt >= mk.satisfaction)
-        said = int(b.claim_kind.reshape(-1)[cell])
+        said = int(told.claim_kind[0])
         if said > 0 and (mech.trust or mech.claims):
             col = said - 1
             b.trust[self.row, col] = rules.trust_after(
-                b.trust[self.row, col], satisfied, claim[cell] - felt,
+                b.trust[self.row, col], satisfied, told.claim[0] - felt,
                 mk.trust_rate if mech.trust else 0.0, mk.claim_penalty if mech.claims else 0.0)
-        b.claim_kind.reshape(-1)[cell] = 0
-        return Experience(self.row, seller, float(felt), satisfied,
-                          int(b.introducer.reshape(-1)[cell]),
-                          int(b.intro_kind.reshape(-1)[cell]), paid)
+        return Experience(self.row, seller, float(felt), satisfied, int(told.introducer[0]),
+                          int(told.intro_kind[0]), paid)
 
     def reward_advisor(self, outcome: Experience, credibility: dict[int, float]) -> None:
         """Credit the advisor with the purchase it caused; mint currency if it helped; report

@@ -120,6 +120,6 @@ def maybe_enter(model: MarketModel) -> None:
     model.open_seller(row, s.entry_strategy, offer, step=model.steps)
     known = np.flatnonzero(model.rng.random(model.n_buyers, dtype=np.float32)
                            < model.cfg.market.initial_awareness)
-    model.make_aware(known, np.full(known.size, row), np.int32(-1), NO_SOURCE, phase=9)
+    model.memory.make_aware(known, np.full(known.size, row), np.int32(-1), NO_SOURCE, phase=9)
     model.step_counts["entries"] += 1
     model.events["entries"] += 1

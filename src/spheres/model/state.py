@@ -158,6 +158,11 @@ class SellerArrays:
     feedback_fit: np.ndarray  # (S,) float64: their experienced fit
     feedback_n: np.ndarray  # (S,) int64: customers who gave feedback this step
 
+    @property
+    def n_opened(self) -> int:
+        """Slots opened so far (initial sellers and entrants, alive or not)."""
+        return int(np.count_nonzero(self.exists))
+
 
 @dataclass
 class Follows:

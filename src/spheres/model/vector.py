@@ -176,9 +176,10 @@ class VectorEngine:
                 pays[:, k] = helpful[:, k] & (owed * ty <= balance)
         pulled = self._pull(model, rows, cs, valid) if cfg.mechanisms.peer_pull else None
         # writes
-        belief[b.cells(rows[ci[known]], cj[known])] = new_belief[known]
-        model.make_aware(rows[ri], si, introducer, PEER, phase=3, belief=fresh_belief)
-        model.hear_claims(rows[ci], cj, claims, PEER)
+        memory = model.memory
+        memory.revise(rows[ci[known]], cj[known], new_belief[known])
+        memory.make_aware(rows[ri], si, introducer, PEER, phase=3, belief=fresh_belief)
+        memory.hear_claims(rows[ci], cj, claims, PEER)
         np.add.at(b.talks, contacts[valid] if not every_valid else contacts.reshape(-1), 1)
         if thanking:
             pi, pk = np.nonzero(pays)
@@ -230,9 +231,9 @@ class VectorEngine:
         # writes
         b.posts[d.posters[topic >= 0]] += 1
         b.reads += np.bincount(d.posters[o], minlength=model.n_buyers)
-        model.believe(r, s, blended, d.posters[orr[first]], INFLUENCER_SRC, phase=4)
+        model.memory.believe(r, s, blended, d.posters[orr[first]], INFLUENCER_SRC, phase=4)
         said = den > 0
-        model.hear_claims(r[said], s[said], num[said] / den[said], INFLUENCER_SRC)
+        model.memory.hear_claims(r[said], s[said], num[said] / den[said], INFLUENCER_SRC)
         if caught.any():
             readers, times = np.unique(f[caught], return_counts=True)
             b.trust[readers, 1] = rules.shrink(b.trust[readers, 1], mk.exposure_penalty, times)
@@ -255,8 +256,8 @@ class VectorEngine:
             c = np.repeat(model.seller_claim(np.array(ads.sellers, dtype=np.int64)),
                           [reached.size for reached in ads.reached])
             w = mk.ad_weight * b.trust[r, 2]
-            model.believe(r, s, rules.blend(b.belief_at(r, s), w * c, w), s, AD, phase=5)
-            model.hear_claims(r, s, c, AD)
+            model.memory.believe(r, s, rules.blend(b.belief_at(r, s), w * c, w), s, AD, phase=5)
+            model.memory.hear_claims(r, s, c, AD)
             if cfg.mechanisms.spam_penalty:
                 hits = r[rules.fit(b.expect[r], m.offering[s], mk.fit_width) < mk.spam_threshold]
                 rows, count = np.unique(hits, return_counts=True)
@@ -265,14 +266,14 @@ class VectorEngine:
             r, s = trials.buyers, trials.sellers
             felt = (rules.fit(b.expect[r], m.offering[s], mk.fit_width)
                     + mk.experience_noise * trials.noise)
-            model.believe(r, s, rules.learn(b.belief_at(r, s), felt, mk.learning_rate), s, AD,
-                          phase=5)
+            model.memory.believe(r, s, rules.learn(b.belief_at(r, s), felt, mk.learning_rate), s,
+                                 AD, phase=5)
 
     # 6. Purchase ----------------------------------------------------------------------------
     def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Each buyer with a need picks a known seller by logit, or buys nothing (-1)."""
         b, m, mk = model.buyers_state, model.sellers_state, model.cfg.market
-        who, seller, cell = model.known_pairs(rows)
+        who, seller, cell = model.memory.known_pairs(rows)
         util = rules.utility(b.belief.reshape(-1)[cell], m.price[seller],
                              mk.choice_beta, mk.price_weight, mk.reference_price)
         return choose_known(who, seller, util, mk.choice_beta * mk.outside_option, u)
@@ -286,22 +287,17 @@ class VectorEngine:
         mk, mech = cfg.market, cfg.mechanisms
         felt = (rules.fit(b.expect[rows], m.offering[sellers], mk.fit_width)
                 + mk.experience_noise * noise)
-        cells = b.cells(rows, sellers)
-        belief = b.belief.reshape(-1)
-        belief[cells] = rules.learn(belief[cells], felt, mk.learning_rate)
+        told = model.memory.experience(rows, sellers, felt, mk.learning_rate)
         satisfied = felt >= mk.satisfaction
-        kind = b.intro_kind.reshape(-1)[cells]
-        who = b.introducer.reshape(-1)[cells]
-        said = b.claim_kind.reshape(-1)[cells]
-        has = said > 0
+        kind, who = told.intro_kind, told.introducer
+        has = told.claim_kind > 0
         if has.any() and (mech.trust or mech.claims):
-            col = said[has].astype(np.int64) - 1
+            col = told.claim_kind[has].astype(np.int64) - 1
             r = rows[has]
-            gap = b.claim.reshape(-1)[cells[has]] - felt[has]
+            gap = told.claim[has] - felt[has]
             b.trust[r, col] = rules.trust_after(
                 b.trust[r, col], satisfied[has], gap, mk.trust_rate if mech.trust else 0.0,
                 mk.claim_penalty if mech.claims else 0.0)
-        b.claim_kind.reshape(-1)[cells] = 0
         by_influencer = kind == INFLUENCER_SRC
         if by_influencer.any():
             p = who[by_influencer]
