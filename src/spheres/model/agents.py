@@ -28,7 +28,6 @@ import numpy as np
 from spheres.model import rules
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
 from spheres.model.strategies import STRATEGIES
-from spheres.model.vector import choose
 
 if TYPE_CHECKING:
     from spheres.model import draws as dr
@@ -120,7 +119,7 @@ class Buyer(mesa.Agent):
 
     def _known_frontier(self, row: int) -> np.ndarray:
         b = self.model.buyers_state
-        return b.expect[row] - b.taste[row]
+        return rules.known_frontier(b.expect[row], b.taste[row])
 
     # -- 1. drift ------------------------------------------------------------------------------
     def drift(self) -> None:
@@ -146,8 +145,8 @@ class Buyer(mesa.Agent):
         contacts = d.contacts[pos]
         own_aware = b.aware[self.row]
         me = np.array([self.row])
-        weight = (cfg.market.peer_weight * b.trust[self.row, 0]
-                  * model.reputation_of(np.where(contacts >= 0, contacts, 0)))
+        weight = rules.advice_weight(cfg.market.peer_weight, b.trust[self.row, 0],
+                                     model.reputation_of(np.where(contacts >= 0, contacts, 0)))
         num = np.zeros(su)
         den = np.zeros(su)
         introducer = np.full(su, -1, dtype=np.int64)
@@ -156,9 +155,8 @@ class Buyer(mesa.Agent):
         for k, c in enumerate(contacts):
             if c < 0:
                 continue
-            c_aware = b.aware[c] & alive
-            tried = c_aware & ~own_aware & d.lucky[pos, k]
-            heard = tried | (c_aware & own_aware)
+            heard = rules.hears(b.aware[c] & alive, own_aware, d.lucky[pos, k])
+            tried = heard & ~own_aware
             wk = np.where(heard, weight[k], 0.0)
             num += wk * b.belief_rows(np.array([c]), su)[0]
             den += wk
@@ -173,19 +171,18 @@ class Buyer(mesa.Agent):
         thanked = np.zeros(0, dtype=np.int64)
         ty = cfg.currency.thank_you
         if cfg.mechanisms.thank_you and ty > 0:
-            pays = helpful & (np.cumsum(helpful) * ty <= b.currency[self.row])
-            thanked = contacts[pays]
+            thanked = contacts[rules.thanked(helpful, ty, b.currency[self.row])]
         expect = None
         if cfg.mechanisms.peer_pull:
-            best = int(np.argmax(ahead))
             mine = self._known_frontier(self.row)
-            if ahead[best] > rules.advance(mine, model.direction):
+            best, go = rules.most_advanced(ahead, rules.advance(mine, model.direction))
+            if go:
                 gap = self._known_frontier(int(contacts[best])) - mine
                 expect = rules.pull(b.expect[self.row], gap, cfg.market.peer_pull)
         return Conversation(
             belief=rules.blend(b.belief_rows(me, su)[0], num, den),
             claimed=claimed,
-            claims=num[claimed] / den[claimed],
+            claims=rules.heard_claim(num[claimed], den[claimed]),
             new_sellers=new,
             introducers=introducer[new],
             contacts=contacts[contacts >= 0],
@@ -249,14 +246,14 @@ class Buyer(mesa.Agent):
             about = [p for p in kept if p.seller == seller]
             num = den = 0.0
             for p in about:
-                w = trust * p.factor
+                w = rules.post_weight(trust, p.factor)
                 num += w * p.claim
                 den += w
             belief[seller] = rules.blend(belief[seller], num, den)
             posters.append(about[0].poster)
             if den > 0:
                 said.append(seller)
-                claims.append(num / den)
+                claims.append(rules.heard_claim(num, den))
         if sellers:
             self._learn(sellers, belief, posters, INFLUENCER_SRC, phase=4)
             model.memory.hear_claims(np.full(len(said), self.row),
@@ -274,12 +271,13 @@ class Buyer(mesa.Agent):
         sellers for each ad that misses what I want; then try the free trials I was given."""
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
         mk, offering = cfg.market, model.sellers_state.offering
-        w = mk.ad_weight * b.trust[self.row, 2]
+        w = rules.ad_weight(mk.ad_weight, b.trust[self.row, 2])
         misses = 0
         belief = self.belief
         for s, claim in ads:
             belief[s] = rules.blend(belief[s], w * claim, w)
-            misses += rules.fit(b.expect[self.row], offering[s], mk.fit_width) < mk.spam_threshold
+            misses += rules.is_spam(b.expect[self.row], offering[s], mk.fit_width,
+                                    mk.spam_threshold)
         if ads:
             sellers = [s for s, _ in ads]
             self._learn(sellers, belief, sellers, AD, phase=5)
@@ -291,8 +289,8 @@ class Buyer(mesa.Agent):
         if trials:
             belief = self.belief
             for s, z in trials:
-                felt = (rules.fit(b.expect[self.row], offering[s], mk.fit_width)
-                        + mk.experience_noise * z)
+                felt = rules.experienced_fit(b.expect[self.row], offering[s], mk.fit_width,
+                                             mk.experience_noise, z)
                 belief[s] = rules.learn(belief[s], felt, mk.learning_rate)
             sellers = [s for s, _ in trials]
             self._learn(sellers, belief, sellers, AD, phase=5)
@@ -306,7 +304,8 @@ class Buyer(mesa.Agent):
         avail = b.aware[self.row] & m.alive[:su]
         util = rules.utility(self.belief, m.price[:su], mk.choice_beta, mk.price_weight,
                              mk.reference_price)
-        return int(choose(util, avail, mk.choice_beta * mk.outside_option, np.float64(u)))
+        outside = rules.outside_utility(mk.choice_beta, mk.outside_option)
+        return int(rules.choose(util, avail, outside, np.float64(u)))
 
     # -- 7. experience -------------------------------------------------------------------------
     def experience(self, seller: int, noise: float, paid: int) -> Experience:
@@ -314,17 +313,17 @@ class Buyer(mesa.Agent):
         source whose claim led me here (more the further the experience fell short of it)."""
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
         mk, mech = cfg.market, cfg.mechanisms
-        felt = (rules.fit(b.expect[self.row], model.sellers_state.offering[seller], mk.fit_width)
-                + mk.experience_noise * noise)
+        felt = rules.experienced_fit(b.expect[self.row], model.sellers_state.offering[seller],
+                                     mk.fit_width, mk.experience_noise, noise)
         told = model.memory.experience(np.array([self.row]), np.array([seller]), felt,
                                        mk.learning_rate)
-        satisfied = bool(felt >= mk.satisfaction)
+        satisfied = bool(rules.satisfied(felt, mk.satisfaction))
         said = int(told.claim_kind[0])
-        if said > 0 and (mech.trust or mech.claims):
+        rates = rules.trust_rates(mech, mk)
+        if said > 0 and rates:
             col = said - 1
-            b.trust[self.row, col] = rules.trust_after(
-                b.trust[self.row, col], satisfied, told.claim[0] - felt,
-                mk.trust_rate if mech.trust else 0.0, mk.claim_penalty if mech.claims else 0.0)
+            b.trust[self.row, col] = rules.trust_after(b.trust[self.row, col], satisfied,
+                                                       told.claim[0] - felt, *rates)
         return Experience(self.row, seller, float(felt), satisfied, int(told.introducer[0]),
                           int(told.intro_kind[0]), paid)
 
@@ -332,14 +331,14 @@ class Buyer(mesa.Agent):
         """Credit the advisor with the purchase it caused; mint currency if it helped; report
         the outcome to an influencer advisor's credibility."""
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
-        if outcome.advisor_kind not in (PEER, INFLUENCER_SRC):
+        if not rules.advised(outcome.advisor_kind):
             return
         who = outcome.advisor
         b.caused[who] += 1
         b.caused_spend[who] += outcome.paid
         if outcome.advisor_kind == INFLUENCER_SRC:
-            credibility[who] = credibility.get(who, 0.0) + (outcome.satisfied
-                                                            - b.credibility[who])
+            credibility[who] = credibility.get(who, 0.0) + rules.credibility_delta(
+                outcome.satisfied, b.credibility[who])
         if (cfg.mechanisms.advice_reward and cfg.currency.advice_reward > 0
                 and outcome.satisfied):
             model.ledger.mint(np.array([who]), cfg.currency.advice_reward, "advice")
@@ -355,7 +354,7 @@ class Buyer(mesa.Agent):
                                            k.cashout_share))
             if pts > 0:
                 model.ledger.convert_out(row, pts, "cashout")
-                b.money[self.row] += pts * k.cents_per_point
+                b.money[self.row] += rules.cents(pts, k.cents_per_point)
         balance = b.currency[self.row]
         if mech.decay and balance > 0:
             burn = int(rules.burn_points(balance, k.decay))

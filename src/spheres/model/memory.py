@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from spheres.model import rules
-from spheres.model.state import INFLUENCER_SRC, PEER, BuyerArrays, SellerArrays
+from spheres.model.state import BuyerArrays, SellerArrays
 
 # Buyers handled at once where the set-up or a phase could otherwise build temporaries of
 # buyers x sellers (initial awareness, ranking what overflows memory).
@@ -107,7 +107,7 @@ class Memory:
             b.claim_kind.reshape(-1)[cells] = 0
             b.spend_by.reshape(-1)[cells] = 0
         self.sellers.aware_count += np.bincount(sellers, minlength=self.n_slots)
-        if kind in (PEER, INFLUENCER_SRC):
+        if rules.advised(kind):
             np.add.at(b.informed, sources, 1)
 
     def revise(self, rows: np.ndarray, sellers: np.ndarray, belief: np.ndarray) -> None:

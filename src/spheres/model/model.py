@@ -28,7 +28,6 @@ from spheres.model.state import (
     empty_sellers,
 )
 from spheres.model.strategies import Conversations, Strategy, build_strategy, strategy_index
-from spheres.model.vector import group_max
 from spheres.schema import SpheresConfig, is_validated
 
 log = logging.getLogger(__name__)
@@ -196,8 +195,8 @@ class MarketModel(mesa.Model):
         if not self.cfg.mechanisms.reputation:
             return np.ones(rows.shape)
         mean = self.buyers_state.currency.sum() / self.n_buyers
-        rep = (1.0 + np.take(self.buyers_state.currency, rows)) / (1.0 + mean)
-        return np.minimum(rep, self.cfg.market.reputation_cap)
+        return rules.reputation(np.take(self.buyers_state.currency, rows), mean,
+                                self.cfg.market.reputation_cap)
 
     def seller_claim(self, sellers: np.ndarray) -> np.ndarray:
         """What each seller's ads or sponsored posts claim: its believed fit plus its overclaim."""
@@ -282,7 +281,7 @@ class MarketModel(mesa.Model):
         m, b = self.sellers_state, self.buyers_state
         who, seller, cell = self.memory.known_pairs(rows)
         belief = b.belief.reshape(-1)[cell]
-        top = group_max(who, belief, rows.size, -np.inf)[0]
+        top = rules.group_max(who, belief, rows.size, -np.inf)[0]
         best = np.flatnonzero(belief == top[who])
         first = np.ones(best.size, dtype=bool)
         first[1:] = who[best][1:] != who[best][:-1]
@@ -329,7 +328,7 @@ class MarketModel(mesa.Model):
                                     k.perk_threshold)
             used = pts > 0
             self.ledger.convert_out(rows[used], pts[used], "perk")
-            saved = pts * k.cents_per_point
+            saved = rules.cents(pts, k.cents_per_point)
             b.money[rows] += saved
             price = price - saved
         self.paid = price

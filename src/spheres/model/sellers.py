@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spheres.model import measures
+from spheres.model import measures, rules
 from spheres.model.state import NO_SOURCE
 
 if TYPE_CHECKING:
@@ -88,10 +88,9 @@ def sense_and_adapt(model: MarketModel, z: np.ndarray) -> None:
             continue
         m.believed_fit[rows] = sensed.fit[got]
         old = m.offering[rows]
-        m.offering[rows] = old + cfg.sellers.adapt_rate * (target - old)
+        m.offering[rows] = rules.adapt(old, target, cfg.sellers.adapt_rate)
         moved = np.linalg.norm(m.offering[rows] - old, axis=1)
-        m.costs[rows] += np.rint(cfg.sellers.adapt_cost_per_buyer * model.n_buyers
-                                 * moved).astype(np.int64)
+        m.costs[rows] += rules.adapt_cost(cfg.sellers.adapt_cost_per_buyer, model.n_buyers, moved)
 
 
 def close(model: MarketModel, seller: int) -> None:

@@ -241,14 +241,14 @@ class Sponsor(Marketing):
                 model.contracts[int(seller)] = chosen
         for seller in rows:
             chosen = model.contracts.get(int(seller), np.zeros(0, dtype=np.int64))
-            paid = rules.paid_prefix(chosen.size, int(model.sellers_state.budget[seller]),
-                                     pts * cpp)
+            fee = rules.cents(pts, cpp)
+            paid = rules.paid_prefix(chosen.size, int(model.sellers_state.budget[seller]), fee)
             if paid < chosen.size:
                 b.sponsor_of[chosen[paid:]] = -1
                 model.contracts[int(seller)] = chosen = chosen[:paid]
             if chosen.size:
                 model.ledger.convert_in(np.full(chosen.size, seller), chosen, pts, "sponsorship")
-                spend(model, int(seller), pts * cpp * chosen.size)
+                spend(model, int(seller), fee * chosen.size)
         self.share_with_followers(model)
 
     @staticmethod
@@ -283,14 +283,15 @@ class Cocreate(Marketing):
         if not cfg.mechanisms.cocreation or reward <= 0:
             return
         buyers, sellers = model.purchases
+        cost = rules.cents(reward, cpp)
         for seller in rows:
             contributors = buyers[(sellers == seller) & model.feedback]
             paid = rules.paid_prefix(contributors.size, int(model.sellers_state.budget[seller]),
-                                     reward * cpp)
+                                     cost)
             if paid:
                 model.ledger.convert_in(np.full(paid, seller), contributors[:paid], reward,
                                         "cocreation")
-                spend(model, int(seller), reward * cpp * paid)
+                spend(model, int(seller), cost * paid)
 
 
 @marketing
