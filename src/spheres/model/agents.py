@@ -19,8 +19,9 @@ Every formula comes from ``spheres.model.rules``, shared with the vectorised eng
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -82,35 +83,53 @@ class Inbox:
     exposed: dict[int, int] = field(default_factory=dict)
 
 
-class Buyer(mesa.Agent):
-    """A buyer: its attributes read and write its row of the model's buyer arrays."""
+class RowView(mesa.Agent):
+    """A Mesa agent that is a view of one row of the model's state arrays."""
 
     model: MarketModel
 
     def __init__(self, model: MarketModel, row: int) -> None:
+        """Register with ``model`` as the view of row ``row``."""
         super().__init__(model)
         self.row = row
 
+
+class Entry:
+    """A read-only attribute of a view: its row's entry of one of the model's state arrays.
+
+    ``Entry("buyers_state", "currency", int)`` reads ``model.buyers_state.currency[row]`` as an
+    ``int``; without a conversion, an array's row is a view that writes through.
+    """
+
+    def __init__(self, state: str, array: str, convert: Callable[[Any], Any] | None = None
+                 ) -> None:
+        """Read ``model.<state>.<array>[row]``, converted by ``convert`` if given."""
+        self.state, self.array, self.convert = state, array, convert
+
+    def __get__(self, view: RowView | None, owner: type) -> Any:
+        """The entry of ``view``'s row (the descriptor itself when read from the class)."""
+        if view is None:
+            return self
+        value = getattr(getattr(view.model, self.state), self.array)[view.row]
+        return value if self.convert is None else self.convert(value)
+
+    def __set__(self, view: RowView, value: Any) -> None:
+        """Refuse: the state arrays are written by the phases, not through the views."""
+        raise AttributeError(f"{self.array} is read-only on a view")
+
+
+class Buyer(RowView):
+    """A buyer: its attributes read and write its row of the model's buyer arrays."""
+
     # -- views ---------------------------------------------------------------------------------
-    @property
-    def expectation(self) -> np.ndarray:
-        """Where this buyer's expectations are (a view of its row)."""
-        return self.model.buyers_state.expect[self.row]
-
-    @property
-    def currency(self) -> int:
-        """Social-currency balance (points)."""
-        return int(self.model.buyers_state.currency[self.row])
-
-    @property
-    def trust(self) -> np.ndarray:
-        """Trust in peers, influencers and sellers (a view of its row)."""
-        return self.model.buyers_state.trust[self.row]
-
-    @property
-    def aware(self) -> np.ndarray:
-        """Which sellers this buyer knows (a view of its row)."""
-        return self.model.buyers_state.aware[self.row]
+    expectation = Entry("buyers_state", "expect")
+    """Where this buyer's expectations are (a view of its row)."""
+    currency = Entry("buyers_state", "currency", int)
+    """Social-currency balance (points)."""
+    trust = Entry("buyers_state", "trust")
+    """Trust in peers, influencers and sellers (a view of its row)."""
+    aware = Entry("buyers_state", "aware")
+    """Which sellers this buyer knows (a view of its row)."""
 
     @property
     def belief(self) -> np.ndarray:
@@ -370,40 +389,24 @@ class Influencer(Buyer):
         """Rows of this influencer's followers."""
         return self.model.follows.followers_of(self.row)
 
-    @property
-    def credibility(self) -> float:
-        """How much followers weigh this influencer's posts, in [0, 1]."""
-        return float(self.model.buyers_state.credibility[self.row])
+    credibility = Entry("buyers_state", "credibility", float)
+    """How much followers weigh this influencer's posts, in [0, 1]."""
 
 
-class Seller(mesa.Agent):
+class Seller(RowView):
     """A seller: a view of its row of the seller arrays."""
-
-    model: MarketModel
-
-    def __init__(self, model: MarketModel, row: int) -> None:
-        super().__init__(model)
-        self.row = row
 
     @property
     def strategy(self) -> str:
         """Name of the seller's strategy."""
         return list(STRATEGIES)[self.model.sellers_state.strategy[self.row]]
 
-    @property
-    def alive(self) -> bool:
-        """Still in the market."""
-        return bool(self.model.sellers_state.alive[self.row])
-
-    @property
-    def cash(self) -> int:
-        """Cash in cents."""
-        return int(self.model.sellers_state.cash[self.row])
-
-    @property
-    def offering(self) -> np.ndarray:
-        """The offering's position in expectation space (a view of its row)."""
-        return self.model.sellers_state.offering[self.row]
+    alive = Entry("sellers_state", "alive", bool)
+    """Still in the market."""
+    cash = Entry("sellers_state", "cash", int)
+    """Cash in cents."""
+    offering = Entry("sellers_state", "offering")
+    """The offering's position in expectation space (a view of its row)."""
 
 
 class AgentEngine:

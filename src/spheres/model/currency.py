@@ -83,15 +83,15 @@ class Ledger:
 
     def convert_out(self, src: np.ndarray, amount: np.ndarray, reason: str = "cashout") -> None:
         """Remove currency from buyers ``src`` that they turned into money."""
-        code = self._reason(reason, CONVERT_OUT)
-        src, amount = self._prepare(src, amount)
-        self._check_covered(src, amount)
-        np.subtract.at(self.balance, src, amount)
-        self._record(code, src, None, amount, dst_type=NONE)
+        self._take_out(src, amount, reason, CONVERT_OUT)
 
     def burn(self, src: np.ndarray, amount: np.ndarray, reason: str = "decay") -> None:
         """Destroy currency of buyers ``src`` (attention fades)."""
-        code = self._reason(reason, BURN)
+        self._take_out(src, amount, reason, BURN)
+
+    def _take_out(self, src: np.ndarray, amount: np.ndarray, reason: str, kind: int) -> None:
+        """Take currency of buyers ``src`` out of the economy (a movement of ``kind``)."""
+        code = self._reason(reason, kind)
         src, amount = self._prepare(src, amount)
         self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)

@@ -66,10 +66,11 @@ class Sensing:
     """A way of learning where expectations are. ``never`` senses nothing."""
 
     name: ClassVar[str] = "never"
+    noise_setting: ClassVar[str] = ""  # the ``sellers`` setting of its noise; none: no noise
 
     def noise(self, cfg: SpheresConfig) -> float:
         """Standard deviation of the noise on the sensed expectation."""
-        return 0.0
+        return getattr(cfg.sellers, self.noise_setting) if self.noise_setting else 0.0
 
     def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
         """Sums of the evidence for sellers ``rows``, already divided into means."""
@@ -111,10 +112,7 @@ class LaggingSales(Sensing):
     """The customers booked ``sense_delay`` steps ago: a lagging measure."""
 
     name = "lagging_sales"
-
-    def noise(self, cfg: SpheresConfig) -> float:
-        """``sellers.sense_noise``."""
-        return cfg.sellers.sense_noise
+    noise_setting = "sense_noise"
 
     def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
         """Mean expectation and experienced fit of the customers of ``sense_delay`` steps ago."""
@@ -132,10 +130,7 @@ class Conversations(Sensing):
     """Real-time listening: this step's talking buyers whose favourite the seller is."""
 
     name = "conversations"
-
-    def noise(self, cfg: SpheresConfig) -> float:
-        """``sellers.listen_noise``."""
-        return cfg.sellers.listen_noise
+    noise_setting = "listen_noise"
 
     def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
         """Mean expectation and mean belief of the talkers whose favourite it is."""
@@ -168,10 +163,11 @@ class Marketing:
     """
 
     name: ClassVar[str] = "nothing"
+    overclaim_setting: ClassVar[str] = ""  # the ``sellers`` setting of its overclaim; none: 0
 
     def overclaim(self, cfg: SpheresConfig) -> float:
         """What the lever's claims add to the fit the seller believes it has."""
-        return 0.0
+        return getattr(cfg.sellers, self.overclaim_setting) if self.overclaim_setting else 0.0
 
     def reach(self, model: MarketModel, row: int) -> float:
         """Probability that an ad of seller ``row`` reaches a given buyer this step."""
@@ -194,10 +190,7 @@ class Advertise(Marketing):
     """Ads reach each buyer with probability ``p_ad``, as far as the budget pays."""
 
     name = "advertise"
-
-    def overclaim(self, cfg: SpheresConfig) -> float:
-        """``sellers.ad_overclaim``."""
-        return cfg.sellers.ad_overclaim
+    overclaim_setting = "ad_overclaim"
 
     def reach(self, model: MarketModel, row: int) -> float:
         """``p_ad``, lowered so that the expected cost fits the seller's budget."""
@@ -214,10 +207,7 @@ class Sponsor(Marketing):
     """Pays influencers with an audience to post about it; they share with followers who buy."""
 
     name = "sponsor"
-
-    def overclaim(self, cfg: SpheresConfig) -> float:
-        """``sellers.sponsor_overclaim``."""
-        return cfg.sellers.sponsor_overclaim
+    overclaim_setting = "sponsor_overclaim"
 
     def settle(self, model: MarketModel, rows: np.ndarray) -> None:
         """On campaign steps each sponsor (in row order) contracts up to ``sponsor_k`` buyers
