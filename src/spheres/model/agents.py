@@ -154,9 +154,12 @@ class Buyer(RowView):
 
     # -- 3. conversations ----------------------------------------------------------------------
     def ask_contacts(self, d: dr.ConversationDraws, pos: int) -> Conversation:
-        """Ask my drawn contacts: learn of sellers they know (each with probability
-        ``p_word_of_mouth``), blend their beliefs by my trust in peers and their reputation, pick
-        whom to thank, and move toward the most advanced contact's known frontier."""
+        """Ask my drawn contacts what they know; decide what I take from them.
+
+        I learn of sellers they know (each with probability ``p_word_of_mouth``), blend their
+        beliefs by my trust in peers and their reputation, pick whom to thank, and move toward
+        the most advanced contact's known frontier.
+        """
         model = self.model
         b, cfg = model.buyers_state, model.cfg
         su = model.n_used
@@ -211,8 +214,10 @@ class Buyer(RowView):
 
     def _learn(self, sellers: list[int], belief: np.ndarray, sources: list[int], kind: int,
                phase: int) -> None:
-        """Set my beliefs about ``sellers`` (``belief`` indexed by seller); learn of those I did
-        not know, from ``sources``."""
+        """Set my beliefs about ``sellers`` (``belief`` indexed by seller).
+
+        Those I did not know I learn of, from ``sources``.
+        """
         s = np.array(sellers, dtype=np.int64)
         self.model.memory.believe(np.full(s.size, self.row), s, belief[s],
                            np.array(sources, dtype=np.int64), kind, phase)
@@ -235,9 +240,11 @@ class Buyer(RowView):
 
     # -- 4. posts ----------------------------------------------------------------------------------
     def post(self, d: dr.PostDraws, index: int, inbox: Inbox) -> None:
-        """Post about my sponsor or the known seller I rate best, to the followers who read it
-        (each follower edge is read with probability ``post_reach``: the phase's draws).
-        Influencers post; so does a buyer with followers while a seller sponsors it."""
+        """Post about my sponsor or the known seller I rate best, to the followers who read it.
+
+        Each follower edge is read with probability ``post_reach`` (the phase's draws).
+        Influencers post; so does a buyer with followers while a seller sponsors it.
+        """
         model = self.model
         topic, claim, factor, hidden = model.post_topics(np.array([self.row]))
         if topic[0] < 0:
@@ -252,8 +259,10 @@ class Buyer(RowView):
 
     # -- 4. posts (the reading side) ------------------------------------------------------------
     def read_posts(self, posts: list[Post], inbox: Inbox) -> None:
-        """Learn of and blend in the posted sellers, weighted by my trust in influencers; a post
-        I find out to be undisclosed sponsorship I ignore, and I trust influencers less."""
+        """Learn of and blend in the posted sellers, weighted by my trust in influencers.
+
+        A post I find out to be undisclosed sponsorship I ignore, and I trust influencers less.
+        """
         model, b, mk = self.model, self.model.buyers_state, self.model.cfg.market
         posts = sorted(posts, key=lambda p: p.poster)
         caught = [p for p in posts if p.hidden and p.found]
@@ -286,8 +295,11 @@ class Buyer(RowView):
     # -- 5. marketing (the receiving side) ------------------------------------------------------
     def see_marketing(self, ads: list[tuple[int, float]], trials: list[tuple[int, float]]
                       ) -> None:
-        """Learn of the advertisers, blend their claims by my trust in sellers, and lose trust in
-        sellers for each ad that misses what I want; then try the free trials I was given."""
+        """Learn of the advertisers and blend their claims by my trust in sellers.
+
+        I lose trust in sellers for each ad that misses what I want; then I try the free trials
+        I was given.
+        """
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
         mk, offering = cfg.market, model.sellers_state.offering
         w = rules.ad_weight(mk.ad_weight, b.trust[self.row, 2])
@@ -328,8 +340,11 @@ class Buyer(RowView):
 
     # -- 7. experience -------------------------------------------------------------------------
     def experience(self, seller: int, noise: float, paid: int) -> Experience:
-        """Learn the true fit of what I bought; update my belief, and my trust in the kind of
-        source whose claim led me here (more the further the experience fell short of it)."""
+        """Learn the true fit of what I bought; update my belief and my trust.
+
+        Trust changes in the kind of source whose claim led me here, more the further the
+        experience fell short of it.
+        """
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
         mk, mech = cfg.market, cfg.mechanisms
         felt = rules.experienced_fit(b.expect[self.row], model.sellers_state.offering[seller],
@@ -347,8 +362,10 @@ class Buyer(RowView):
                           int(told.intro_kind[0]), paid)
 
     def reward_advisor(self, outcome: Experience, credibility: dict[int, float]) -> None:
-        """Credit the advisor with the purchase it caused; mint currency if it helped; report
-        the outcome to an influencer advisor's credibility."""
+        """Credit the advisor with the purchase it caused, and mint currency if it helped.
+
+        The outcome is reported to an influencer advisor's credibility.
+        """
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
         if not rules.advised(outcome.advisor_kind):
             return
@@ -419,6 +436,7 @@ class AgentEngine:
     name = "agent"
 
     def __init__(self, shuffle: bool = True) -> None:
+        """Visit agents in a random order (``shuffle``), or in row order."""
         self.shuffle = shuffle
 
     def attach(self, model: MarketModel) -> None:
@@ -447,8 +465,10 @@ class AgentEngine:
             agent.learn_from_contacts(talk)
 
     def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
-        """Phase 4: posting influencers deliver posts, then followers read them; then posters
-        found out lose credibility."""
+        """Phase 4: posting influencers deliver posts, then followers read them.
+
+        Then the posters found out lose credibility.
+        """
         inbox = Inbox()
         index = {int(r): i for i, r in enumerate(d.posters)}
         self._visit(model, d.posters).do(lambda a: a.post(d, index[a.row], inbox))
@@ -485,8 +505,10 @@ class AgentEngine:
 
     def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
                    noise: np.ndarray) -> np.ndarray:
-        """Phase 7: buyers who bought learn; then advisors are credited and rewarded. Returns
-        the experienced fit of each purchase, in row order."""
+        """Phase 7: buyers who bought learn; then advisors are credited and rewarded.
+
+        Returns the experienced fit of each purchase, in row order.
+        """
         pos = {int(r): i for i, r in enumerate(rows)}
         outcomes = self._visit(model, rows).map(
             lambda a: (a, a.experience(int(sellers[pos[a.row]]), noise[pos[a.row]],

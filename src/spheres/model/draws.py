@@ -80,8 +80,11 @@ def needs(model: MarketModel) -> np.ndarray:
 
 
 def conversations(model: MarketModel) -> ConversationDraws:
-    """Contacts of each buyer with a need, drawn from its neighbours with replacement, and for
-    every (buyer, contact, seller) whether word of mouth would pass."""
+    """Contacts of each buyer with a need, and whether word of mouth would pass.
+
+    Contacts are drawn from the buyer's neighbours with replacement; word of mouth is drawn for
+    every (buyer, contact, seller).
+    """
     g = model.graph
     rows = np.flatnonzero(model.buyers_state.need)
     k = model.cfg.market.contacts
@@ -100,8 +103,11 @@ def conversations(model: MarketModel) -> ConversationDraws:
 
 
 def posts(model: MarketModel) -> PostDraws:
-    """Influencers, and buyers under a sponsorship contract, post with probability ``p_post``;
-    each follower edge of a poster is read with probability ``post_reach``."""
+    """Who posts this step, and which of their follower edges are read.
+
+    Influencers, and buyers under a sponsorship contract, post with probability ``p_post``;
+    each follower edge of a poster is read with probability ``post_reach``.
+    """
     b = model.buyers_state
     infl = np.flatnonzero(b.is_influencer | (b.sponsor_of >= 0))
     u = model.rng.random(infl.size)
@@ -118,8 +124,11 @@ def posts(model: MarketModel) -> PostDraws:
 
 
 def advertising(model: MarketModel) -> AdDraws:
-    """For each alive seller whose marketing reaches buyers, each buyer is reached with the
-    lever's probability this step (``p_ad``, lowered to what the budget pays)."""
+    """The buyers each alive seller's ads reach this step.
+
+    For each alive seller whose marketing reaches buyers, each buyer is reached with the
+    lever's probability (``p_ad``, lowered to what the budget pays).
+    """
     m = model.sellers_state
     sellers, reached = [], []
     for s in np.flatnonzero(m.alive):
@@ -148,8 +157,10 @@ def feedback(model: MarketModel, n_purchases: int) -> np.ndarray:
 
 
 def drift_rates(model: MarketModel) -> np.ndarray:
-    """Each buyer's own drift rate: lognormal around ``drift_rate`` (mean ``drift_rate``, log
-    s.d. ``drift_spread``), at most 1."""
+    """Each buyer's own drift rate, at most 1.
+
+    Lognormal around ``drift_rate`` (mean ``drift_rate``, log s.d. ``drift_spread``).
+    """
     mk = model.cfg.market
     z = model.rng.standard_normal(model.n_buyers)
     sd = mk.drift_spread

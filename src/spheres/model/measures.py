@@ -1,5 +1,8 @@
-"""The measures of the market, as small named functions: per step (:func:`observe`) and at the end
-(scores, network value). Assembling a run's tables is ``spheres.results.assemble``."""
+"""The measures of the market, as small named functions.
+
+Per step (:func:`observe`) and at the end (scores, network value). Assembling a run's tables is
+``spheres.results.assemble``.
+"""
 
 from __future__ import annotations
 
@@ -49,8 +52,10 @@ CHANGED_BY: dict[str, tuple[str, ...]] = {
 
 
 def buyer_means(model: MarketModel, name: str) -> np.ndarray:
-    """Column means of the per-buyer array ``name`` (a key of :data:`CHANGED_BY`), kept from
-    the first call while no mechanism that changes the array is switched on."""
+    """Column means of the per-buyer array ``name`` (a key of :data:`CHANGED_BY`).
+
+    They are kept from the first call while no mechanism that changes the array is switched on.
+    """
     kept = model.kept_means.get(name)
     if kept is not None:
         return kept

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -77,8 +76,8 @@ class Memory:
         return i, s, cell
 
     # -- learning -----------------------------------------------------------------------------
-    def make_aware(self, rows: np.ndarray, sellers: np.ndarray, sources: Any, kind: int,
-                   phase: int, belief: np.ndarray | None = None) -> None:
+    def make_aware(self, rows: np.ndarray, sellers: np.ndarray, sources: np.ndarray | np.integer,
+                   kind: int, phase: int, belief: np.ndarray | None = None) -> None:
         """Record that buyers ``rows`` learned of ``sellers`` they did not know (each pair once).
 
         They learned from ``sources`` (of ``kind``), believing ``belief`` of them (else the

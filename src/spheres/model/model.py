@@ -43,6 +43,7 @@ class MarketModel(mesa.Model):
     """
 
     def __init__(self, config: SpheresConfig) -> None:
+        """Build the network, the sellers, the buyers and the engine from a validated config."""
         if not is_validated(config):
             raise ConfigError("MarketModel takes a validated config: build it with "
                               "spheres.make_config(...) or spheres.config.validate(config)")
@@ -180,9 +181,11 @@ class MarketModel(mesa.Model):
     # -- helpers shared by both engines ---------------------------------------------------------
     @property
     def n_used(self) -> int:
-        """Seller slots (initial sellers and room for every entrant, whether it came or not):
-        the width of the per-(buyer, seller) arrays. A slot not yet opened is a seller no
-        buyer knows and that is not alive."""
+        """Seller slots: the width of the per-(buyer, seller) arrays.
+
+        The initial sellers and room for every entrant, whether it came or not. A slot not yet
+        opened is a seller no buyer knows and that is not alive.
+        """
         return self.buyers_state.width
 
     @property
@@ -205,9 +208,12 @@ class MarketModel(mesa.Model):
 
     def post_topics(self, posters: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Each poster's topic (its sponsor, else the known seller it rates best, else -1), the
-        fit it claims, the weight factor its followers give it, and whether it is an undisclosed
-        sponsored post (which a reader may find out)."""
+        """What each of ``posters`` would post about, and how.
+
+        Returns each poster's topic (its sponsor, else the known seller it rates best, else -1),
+        the fit it claims, the weight factor its followers give it, and whether it is an
+        undisclosed sponsored post (which a reader may find out).
+        """
         b, m, s = self.buyers_state, self.sellers_state, self.cfg.sellers
         sponsor = b.sponsor_of[posters].astype(np.int64)
         sponsored = sponsor >= 0
@@ -265,9 +271,11 @@ class MarketModel(mesa.Model):
         self.engine.needs(self, dr.needs(self))
 
     def conversations(self) -> None:
-        """Phase 3: word of mouth among buyers with a need and their contacts; then what each
-        talker says about its favourite seller (the known one it rates best) is there for
-        sellers that listen to hear."""
+        """Phase 3: word of mouth among buyers with a need and their contacts.
+
+        Then what each talker says about its favourite seller (the known one it rates best) is
+        there for sellers that listen to hear.
+        """
         d = dr.conversations(self)
         self.engine.conversations(self, d)
         if self.cfg.mechanisms.adaptation and any(
@@ -276,8 +284,10 @@ class MarketModel(mesa.Model):
             self._tell_listeners(d.rows)
 
     def _tell_listeners(self, rows: np.ndarray) -> None:
-        """Sums, per seller, of what the talkers ``rows`` whose favourite it is say: their
-        count, their beliefs about it and their expectations (for sellers that listen)."""
+        """Sum, per seller, what the talkers ``rows`` whose favourite it is say.
+
+        Their count, their beliefs about it and their expectations (for sellers that listen).
+        """
         m, b = self.sellers_state, self.buyers_state
         who, seller, cell = self.memory.known_pairs(rows)
         belief = b.belief.reshape(-1)[cell]
@@ -300,8 +310,7 @@ class MarketModel(mesa.Model):
         self.engine.posts(self, dr.posts(self))
 
     def marketing(self) -> None:
-        """Phase 5: ads reach buyers (as far as each advertiser's budget pays) and seeding
-        sellers give free trials."""
+        """Phase 5: ads reach buyers, as far as budgets pay, and seeding sellers give trials."""
         ads = dr.advertising(self)
         m = self.sellers_state
         cost = self.cfg.sellers.ad_cost
@@ -314,8 +323,11 @@ class MarketModel(mesa.Model):
         self.engine.marketing(self, ads, trials)
 
     def purchase(self) -> None:
-        """Phase 6: buyers with a need choose among known sellers (logit) or buy nothing; a buyer
-        with enough currency pays part of the price in points (a perk the seller honours)."""
+        """Phase 6: buyers with a need choose among known sellers (logit) or buy nothing.
+
+        A buyer with enough currency pays part of the price in points (a perk the seller
+        honours).
+        """
         rows = np.flatnonzero(self.buyers_state.need)
         choice = self.engine.purchase(self, rows, dr.purchase(self, rows))
         bought = choice >= 0
@@ -342,8 +354,10 @@ class MarketModel(mesa.Model):
                                              minlength=self.n_slots)
 
     def experience(self) -> None:
-        """Phase 7: buyers who bought learn the true fit; advice that helped is rewarded; some
-        customers give the seller feedback; sellers book what their customers felt."""
+        """Phase 7: buyers who bought learn the true fit; advice that helped is rewarded.
+
+        Some customers give the seller feedback; sellers book what their customers felt.
+        """
         rows, chosen = self.purchases
         felt = self.engine.experience(self, rows, chosen, dr.experience(self, rows.size))
         gave = dr.feedback(self, rows.size)
@@ -361,9 +375,12 @@ class MarketModel(mesa.Model):
         m.hist_n[slot] = m.sales
 
     def currency_economy(self) -> None:
-        """Phase 8: sponsorship (money into currency), influencers' shares with followers who
-        bought, co-creation rewards, cash-outs and decay; then audiences grow in proportion to
-        the attention earned (balance plus followers)."""
+        """Phase 8: the social-currency economy, then audiences grow.
+
+        Sponsorship (money into currency), influencers' shares with followers who bought,
+        co-creation rewards, cash-outs and decay; then audiences grow in proportion to the
+        attention earned (balance plus followers).
+        """
         strategies.settle(self)
         self.engine.economy(self)
         self._grow_audiences()

@@ -86,6 +86,7 @@ class Graph:
     indices: np.ndarray
 
     def __post_init__(self) -> None:
+        """Check the arrays' shapes and keep them contiguous and read-only."""
         indptr = np.ascontiguousarray(self.indptr, dtype=np.int64).view()
         indices = np.ascontiguousarray(self.indices, dtype=np.int32).view()
         if indptr.ndim != 1 or indptr.size < 1 or indices.ndim != 1:

@@ -1,5 +1,4 @@
-"""What sellers do: their levers' actions, asked of their strategies, and the sellers' phase
-(book, sense, adapt, exit, enter).
+"""What sellers do of their own: book spend, rank buyers, and the sellers' phase.
 
 Sellers are few, so their work runs once for both engines. Each seller holds a
 :class:`~spheres.model.strategies.Strategy` (``model.strategies[row]``); the functions here group
@@ -70,9 +69,12 @@ def act(model: MarketModel) -> None:
 
 
 def sense_and_adapt(model: MarketModel, z: np.ndarray) -> None:
-    """Each alive seller senses by its method (``z``: one normal draw per seller and dimension);
-    a seller that sensed something updates the fit it believes it has and moves its offering
-    ``adapt_rate`` of the way toward the sensed expectation, paying for the distance moved."""
+    """Each alive seller senses by its method, and adapts to what it sensed.
+
+    ``z`` holds one normal draw per seller and dimension. A seller that sensed something updates
+    the fit it believes it has and moves its offering ``adapt_rate`` of the way toward the
+    sensed expectation, paying for the distance moved.
+    """
     cfg, m = model.cfg, model.sellers_state
     alive = np.flatnonzero(m.alive)
     groups: dict[type, list[int]] = {}

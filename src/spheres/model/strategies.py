@@ -1,5 +1,7 @@
-"""Seller strategies: how a seller gets known (marketing) and how it senses expectations
-(sensing), one small class each, combined into named presets.
+"""Seller strategies: how a seller gets known and how it senses expectations, and presets.
+
+Marketing levers and sensing methods are one small class each, combined into named presets; the
+levers' actions of a step (:func:`trials`, :func:`settle`) ask them what to do.
 
 A :class:`Strategy` is one seller's combination of a :class:`Marketing` lever, a :class:`Sensing`
 method and the overclaim its claims add. The presets (``inert``, ``broadcast``, ``listen``,
@@ -54,8 +56,10 @@ if TYPE_CHECKING:
 # -- sensing ------------------------------------------------------------------------------------
 @dataclass
 class Sensed:
-    """What sellers sensed this step: the mean expectation, the evidence count and the mean fit
-    (one row per seller; ``count == 0`` where nothing was sensed)."""
+    """What sellers sensed this step: the mean expectation, the evidence count and the mean fit.
+
+    One row per seller; ``count == 0`` where nothing was sensed.
+    """
 
     target: np.ndarray
     count: np.ndarray
@@ -97,8 +101,7 @@ sensing = _registrar(SENSING)
 
 
 def _means(sums: np.ndarray, count: np.ndarray, fit_sums: np.ndarray) -> Sensed:
-    """Sums of expectations and of fits over ``count`` buyers per seller, as means (0 where
-    there were none)."""
+    """Sums of expectations and of fits over ``count`` buyers per seller, as means (0 if none)."""
     n = np.maximum(count, 1)
     target = np.where(count[:, None] > 0, sums / n[:, None], 0.0)
     return Sensed(target, count, np.where(count > 0, fit_sums / n, 0.0))
@@ -210,10 +213,13 @@ class Sponsor(Marketing):
     overclaim_setting = "sponsor_overclaim"
 
     def settle(self, model: MarketModel, rows: np.ndarray) -> None:
-        """On campaign steps each sponsor (in row order) contracts up to ``sponsor_k`` buyers
-        with an audience, by the targeting rule; every step each pays its contracted
-        influencers the fee in points as far as its budget pays (the unpaid leave the
-        contract); then influencers share with followers who bought their sponsor."""
+        """Contract influencers, pay them, and let them share with followers who bought.
+
+        On campaign steps each sponsor (in row order) contracts up to ``sponsor_k`` buyers with
+        an audience, by the targeting rule; every step each pays its contracted influencers the
+        fee in points as far as its budget pays (the unpaid leave the contract); then
+        influencers share with followers who bought their sponsor.
+        """
         cfg, b = model.cfg, model.buyers_state
         s, cpp = cfg.sellers, cfg.currency.cents_per_point
         pts = s.sponsor_fee // cpp
@@ -243,8 +249,11 @@ class Sponsor(Marketing):
 
     @staticmethod
     def share_with_followers(model: MarketModel) -> None:
-        """A sponsored influencer passes ``follower_share`` points to each follower who bought
-        its sponsor this step on its post, as far as its balance covers (buyers in row order)."""
+        """Sponsored influencers share points with the followers who bought on their posts.
+
+        A sponsored influencer passes ``follower_share`` points to each follower who bought its
+        sponsor this step on its post, as far as its balance covers (buyers in row order).
+        """
         cfg, b = model.cfg, model.buyers_state
         amount = cfg.currency.follower_share
         if not cfg.mechanisms.follower_share or amount <= 0:
@@ -266,8 +275,10 @@ class Cocreate(Marketing):
     name = "cocreate"
 
     def settle(self, model: MarketModel, rows: np.ndarray) -> None:
-        """Each seller gives ``cocreate_reward`` points to each of this step's customers who
-        gave it feedback, as far as its budget pays (customers in row order)."""
+        """Reward this step's customers who gave feedback, as far as budgets pay.
+
+        Each seller gives ``cocreate_reward`` points to each of them, customers in row order.
+        """
         cfg = model.cfg
         reward, cpp = cfg.sellers.cocreate_reward, cfg.currency.cents_per_point
         if not cfg.mechanisms.cocreation or reward <= 0:
@@ -291,8 +302,11 @@ class Seed(Marketing):
     name = "seed"
 
     def trials(self, model: MarketModel, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """On campaign steps each seller picks up to ``seed_k`` buyers not yet aware of it, by
-        the targeting rule, as far as its budget pays ``trial_cost`` each."""
+        """Free trials of sellers ``rows``, on campaign steps.
+
+        Each seller picks up to ``seed_k`` buyers not yet aware of it, by the targeting rule, as
+        far as its budget pays ``trial_cost`` each.
+        """
         cfg, b = model.cfg, model.buyers_state
         if not (cfg.mechanisms.seeding and campaign_step(model)) or cfg.sellers.seed_k == 0:
             return []
@@ -359,8 +373,11 @@ def strategy_index(name: str) -> int:
 
 
 def build_strategy(name: str, cfg: SpheresConfig) -> Strategy:
-    """The strategy of a seller of preset ``name``, with the lever and sensing the config sets
-    for that preset (``sellers.marketing.<name>``, ``sellers.sensing.<name>``), else its own."""
+    """The strategy of a seller of preset ``name``.
+
+    Its lever and sensing are those the config sets for the preset
+    (``sellers.marketing.<name>``, ``sellers.sensing.<name>``), else the preset's own.
+    """
     p = STRATEGIES[name]
     lever = cfg.sellers.marketing.get(name, p.marketing)
     method = cfg.sellers.sensing.get(name, p.sensing)
@@ -378,8 +395,10 @@ class Trials:
 
 
 def by_lever(model: MarketModel) -> list[tuple[Marketing, np.ndarray]]:
-    """The alive sellers grouped by marketing lever, in the levers' registry order (rows
-    ascending within a group), with one lever object of each group."""
+    """The alive sellers grouped by marketing lever, with one lever object of each group.
+
+    Groups come in the levers' registry order, rows ascending within a group.
+    """
     groups: dict[str, list[int]] = {}
     for row in np.flatnonzero(model.sellers_state.alive):
         groups.setdefault(model.strategies[row].marketing.name, []).append(int(row))
@@ -398,7 +417,9 @@ def trials(model: MarketModel) -> Trials:
 
 
 def settle(model: MarketModel) -> None:
-    """Phase 8: each lever's payments in social currency (sponsorship and the shares it funds,
-    co-creation rewards), levers in registry order."""
+    """Phase 8: each lever's payments in social currency, levers in registry order.
+
+    Sponsorship and the shares it funds, co-creation rewards.
+    """
     for lever, rows in by_lever(model):
         lever.settle(model, rows)

@@ -27,6 +27,7 @@ class VectorEngine:
     name = "vector"
 
     def __init__(self) -> None:
+        """Start without the drift's working buffer (made on first use)."""
         self._move: np.ndarray | None = None
 
     def attach(self, model: MarketModel) -> None:
@@ -51,8 +52,11 @@ class VectorEngine:
 
     # 3. Conversations -----------------------------------------------------------------------
     def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:
-        """Buyers with a need ask contacts: they learn of sellers, blend beliefs (the contacts'
-        claims), thank the helpful, and move toward the most advanced contact's expectations."""
+        """Buyers with a need ask contacts what they know.
+
+        They learn of sellers, blend beliefs (the contacts' claims), thank the helpful, and move
+        toward the most advanced contact's expectations.
+        """
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         rows, contacts = d.rows, d.contacts
         if rows.size == 0:
@@ -135,8 +139,11 @@ class VectorEngine:
     @staticmethod
     def _pull(model: MarketModel, rows: np.ndarray, cs: np.ndarray, valid: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
-        """The askers whose most advanced contact knows a frontier further along than they do,
-        and their expectations moved toward it (``rules.pull``)."""
+        """Askers pulled by a contact further along, and their expectations moved toward it.
+
+        The askers are those whose most advanced contact knows a frontier further along than
+        they do (``rules.most_advanced``); they move by ``rules.pull``.
+        """
         b = model.buyers_state
         known = rules.known_frontier(np.take(b.expect, cs, axis=0), np.take(b.taste, cs, axis=0))
         ahead = np.where(valid, rules.advance(known, model.direction), -np.inf)
@@ -149,9 +156,11 @@ class VectorEngine:
 
     # 4. Influencer posts --------------------------------------------------------------------
     def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
-        """Posting influencers recommend one seller; reached followers learn and blend the
-        claims; a follower who finds out an undisclosed sponsored post ignores it, trusts
-        influencers less, and the poster loses credibility."""
+        """Posting influencers recommend one seller; reached followers learn and blend claims.
+
+        A follower who finds out an undisclosed sponsored post ignores it and trusts influencers
+        less, and the poster loses credibility.
+        """
         b, mk = model.buyers_state, model.cfg.market
         if d.posters.size == 0:
             return
@@ -188,8 +197,11 @@ class VectorEngine:
 
     # 5. Marketing ---------------------------------------------------------------------------
     def marketing(self, model: MarketModel, ads: dr.AdDraws, trials: Trials) -> None:
-        """Reached buyers learn of the advertiser and blend its claim; ads that miss what they
-        want cost trust in sellers; seeded buyers try the offering and learn its fit."""
+        """Reached buyers learn of the advertiser and blend its claim; seeded buyers try.
+
+        Ads that miss what they want cost trust in sellers; seeded buyers try the offering and
+        learn its fit.
+        """
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         mk = cfg.market
         if ads.sellers:  # each (buyer, seller) cell is reached at most once: all ads at once
@@ -225,8 +237,11 @@ class VectorEngine:
     # 7. Experience --------------------------------------------------------------------------
     def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
                    noise: np.ndarray) -> np.ndarray:
-        """Buyers learn the true fit, update belief and their trust in the source of the last
-        claim, and reward helpful advisors; returns the experienced fit of each purchase."""
+        """Buyers learn the true fit; returns the experienced fit of each purchase.
+
+        They update their belief and their trust in the source of the last claim, and reward
+        helpful advisors.
+        """
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         mk, mech = cfg.market, cfg.mechanisms
         felt = rules.experienced_fit(b.expect[rows], m.offering[sellers], mk.fit_width,
