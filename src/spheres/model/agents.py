@@ -191,8 +191,8 @@ class Buyer(RowView):
         helpful = np.zeros(contacts.size, dtype=bool)
         helpful[first_k[new]] = True
         thanked = np.zeros(0, dtype=np.int64)
-        ty = cfg.currency.thank_you
-        if cfg.mechanisms.thank_you and ty > 0:
+        ty = rules.gated(cfg.mechanisms.thank_you, cfg.currency.thank_you)
+        if ty > 0:
             thanked = contacts[rules.thanked(helpful, ty, b.currency[self.row])]
         expect = None
         if cfg.mechanisms.peer_pull:
@@ -375,9 +375,9 @@ class Buyer(RowView):
         if outcome.advisor_kind == INFLUENCER_SRC:
             credibility[who] = credibility.get(who, 0.0) + rules.credibility_delta(
                 outcome.satisfied, b.credibility[who])
-        if (cfg.mechanisms.advice_reward and cfg.currency.advice_reward > 0
-                and outcome.satisfied):
-            model.ledger.mint(np.array([who]), cfg.currency.advice_reward, "advice")
+        reward = rules.gated(cfg.mechanisms.advice_reward, cfg.currency.advice_reward)
+        if reward > 0 and outcome.satisfied:
+            model.ledger.mint(np.array([who]), reward, "advice")
 
     # -- 8. currency economy -------------------------------------------------------------------
     def spend_currency(self) -> None:

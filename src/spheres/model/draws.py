@@ -2,9 +2,10 @@
 
 Both engines read the same draws: the vectorised engine reads whole arrays, the per-agent engine
 reads the entries of its own row. All draws come from the model's one generator (``model.rng``)
-in a fixed order, so the same seed gives the same run whatever the engine. (Market- and
-seller-level draws - the frontier's noise, sensing noise, entry, random targets, free trials'
-noise - are made where they are used, in ``spheres.model``, shared by both engines.)
+in a fixed order, so the same seed gives the same run whatever the engine. The initial awareness
+of a seller (at set-up and at an entry) is drawn here too. (Other market- and seller-level
+draws - the frontier's noise, sensing noise, entry, random targets, free trials' noise - are
+made where they are used, in ``spheres.model``, shared by both engines.)
 """
 
 from __future__ import annotations
@@ -67,6 +68,21 @@ def bernoulli_positions(rng: np.random.Generator, n: int, p: float) -> np.ndarra
         pos = int(cum[-1])
 
 
+def bernoulli_mask(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """``n`` booleans, each true independently with probability ``p``."""
+    mask = np.zeros(n, dtype=bool)
+    mask[bernoulli_positions(rng, n, p)] = True
+    return mask
+
+
+def initial_awareness(model: MarketModel, shape: int | tuple[int, ...]) -> np.ndarray:
+    """Which buyers know a seller from its start (``initial_awareness``): float32 uniforms.
+
+    At set-up one row per buyer and a column per initial seller; at an entry one per buyer.
+    """
+    return model.rng.random(shape, dtype=np.float32) < model.cfg.market.initial_awareness
+
+
 def drift(model: MarketModel) -> np.ndarray:
     """Noise of the frontier's move: ``(D,)`` standard normals."""
     return model.rng.standard_normal(model.dims)
@@ -74,9 +90,7 @@ def drift(model: MarketModel) -> np.ndarray:
 
 def needs(model: MarketModel) -> np.ndarray:
     """Which buyers have a need (bool per buyer), each with probability ``p_need``."""
-    mask = np.zeros(model.n_buyers, dtype=bool)
-    mask[bernoulli_positions(model.rng, model.n_buyers, model.cfg.market.p_need)] = True
-    return mask
+    return bernoulli_mask(model.rng, model.n_buyers, model.cfg.market.p_need)
 
 
 def conversations(model: MarketModel) -> ConversationDraws:
@@ -118,8 +132,7 @@ def posts(model: MarketModel) -> PostDraws:
                                model.cfg.market.post_reach)
     owner = np.searchsorted(ends, read, side="right")
     key_pos = lo[owner] + read - (ends[owner] - (hi - lo)[owner])
-    found = np.zeros(read.size, dtype=bool)
-    found[bernoulli_positions(model.rng, read.size, model.cfg.market.p_exposure)] = True
+    found = bernoulli_mask(model.rng, read.size, model.cfg.market.p_exposure)
     return PostDraws(posters, model.follows.targets_at(key_pos), owner, found)
 
 
@@ -151,9 +164,7 @@ def experience(model: MarketModel, n_purchases: int) -> np.ndarray:
 
 def feedback(model: MarketModel, n_purchases: int) -> np.ndarray:
     """Which purchases' buyers give the seller feedback (``p_feedback``), in buyer order."""
-    mask = np.zeros(n_purchases, dtype=bool)
-    mask[bernoulli_positions(model.rng, n_purchases, model.cfg.market.p_feedback)] = True
-    return mask
+    return bernoulli_mask(model.rng, n_purchases, model.cfg.market.p_feedback)
 
 
 def drift_rates(model: MarketModel) -> np.ndarray:

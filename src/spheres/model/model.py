@@ -129,9 +129,7 @@ class MarketModel(mesa.Model):
         start = self.n_start_sellers
         for lo in range(0, n, ROWS_AT_ONCE):  # drawn a block of buyers at a time: same draws
             hi = min(n, lo + ROWS_AT_ONCE)
-            known = (self.rng.random((hi - lo, start), dtype=np.float32)
-                     < cfg.market.initial_awareness)
-            rows, sellers = np.nonzero(known)
+            rows, sellers = np.nonzero(dr.initial_awareness(self, (hi - lo, start)))
             self.memory.make_aware(rows + lo, sellers, np.int32(-1), NO_SOURCE, phase=0)
         self.follows = Follows(np.zeros(0, dtype=np.int64), n)
         if cfg.mechanisms.influencers and cfg.network.influencer_share > 0:
@@ -299,9 +297,13 @@ class MarketModel(mesa.Model):
         favourite, rows = seller[best], rows[who[best]]
         m.talk_n[:] = np.bincount(favourite, minlength=self.n_slots)
         m.talk_w[:] = np.bincount(favourite, weights=belief[best], minlength=self.n_slots)
+        self._sum_expectations(favourite, rows, m.talk_sum)
+
+    def _sum_expectations(self, sellers: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+        """Sum into ``out``, per seller, the expectations of buyers ``rows`` (one per seller)."""
         for dim in range(self.dims):
-            m.talk_sum[:, dim] = np.bincount(favourite, weights=b.expect[rows, dim],
-                                             minlength=self.n_slots)
+            out[:, dim] = np.bincount(sellers, weights=self.buyers_state.expect[rows, dim],
+                                      minlength=self.n_slots)
 
     def influencer_posts(self) -> None:
         """Phase 4: influencers post about one seller to their followers."""
@@ -349,9 +351,7 @@ class MarketModel(mesa.Model):
         b.purchases[rows] += 1
         np.add.at(m.revenue, chosen, price)
         m.sales += np.bincount(chosen, minlength=self.n_slots)
-        for dim in range(self.dims):
-            m.cust_sum[:, dim] = np.bincount(chosen, weights=b.expect[rows, dim],
-                                             minlength=self.n_slots)
+        self._sum_expectations(chosen, rows, m.cust_sum)
 
     def experience(self) -> None:
         """Phase 7: buyers who bought learn the true fit; advice that helped is rewarded.
@@ -362,13 +362,11 @@ class MarketModel(mesa.Model):
         felt = self.engine.experience(self, rows, chosen, dr.experience(self, rows.size))
         gave = dr.feedback(self, rows.size)
         self.feedback = gave
-        m, b = self.sellers_state, self.buyers_state
+        m = self.sellers_state
         m.fit_sum[:] = np.bincount(chosen, weights=felt, minlength=self.n_slots)
         m.feedback_n[:] = np.bincount(chosen[gave], minlength=self.n_slots)
         m.feedback_fit[:] = np.bincount(chosen[gave], weights=felt[gave], minlength=self.n_slots)
-        for dim in range(self.dims):
-            m.feedback_sum[:, dim] = np.bincount(chosen[gave], weights=b.expect[rows[gave], dim],
-                                                 minlength=self.n_slots)
+        self._sum_expectations(chosen[gave], rows[gave], m.feedback_sum)
         slot = self.steps % (self.cfg.sellers.sense_delay + 1)
         m.hist_sum[slot] = m.cust_sum
         m.hist_fit[slot] = m.fit_sum

@@ -132,6 +132,11 @@ def claim(believed_fit: Array, overclaim: float) -> Array:
 
 
 # -- trust and credibility ----------------------------------------------------------------------
+def gated(on: bool, amount: Array) -> Array:
+    """An amount or rate where its mechanism is on, else zero: a mechanism off moves nothing."""
+    return amount if on else 0 * amount
+
+
 def trust_rates(mech: MechanismsConfig, market: MarketConfig) -> tuple[float, float] | None:
     """How an experience moves trust in the source of the claim it answers.
 
@@ -140,8 +145,7 @@ def trust_rates(mech: MechanismsConfig, market: MarketConfig) -> tuple[float, fl
     """
     if not (mech.trust or mech.claims):
         return None
-    return (market.trust_rate if mech.trust else 0.0,
-            market.claim_penalty if mech.claims else 0.0)
+    return gated(mech.trust, market.trust_rate), gated(mech.claims, market.claim_penalty)
 
 
 def trust_after(trust: Array, satisfied: Array, gap: Array, rate: float, gap_rate: float

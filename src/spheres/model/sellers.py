@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spheres.model import draws as dr
 from spheres.model import measures, rules
 from spheres.model.state import NO_SOURCE
 
@@ -119,8 +120,7 @@ def maybe_enter(model: MarketModel) -> None:
              + 0.5 * model.cfg.market.taste_spread * z)
     row = int(free[0])
     model.open_seller(row, s.entry_strategy, offer, step=model.steps)
-    known = np.flatnonzero(model.rng.random(model.n_buyers, dtype=np.float32)
-                           < model.cfg.market.initial_awareness)
+    known = np.flatnonzero(dr.initial_awareness(model, model.n_buyers))
     model.memory.make_aware(known, np.full(known.size, row), np.int32(-1), NO_SOURCE, phase=9)
     model.step_counts["entries"] += 1
     model.events["entries"] += 1

@@ -115,8 +115,8 @@ class VectorEngine:
         if fresh_belief.size < found.size:  # a fresh seller no weight told of keeps the prior
             fresh_belief = np.full(found.size, b.prior)
             fresh_belief[np.searchsorted(found, cells[~known])] = new_belief[~known]
-        ty = cfg.currency.thank_you
-        thanking = cfg.mechanisms.thank_you and ty > 0
+        ty = rules.gated(cfg.mechanisms.thank_you, cfg.currency.thank_you)
+        thanking = ty > 0
         if thanking:
             helpful = np.zeros((n, k_count), dtype=bool)
             helpful[ri, first] = True
@@ -267,9 +267,9 @@ class VectorEngine:
         advised = rules.advised(kind)
         np.add.at(b.caused, who[advised], 1)
         np.add.at(b.caused_spend, who[advised], model.paid[advised])
-        if mech.advice_reward and cfg.currency.advice_reward > 0:
-            rewarded = advised & satisfied
-            model.ledger.mint(who[rewarded], cfg.currency.advice_reward, "advice")
+        reward = rules.gated(mech.advice_reward, cfg.currency.advice_reward)
+        if reward > 0:
+            model.ledger.mint(who[advised & satisfied], reward, "advice")
         return felt
 
     # 8. Currency economy (buyers' part) -----------------------------------------------------
