@@ -14,7 +14,8 @@ The method names follow the schedule of docs/ODD.md:
 4. ``post`` (influencers) / ``read_posts``  5. ``see_marketing``  6. ``choose_seller``
 7. ``experience`` / (commit) ``reward_advisor``  8. ``spend_currency``.
 
-Every formula comes from ``spheres.model.rules``, shared with the vectorised engine.
+Every formula comes from ``spheres.model.rules``, and every change to what a buyer knows and
+believes goes through ``spheres.model.memory``, as in the vectorised engine.
 """
 
 from __future__ import annotations

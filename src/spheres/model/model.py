@@ -21,25 +21,23 @@ from spheres.model.network import (
     follower_edges,
     network_notes,
 )
-from spheres.model.state import (
-    NO_SOURCE,
-    Follows,
-    empty_buyers,
-    empty_sellers,
-)
+from spheres.model.state import NO_SOURCE, Follows, empty_buyers, empty_sellers
 from spheres.model.strategies import Conversations, Strategy, build_strategy, strategy_index
 from spheres.schema import SpheresConfig, is_validated
 
 log = logging.getLogger(__name__)
+
 
 class MarketModel(mesa.Model):
     """Buyers, influencers and sellers on a social network, trading goods and social currency.
 
     ``MarketModel(spheres.make_config(n_buyers=500, **{"market.p_need": 0.2}))``: the model
     trusts the validated config it is given and refuses one that was not validated. The state
-    lives in arrays (``buyers_state``, ``sellers_state``); ``Buyer``, ``Influencer`` and ``Seller``
-    agents are views of their rows. Buyer agents are created on first use of :attr:`buyers`
-    (always by the per-agent engine), so that large vectorised runs do not pay for them.
+    lives in arrays (``buyers_state``, ``sellers_state``), and what buyers know and believe about
+    sellers changes through :attr:`memory` (a :class:`~spheres.model.memory.Memory`); ``Buyer``,
+    ``Influencer`` and ``Seller`` agents are views of their rows. Buyer agents are created on
+    first use of :attr:`buyers` (always by the per-agent engine), so that large vectorised runs
+    do not pay for them.
     """
 
     def __init__(self, config: SpheresConfig) -> None:
