@@ -221,7 +221,7 @@ class Buyer(RowView):
         """
         s = np.array(sellers, dtype=np.int64)
         self.model.memory.believe(np.full(s.size, self.row), s, belief[s],
-                           np.array(sources, dtype=np.int64), kind, phase)
+                                  np.array(sources, dtype=np.int64), kind, phase)
 
     def learn_from_contacts(self, talk: Conversation) -> None:
         """Write what I took from my contacts; thank the helpful ones."""
