@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from spheres.config import SpheresConfig, make_config, validate
-from spheres.results import Results
+from spheres.results import Results, assemble
 
 
 def simulate(
@@ -34,7 +34,7 @@ def simulate(
         if progress is not None:
             progress(model.steps, cfg.steps)
     t2 = time.perf_counter()
-    results = model.results()
+    results = assemble(model)
     results.timings = {"setup_s": t1 - t0, "run_s": t2 - t1, "collect_s": time.perf_counter() - t2}
     results.summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
     return results
