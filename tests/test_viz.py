@@ -9,9 +9,12 @@ import sys
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 
 from spheres import MarketModel, make_config
-from spheres.model.currency import KINDS, REASONS
+from spheres.analysis.figures import CURRENCY_KIND_COLORS, PALETTE, strategy_color
+from spheres.model.currency import CURRENCY_LABELS, KINDS, REASONS
+from spheres.model.strategies import STRATEGIES
 from spheres.viz import panels, serve
 from spheres.viz.classroom import (
     CLASSROOM_BUYERS,
@@ -158,6 +161,25 @@ def test_legends_name_each_strategys_parts_and_each_currency_reason() -> None:
     styles = {(s["color"], s["linestyle"]) for s in panels.FLOW_STYLES.values()}
     assert len(styles) == len(REASONS)
     assert len(panels.flow_kind_legend()) == len(KINDS)
+
+
+def test_the_page_colours_strategies_and_currency_as_every_figure_does() -> None:
+    model = stepped(3, **{"sellers.mix.seed": 1, "sellers.mix.sponsor": 2})
+    legend = panels.strategy_legend(model)
+    assert len(legend) == len(model.cfg.sellers.mix)
+    for label, color in legend:
+        assert color == strategy_color(label.split(" ")[0])
+    # The first seller of each strategy is drawn in the strategy's own colour.
+    m = model.sellers_state
+    colors = panels.seller_colors(model)
+    names = list(STRATEGIES)
+    for code in np.unique(m.strategy[m.exists]):
+        first = int(np.flatnonzero(m.exists & (m.strategy == code))[0])
+        assert to_hex(colors[first]) == strategy_color(names[code])
+    # The strategies keep the palette's colours of their places in the registry.
+    assert [strategy_color(name) for name in STRATEGIES] == list(PALETTE[:len(STRATEGIES)])
+    assert dict(panels.flow_kind_legend()) == {
+        CURRENCY_LABELS[kind]: to_hex(color) for kind, color in CURRENCY_KIND_COLORS.items()}
 
 
 @pytest.mark.parametrize(("value", "ceiling"), [
