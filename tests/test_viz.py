@@ -224,3 +224,43 @@ def test_viz_without_the_extra_says_how_to_install(monkeypatch, capsys) -> None:
     err = capsys.readouterr().err
     assert err.strip() == serve.INSTALL_HINT
     assert "spheres-abm[viz]" in err
+
+
+def interrupted(style: str):  # type: ignore[no-untyped-def]
+    """A stand-in for Solara's command line: Ctrl-C as click or rich-click reports it, or a
+    failure of the server's own."""
+    import click  # the viz extra's command-line library, installed with the test extra
+
+    def cli(**_: object) -> None:
+        if style == "failure":
+            raise RuntimeError("the server failed")
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:
+            if style == "click":  # click: raise Abort() from e
+                raise click.exceptions.Abort() from err
+            raise click.exceptions.Abort() from None  # rich-click
+
+    return cli
+
+
+@pytest.mark.parametrize("style", ["click", "rich-click", "failure"])
+def test_viz_stops_cleanly_on_ctrl_c_and_only_then(style: str, monkeypatch, capsys) -> None:
+    import solara.__main__
+
+    monkeypatch.setattr(solara.__main__, "cli", interrupted(style))
+    monkeypatch.setattr(serve, "_port_free", lambda host, port: None)
+    monkeypatch.setenv("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # main sets it
+
+    def leave(code: int) -> None:
+        raise SystemExit(code)
+
+    monkeypatch.setattr(serve.os, "_exit", leave)
+    if style == "failure":
+        with pytest.raises(RuntimeError, match="the server failed"):
+            serve.main(["--port", "8765"])
+        return
+    with pytest.raises(SystemExit) as ended:
+        serve.main(["--port", "8765"])
+    assert ended.value.code == 0
+    assert capsys.readouterr().err.strip().endswith("spheres viz: stopped")

@@ -109,9 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C
         pass
     except RuntimeError as err:
-        # Solara's command line (click) turns the KeyboardInterrupt of Ctrl-C into its Abort, a
-        # RuntimeError raised from it; any other error is the server's own.
-        if not isinstance(err.__cause__, KeyboardInterrupt | EOFError):
+        # Solara's command line (rich-click over click) turns the KeyboardInterrupt of Ctrl-C
+        # into its Abort, a RuntimeError raised while handling it; any other error is the
+        # server's own.
+        if not isinstance(err.__context__, KeyboardInterrupt | EOFError):
             raise
     print("spheres viz: stopped", file=sys.stderr)
     # A page left playing keeps a worker thread stepping its market; the server is gone, so end
