@@ -315,7 +315,7 @@ def bench_sweep_task() -> None:
 
 def report_task() -> None:
     """Write a what-if report of collected sweeps (``spheres report --help``)."""
-    from spheres.sweeps.report import report_main
+    from spheres.report.cli import report_main
 
     sys.exit(report_main(sys.argv[1:]))
 
