@@ -11,6 +11,7 @@ docs/ARCHITECTURE.md draws the layers.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,42 @@ def test_the_checks_can_fail() -> None:
         GRAPH["spheres.paths"].discard("spheres.errors")
     assert layer("spheres.model.rules") > layer("spheres.schema")
     assert layer("spheres.config.validate") > layer("spheres.model.network")
+
+
+def listing(path: Path, heading: str) -> str:
+    """The first ``text`` code block after ``heading`` in a Markdown file."""
+    text = path.read_text()
+    after = text[text.index(heading):]
+    start = after.index("```text\n") + len("```text\n")
+    return after[start:after.index("```", start)]
+
+
+def listed_files(block: str) -> set[str]:
+    """The file names a listing names, a range ``a.py .. b.py`` standing for the files between."""
+    names = set(re.findall(r"\b\w+\.py\b", block))
+    for first, last in re.findall(r"\b(\w+\.py)\s*\.\.\s*(\w+\.py)\b", block):
+        names |= {p.name for p in MODULES.values() if first <= p.name <= last}
+    return names
+
+
+DOCS = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(("doc", "heading", "depth"), [
+    ("docs/ARCHITECTURE.md", "## The rooms", None),
+    ("README.md", "## Layout", 1),
+])
+def test_the_layout_docs_match_the_tree(doc: str, heading: str, depth: int | None) -> None:
+    """The layout listings name every package (and, to their depth, every module) of ``src/``,
+    and no file that is not there."""
+    block = listing(DOCS / doc, heading)
+    files = listed_files(block)
+    dirs = set(re.findall(r"\b(\w+)/", block))
+    for name, path in MODULES.items():
+        rel = path.relative_to(SRC)
+        for package in rel.parts[:-1]:
+            assert package in dirs, f"{doc} does not list {package}/"
+        if path.name != "__init__.py" and (depth is None or len(rel.parts) <= depth + 1):
+            assert path.name in files, f"{doc} does not list {rel}"
+    every = {p.name for p in MODULES.values()}
+    assert files <= every, f"{doc} lists files that are not in src/: {sorted(files - every)}"
