@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spheres import bench
+from spheres import bench, simulate
 from spheres.bench import (
     combine,
     diffusion_config,
@@ -26,7 +26,6 @@ from spheres.bench import (
 )
 from spheres.config import MechanismsConfig, SellersConfig
 from spheres.model.model import MarketModel
-from spheres.simulate import simulate
 
 MARKET_COLUMNS = ["buyers", "sellers", "held in mind", "engine", "steps", "set-up (s)",
                   "median step (ms CPU)",

@@ -321,13 +321,14 @@ def test_a_run_larger_than_memory_is_refused_naming_the_sizes(tmp_path: Path) ->
 
 def test_a_full_disk_is_refused_before_any_work(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from spheres import results
+    from spheres.errors import RunDirError
+    from spheres.run import files
 
-    usage = results.shutil.disk_usage(tmp_path)
-    monkeypatch.setattr(results.shutil, "disk_usage",
+    usage = files.shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(files.shutil, "disk_usage",
                         lambda path: usage._replace(free=1000))
-    with pytest.raises(results.RunDirError, match="MB free"):
-        results.check_run_dir(tmp_path / "r", 10**6)
+    with pytest.raises(RunDirError, match="MB free"):
+        files.check_run_dir(tmp_path / "r", 10**6)
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import REASON_SWITCH, SWITCHES
+from spheres import Results
 from spheres.config import (
     ConfigError,
     MarketConfig,
@@ -25,7 +26,7 @@ from spheres.config import (
 from spheres.model.model import MarketModel
 from spheres.model.state import INFLUENCER_SRC
 from spheres.model.strategies import STRATEGIES
-from spheres.simulate import Results
+from spheres.run.tables import assemble
 
 # -- building ------------------------------------------------------------------------------------
 
@@ -252,7 +253,7 @@ def _run(steps: int, switches: tuple[tuple[str, bool], ...]) -> tuple[MarketMode
     model.sellers_state.cash[0] = -(10**6)
     for _ in range(steps):
         model.step()
-    return model, model.results()
+    return model, assemble(model)
 
 
 def run(steps: int = 15, **switches: bool) -> tuple[MarketModel, Results]:

@@ -20,7 +20,7 @@ import yaml
 
 from spheres import simulate
 from spheres.paths import DATABASE
-from spheres.results import write_results
+from spheres.run.files import write_results
 from spheres.studies import STUDIES, STUDY_JSON, section, study_of
 from spheres.studies.base import header, read_difference, read_level
 from spheres.sweeps.collect import collect

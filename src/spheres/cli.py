@@ -42,17 +42,13 @@ from spheres.config import (
     validate,
 )
 from spheres.paths import config_dir
-from spheres.results import (
-    RunDirError,
-    check_run_dir,
-    clear_results,
-    estimate_output_bytes,
-    format_summary,
-    write_results,
-)
+from spheres.errors import RunDirError
+from spheres.run.files import check_run_dir, clear_results, estimate_output_bytes, write_results
+from spheres.run.simulate import simulate
+from spheres.run.text import format_summary
 
 if TYPE_CHECKING:
-    from spheres.results import Results
+    from spheres.run.tables import Results
 
 PROG = "spheres"
 EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
@@ -178,8 +174,6 @@ def _simulate(config: SpheresConfig, run_dir: Path, console: bool) -> Results:
     The run directory is checked for writing and space first. On Ctrl-C, files a write left
     behind are removed and the process exits 130 with one line.
     """
-    from spheres.simulate import simulate
-
     check_run_dir(run_dir, estimate_output_bytes(config))
     log.info("start: config %s, seed %d, engine %s, %d buyers, %d steps, run directory %s",
              config_hash(config), config.seed, config.engine, config.n_buyers, config.steps,

@@ -552,7 +552,7 @@ class MarketModel(mesa.Model):
 
     # -- results --------------------------------------------------------------------------------
     def results(self) -> Any:
-        """The run's tables and summary as a :class:`spheres.results.Results`."""
-        from spheres.results import assemble
+        """The run's tables and summary as a :class:`spheres.run.tables.Results`."""
+        from spheres.run.tables import assemble
 
         return assemble(self)

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from spheres.config import to_dict
 from spheres.paths import ERROR, SUMMARY, atomic_write
-from spheres.results import write_results
+from spheres.run.files import write_results
 from spheres.sweeps.collect import parse_overrides
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
     from spheres.config import SpheresConfig
-    from spheres.results import Results
+    from spheres.run.tables import Results
 
 log = logging.getLogger("spheres.sweep")
 

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from spheres.config import SpheresConfig, make_config, validate
-from spheres.results import Results
+from spheres.model.model import MarketModel
+from spheres.run.tables import Results, assemble
 
 
 def simulate(
@@ -16,10 +17,10 @@ def simulate(
 ) -> Results:
     """Build the model from ``config``, run all steps and collect the results.
 
-    ``progress(step, steps)`` is called after every step when given.
+    ``config`` is a ``SpheresConfig`` (checked here unless it was validated and has not changed
+    since), a dict of overrides for :func:`spheres.config.make_config`, or ``None`` for the
+    defaults. ``progress(step, steps)`` is called after every step when given.
     """
-    from spheres.model.model import MarketModel
-
     if config is None:
         cfg = make_config()
     elif isinstance(config, SpheresConfig):
@@ -34,7 +35,7 @@ def simulate(
         if progress is not None:
             progress(model.steps, cfg.steps)
     t2 = time.perf_counter()
-    results = model.results()
+    results = assemble(model)
     results.timings = {"setup_s": t1 - t0, "run_s": t2 - t1, "collect_s": time.perf_counter() - t2}
     results.summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
     return results
