@@ -292,7 +292,7 @@ def test_a_killed_sweep_resumed_equals_an_uninterrupted_one(tmp_path: Path) -> N
 
 
 def test_bench_sweep_table_gives_speed_up_and_overhead_per_run() -> None:
-    from spheres.sweeps.bench import SETUPS, Timing, format_table, main
+    from spheres.bench.sweeps import SETUPS, Timing, format_table, main
 
     serial = Timing(SETUPS[0], wall_s=30.0, simulate_s=20.0, runs=20)
     parallel = Timing(SETUPS[1], wall_s=15.0, simulate_s=24.0, runs=20)

@@ -271,7 +271,7 @@ def settings_task() -> None:
 
 def bench_task() -> None:
     """Run the engine benchmark (``spheres bench --help`` lists its options)."""
-    from spheres.bench import main as bench_main
+    from spheres.bench.engines import main as bench_main
 
     sys.exit(bench_main(sys.argv[1:]))
 
@@ -302,7 +302,7 @@ def run_command() -> None:
 
 def bench_sweep_task() -> None:
     """Run the sweep benchmark (``spheres bench-sweep --help``)."""
-    from spheres.sweeps.bench import main as bench_sweep_main
+    from spheres.bench.sweeps import main as bench_sweep_main
 
     sys.exit(bench_sweep_main(sys.argv[1:]))
 
