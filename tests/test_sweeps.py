@@ -62,8 +62,10 @@ def composed_with_hydra(*overrides: str) -> DictConfig:
     """The composed config with its ``hydra`` node (launcher, callbacks)."""
     from hydra import compose, initialize_config_dir
 
+    from spheres.config.compose import register
     from spheres.paths import config_dir
 
+    register()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         return compose(config_name="config", overrides=list(overrides),
                        return_hydra_config=True)
@@ -101,8 +103,10 @@ def spheres_sweeper(*overrides: str) -> Any:
     from hydra.core.plugins import Plugins
     from hydra.types import HydraContext, RunMode
 
+    from spheres.config.compose import register
     from spheres.paths import config_dir
 
+    register()
     loader = ConfigLoaderImpl(create_config_search_path(str(config_dir())))
     config = loader.load_configuration("config", list(overrides), RunMode.MULTIRUN)
     return Plugins.instance().instantiate_sweeper(
