@@ -39,7 +39,7 @@ from spheres.paths import config_dir
 from spheres.run.files import clear_results, write_results
 from spheres.run.task import run_in
 from spheres.run.text import format_summary
-from spheres.sweeps.cli import collect_main
+from spheres.sweeps.collect import collect_main
 from spheres.sweeps.job import run_job
 from spheres.sweeps.progress import run_sweep
 from spheres.sweeps.report import report_main
