@@ -154,17 +154,20 @@ def _hydra_command(task: Callable[[], object]) -> None:
         sys.exit(EXIT_USAGE)
 
 
-def run_command() -> int:
-    """``spheres run``: one run; with ``-m`` a sweep (:func:`spheres.sweeps.progress.run_sweep`)."""
-    if {"-m", "--multirun", "hydra.mode=MULTIRUN"} & set(sys.argv[1:]):
+def run_command(argv: list[str]) -> int:
+    """``spheres run``: one run; with ``-m`` a sweep (:func:`spheres.sweeps.progress.run_sweep`).
+
+    Hydra reads the overrides ``argv`` from ``sys.argv``.
+    """
+    if {"-m", "--multirun", "hydra.mode=MULTIRUN"} & set(argv):
         return run_sweep(run_task)
     _hydra_command(run_task)
     return 0
 
 
-def settings_command() -> int:
+def settings_command(argv: list[str]) -> int:
     """``spheres settings``: every setting as Markdown tables (the README's and docs/ODD.md's)."""
-    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+    if any(a in ("-h", "--help") for a in argv):
         print(f"usage: {PROG} settings\n\nPrints every setting (name, default, allowed values, "
               "unit, symbol, meaning) as Markdown tables.")
         return 0
@@ -174,9 +177,9 @@ def settings_command() -> int:
 
 # Each command: a function of the arguments after the command's name, returning the exit code.
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
-    "run": lambda argv: run_command(),
+    "run": run_command,
     "collect": collect_main,
-    "settings": lambda argv: settings_command(),
+    "settings": settings_command,
     "viz": viz_main,
     "bench": bench_main,
     "bench-sweep": bench_sweep_main,
