@@ -34,6 +34,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, RunMode, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from spheres.config.compose import register
 from spheres.sweeps import grid
 
 
@@ -77,6 +78,7 @@ class SweepConfigLoader(ConfigLoader):
         if key not in _COMPOSED:
             for old in [k for k in _COMPOSED if k[0] != self.token]:
                 del _COMPOSED[old]
+            register()  # the schema configs/config.yaml composes over, in this process too
             _COMPOSED[key] = self.loader.load_sweep_config(master_config, list(key[1]))
         config = copy.deepcopy(_COMPOSED[key])
         grid.apply_overrides(values, config)
