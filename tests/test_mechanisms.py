@@ -19,6 +19,7 @@ from spheres.model.measures import gini, hhi, klout_score, network_value
 from spheres.model.model import MarketModel
 from spheres.model.network import edges_to_csr
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
+from spheres.run.tables import assemble
 
 ALL_OFF = dict.fromkeys(SWITCHES, False)
 DIFFUSION = {**ALL_OFF, "advertising": True}  # configs/experiment/diffusion.yaml
@@ -294,7 +295,7 @@ def test_a_seller_without_cash_exits() -> None:
     spent, aware = b.spend_by[:, 0].copy(), int(m.aware_count[0])
     for _ in range(5):
         model.step()
-    res = model.results()
+    res = assemble(model)
     later = res.sellers[(res.sellers.seller_id == 0) & (res.sellers.step > 1)]
     assert len(later) == 5 and not later.alive.any() and (later.sales == 0).all()
     assert res.sellers[(res.sellers.seller_id != 0) & (res.sellers.step > 1)].sales.sum() > 0
@@ -317,7 +318,7 @@ def test_without_exit_a_broke_seller_stays() -> None:
         model.step()
     m = model.sellers_state
     assert m.alive.all() and np.all(m.exit_step == -1) and m.cash[0] < 0
-    res = model.results()
+    res = assemble(model)
     assert res.summary["exits"] == 0
     assert res.sellers[res.sellers.seller_id == 0].sales.iloc[1:].sum() > 0
     paid = sponsorship_paid_by(model, 0)
@@ -369,7 +370,7 @@ def test_sponsorship_converts_money_at_the_stated_rate(fee: int, cents_per_point
     model.step()
     assert model.ledger.totals[CONVERT_IN] == 3 * k * pts
     assert np.all(b.currency[chosen] == 3 * pts)
-    flows = model.results().flows
+    flows = assemble(model).flows
     row = flows[(flows.step == 1) & (flows.kind == "convert_in")]
     assert row[["source_type", "destination_type", "reason", "amount"]].values.tolist() == [
         ["seller", "influencer", "sponsorship", k * pts]]

@@ -16,6 +16,7 @@ from spheres import simulate
 from spheres.config import ConfigError, make_config
 from spheres.model.model import MarketModel
 from spheres.model.state import NO_SOURCE
+from spheres.run.tables import assemble
 
 SMALL: dict[str, Any] = {"n_buyers": 200, "steps": 30, "seed": 3, "output.progress": False,
                          "market.p_word_of_mouth": 0.4, "market.p_need": 0.4}
@@ -81,8 +82,8 @@ def full_buyer(beliefs: list[float], alive: list[bool] | None = None) -> MarketM
                                        "market.initial_awareness": 0.0}))
     b = model.buyers_state
     assert not b.aware.any()
-    model.make_aware(np.zeros(k, dtype=np.int64), np.arange(k), np.int32(-1), NO_SOURCE,
-                     phase=0, belief=np.array(beliefs))
+    model.memory.make_aware(np.zeros(k, dtype=np.int64), np.arange(k), np.int32(-1), NO_SOURCE,
+                            phase=0, belief=np.array(beliefs))
     if alive is not None:
         model.sellers_state.alive[:k] = alive
     return model
@@ -95,9 +96,9 @@ def known(model: MarketModel) -> list[int]:
 
 def learn(model: MarketModel, sellers: list[int], beliefs: list[float]) -> None:
     """Buyer 0 learns of ``sellers`` with these beliefs, one step after what it holds."""
-    model.steps = 1  # learned after the sellers it holds
-    model.make_aware(np.zeros(len(sellers), dtype=np.int64), np.array(sellers), np.int32(-1),
-                     NO_SOURCE, phase=3, belief=np.array(beliefs))
+    model.memory.step = 1  # learned after the sellers it holds
+    model.memory.make_aware(np.zeros(len(sellers), dtype=np.int64), np.array(sellers),
+                            np.int32(-1), NO_SOURCE, phase=3, belief=np.array(beliefs))
 
 
 def test_a_full_buyer_forgets_the_seller_it_rates_lowest() -> None:
@@ -134,7 +135,7 @@ def test_lifetime_value_counts_spend_at_forgotten_sellers() -> None:
     assert np.all(b.spent >= b.spend_by.sum(axis=1))
     assert np.any(b.spent > b.spend_by.sum(axis=1))  # some spend was at a forgotten seller
     assert b.spent.sum() == model.revenue_total > 0
-    res = model.results()
+    res = assemble(model)
     assert np.array_equal(res.agents["lifetime_value"].to_numpy(), b.spent)
 
 
@@ -148,11 +149,11 @@ def test_a_bad_cap_is_refused(value: Any) -> None:
 def test_ranking_in_chunks_gives_the_same_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ranking overflowing buyers a few at a time (as large phases do) gives the same run as
     ranking them all at once."""
-    from spheres.model import model as model_module
+    from spheres.model import memory
 
     cfg = make_config(**SMALL, **{"market.max_known": 2})
     whole = simulate(cfg)
-    monkeypatch.setattr(model_module, "ROWS_AT_ONCE", 3)
+    monkeypatch.setattr(memory, "ROWS_AT_ONCE", 3)
     chunked = simulate(cfg)
     for name in ("metrics", "sellers", "flows", "agents"):
         assert getattr(whole, name).equals(getattr(chunked, name)), name

@@ -9,17 +9,33 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 
-from spheres.paths import DATABASE
-from spheres.sweeps.collect import collect
-from spheres.sweeps.report import (
-    ReportError,
+from spheres.analysis.estimate import (
+    MISSING,
+    Estimate,
     difference_ci,
-    load,
+    error_bars,
+    format_estimate,
+    format_number,
     mean_ci,
-    pick_baseline,
-    write_report,
+    middle_band,
 )
+from spheres.analysis.figures import (
+    PALETTE,
+    figure,
+    png,
+    series_colors,
+    strategy_color,
+    strategy_colors,
+)
+from spheres.analysis.store import Store
+from spheres.errors import ReportError
+from spheres.paths import DATABASE
+from spheres.report.cli import write_report
+from spheres.report.figures import share_by_strategy, survival_by_strategy
+from spheres.report.sweep import load, pick_baseline
+from spheres.sweeps.collect import collect
 from test_cli import SMALL, spheres_cli
 
 STEPS = 100
@@ -105,6 +121,55 @@ def test_mean_and_difference_intervals() -> None:
     assert noisy.low < 0 < noisy.high and not noisy.clear
     assert not difference_ci([80.0], [40.0]).clear  # one seed: never clear
     assert np.isnan(mean_ci([]).value)
+
+
+def test_estimates_are_written_and_drawn_one_way() -> None:
+    assert format_number(-1234.5, 1) == "-1,234.5" and format_number(float("nan"), 2) == "–"
+    assert format_estimate(Estimate(2.5, 1.25, 3.75, 4), 2) == "2.50 (1.25 to 3.75)"
+    assert format_estimate(Estimate(5.0, float("nan"), float("nan"), 1), 1) == "5.0"
+    values, below, above = error_bars([Estimate(2.0, 1.5, 3.0, 4), MISSING,
+                                       Estimate(5.0, float("nan"), float("nan"), 1)])
+    assert below.tolist() == [0.5, 0.0, 0.0] and above.tolist() == [1.0, 0.0, 0.0]
+    assert values[0] == 2.0 and np.isnan(values[1])
+    wide = pd.DataFrame({"a": [0.0, 1.0], "b": [1.0, 3.0], "c": [2.0, 5.0]}, index=[1, 2])
+    mean, low, high = middle_band(wide)
+    assert mean.tolist() == [1.0, 3.0] and (low < mean).all() and (mean < high).all()
+    assert np.isnan(middle_band(wide[["a"]])[1]).all()  # one run: no band
+
+
+def test_a_strategy_has_one_colour_whatever_else_is_drawn() -> None:
+    assert strategy_colors(["listen", "broadcast"]) == {
+        "listen": strategy_color("listen"), "broadcast": strategy_color("broadcast")}
+    assert strategy_colors(["inert"])["inert"] == PALETTE[0]
+    # Names the registry does not hold get colours apart from the registry's, and from each other.
+    odd = strategy_colors(["listen", "unknown_a", "unknown_b"])
+    assert len(set(odd.values())) == 3 and odd["listen"] == strategy_color("listen")
+    assert series_colors(["x", "y", "x"]) == {"x": PALETTE[0], "y": PALETTE[1]}
+    fig, axes = figure(4, cols=3)
+    assert len(axes) == 4 and len(fig.axes) == 6 and not fig.axes[5].get_visible()
+    assert not axes[0].spines["top"].get_visible()  # the one style
+    assert png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_report_draws_strategies_in_their_colours(store: Path) -> None:
+    sweep = load([store])
+    for fig in (survival_by_strategy(sweep), share_by_strategy(sweep)):
+        drawn = {line.get_label().split(" ")[0]: to_hex(line.get_color())
+                 for ax in fig.axes for line in ax.lines}
+        assert drawn == {"broadcast": strategy_color("broadcast"),
+                         "listen": strategy_color("listen")}
+
+
+def test_a_store_is_opened_read_only_and_closed(store: Path) -> None:
+    with Store(store / DATABASE) as opened:
+        assert opened.keys == ["market.p_ad"]
+        assert opened.scenarios == ["market.p_ad=0.01", "market.p_ad=0.05"]
+        assert len(opened.runs) == 8 and opened.experiment() is None
+        assert {"runs", "swept", "sellers"} <= opened.tables()
+        with pytest.raises(duckdb.Error):
+            opened.con.execute("DELETE FROM runs")
+    with pytest.raises(duckdb.Error):
+        opened.df("SELECT 1")
 
 
 def test_scenarios_and_baseline_choice(store: Path) -> None:

@@ -17,14 +17,23 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from matplotlib.colors import to_hex
 
 from spheres import simulate
+from spheres.analysis.estimate import Estimate
+from spheres.analysis.figures import strategy_color
+from spheres.analysis.store import Store
 from spheres.paths import DATABASE
+from spheres.report.cli import write_report
+from spheres.report.study import STUDY_JSON, section
+from spheres.report.sweep import load
+from spheres.report.whatif import build
 from spheres.run.files import write_results
-from spheres.studies import STUDIES, STUDY_JSON, section, study_of
-from spheres.studies.base import header, read_difference, read_level
+from spheres.studies import q1_decline
+from spheres.studies.base import header
+from spheres.studies.readings import read_difference, read_level
+from spheres.studies.registry import STUDIES, study_of
 from spheres.sweeps.collect import collect
-from spheres.sweeps.report import Estimate, build, load, write_report
 from test_studies import STUDIES as STUDY_FILES
 from test_studies import composed_with_hydra, validated
 
@@ -213,3 +222,14 @@ def test_the_section_reads_the_store_only_and_leaves_it_unchanged(q1_store: Path
     assert (q1_store / DATABASE).read_bytes() == before
     assert next(b[1][1] for b in doc.blocks if b[0] == "heading") == "Study Q1: decline"
     assert len(summary["numbers"]) == 5 * len(SPEEDS)
+
+
+def test_study_figures_colour_sellers_as_the_report_and_the_page_do(q1_store: Path) -> None:
+    with Store(q1_store / DATABASE) as store:
+        table = q1_decline.sellers(store)
+        fig = q1_decline.survival_panels(store, table[table["sensing"].isin(q1_decline.NAMES)])
+    drawn = {line.get_label().rsplit(" (", 1)[0]: to_hex(line.get_color())
+             for ax in fig.axes for line in ax.lines}
+    # Lagging and listening sellers in the colours of the strategies that sense that way.
+    assert drawn == {"lagging sellers": strategy_color("lagging"),
+                     "listening sellers": strategy_color("listen")}

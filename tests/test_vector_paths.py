@@ -15,7 +15,7 @@ from spheres.config import make_config
 from spheres.model import draws as dr
 from spheres.model import measures
 from spheres.model.model import MarketModel
-from spheres.model.vector import choose, choose_known
+from spheres.model.rules import choose, choose_known
 
 
 def choose_by_loop(util: np.ndarray, avail: np.ndarray, outside: float, u: float) -> int:

@@ -9,9 +9,12 @@ import sys
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 
 from spheres import MarketModel, make_config
-from spheres.model.currency import KINDS, REASONS
+from spheres.analysis.figures import CURRENCY_KIND_COLORS, PALETTE, strategy_color
+from spheres.model.currency import CURRENCY_LABELS, KINDS, REASONS
+from spheres.model.strategies import STRATEGIES
 from spheres.viz import panels, serve
 from spheres.viz.classroom import (
     CLASSROOM_BUYERS,
@@ -160,6 +163,25 @@ def test_legends_name_each_strategys_parts_and_each_currency_reason() -> None:
     assert len(panels.flow_kind_legend()) == len(KINDS)
 
 
+def test_the_page_colours_strategies_and_currency_as_every_figure_does() -> None:
+    model = stepped(3, **{"sellers.mix.seed": 1, "sellers.mix.sponsor": 2})
+    legend = panels.strategy_legend(model)
+    assert len(legend) == len(model.cfg.sellers.mix)
+    for label, color in legend:
+        assert color == strategy_color(label.split(" ")[0])
+    # The first seller of each strategy is drawn in the strategy's own colour.
+    m = model.sellers_state
+    colors = panels.seller_colors(model)
+    names = list(STRATEGIES)
+    for code in np.unique(m.strategy[m.exists]):
+        first = int(np.flatnonzero(m.exists & (m.strategy == code))[0])
+        assert to_hex(colors[first]) == strategy_color(names[code])
+    # The strategies keep the palette's colours of their places in the registry.
+    assert [strategy_color(name) for name in STRATEGIES] == list(PALETTE[:len(STRATEGIES)])
+    assert dict(panels.flow_kind_legend()) == {
+        CURRENCY_LABELS[kind]: to_hex(color) for kind, color in CURRENCY_KIND_COLORS.items()}
+
+
 @pytest.mark.parametrize(("value", "ceiling"), [
     (0, 1.0), (0.07, 0.1), (0.11, 0.2), (0.21, 0.25), (0.3, 0.5), (1.0, 1.0), (730, 1000),
 ])
@@ -202,3 +224,43 @@ def test_viz_without_the_extra_says_how_to_install(monkeypatch, capsys) -> None:
     err = capsys.readouterr().err
     assert err.strip() == serve.INSTALL_HINT
     assert "spheres-abm[viz]" in err
+
+
+def interrupted(style: str):  # type: ignore[no-untyped-def]
+    """A stand-in for Solara's command line: Ctrl-C as click or rich-click reports it, or a
+    failure of the server's own."""
+    import click  # the viz extra's command-line library, installed with the test extra
+
+    def cli(**_: object) -> None:
+        if style == "failure":
+            raise RuntimeError("the server failed")
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:
+            if style == "click":  # click: raise Abort() from e
+                raise click.exceptions.Abort() from err
+            raise click.exceptions.Abort() from None  # rich-click
+
+    return cli
+
+
+@pytest.mark.parametrize("style", ["click", "rich-click", "failure"])
+def test_viz_stops_cleanly_on_ctrl_c_and_only_then(style: str, monkeypatch, capsys) -> None:
+    import solara.__main__
+
+    monkeypatch.setattr(solara.__main__, "cli", interrupted(style))
+    monkeypatch.setattr(serve, "_port_free", lambda host, port: None)
+    monkeypatch.setenv("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # main sets it
+
+    def leave(code: int) -> None:
+        raise SystemExit(code)
+
+    monkeypatch.setattr(serve.os, "_exit", leave)
+    if style == "failure":
+        with pytest.raises(RuntimeError, match="the server failed"):
+            serve.main(["--port", "8765"])
+        return
+    with pytest.raises(SystemExit) as ended:
+        serve.main(["--port", "8765"])
+    assert ended.value.code == 0
+    assert capsys.readouterr().err.strip().endswith("spheres viz: stopped")

@@ -36,13 +36,13 @@ from spheres.config.compose import load_config, register
 from spheres.config.help import settings_markdown
 from spheres.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SpheresError
 from spheres.paths import config_dir
+from spheres.report.cli import report_main
 from spheres.run.files import clear_results, write_results
 from spheres.run.task import run_in
 from spheres.run.text import format_summary
 from spheres.sweeps.collect import collect_main
 from spheres.sweeps.job import run_job
 from spheres.sweeps.progress import run_sweep
-from spheres.sweeps.report import report_main
 
 # viz.serve imports Solara (heavy, optional: the [viz] extra) only when it serves the page.
 from spheres.viz.serve import main as viz_main

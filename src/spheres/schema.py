@@ -153,6 +153,7 @@ class MarketConfig:
 
 
 def default_mix() -> dict[str, int]:
+    """The default initial sellers: two of each strategy that markets or listens, two inert."""
     return {"inert": 2, "broadcast": 2, "listen": 2, "sponsor": 2, "cocreate": 2}
 
 

@@ -1,5 +1,8 @@
-"""Check that the two engines are the same model: run both from one config, step by step, and
-report the first step and state field where they differ."""
+"""Check that the two engines are the same model.
+
+Run both from one config, step by step, and report the first step and state field where they
+differ.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ class Difference:
     detail: str
 
     def __str__(self) -> str:
+        """Say where the engines differ."""
         return f"engines differ at step {self.step}, field {self.field}: {self.detail}"
 
 

@@ -2,6 +2,7 @@
 
 - ``model``: ``MarketModel`` (a ``mesa.Model``): set-up, and ``step()`` listing the phases in order.
 - ``state``: the struct-of-arrays state of buyers and sellers.
+- ``memory``: what buyers know and believe about sellers (awareness, beliefs, claims, forgetting).
 - ``network``: graph builders and edge-list loading, all stored as CSR.
 - ``draws``: the random draws of each buyer and influencer phase, as arrays.
 - ``rules``: the formulas both engines call (fit, utility, belief, trust, claims, currency).

@@ -14,13 +14,15 @@ The method names follow the schedule of docs/ODD.md:
 4. ``post`` (influencers) / ``read_posts``  5. ``see_marketing``  6. ``choose_seller``
 7. ``experience`` / (commit) ``reward_advisor``  8. ``spend_currency``.
 
-Every formula comes from ``spheres.model.rules``, shared with the vectorised engine.
+Every formula comes from ``spheres.model.rules``, and every change to what a buyer knows and
+believes goes through ``spheres.model.memory``, as in the vectorised engine.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -28,12 +30,11 @@ import numpy as np
 from spheres.model import rules
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
 from spheres.model.strategies import STRATEGIES
-from spheres.model.vector import choose
 
 if TYPE_CHECKING:
     from spheres.model import draws as dr
     from spheres.model.model import MarketModel
-    from spheres.model.sellers import Trials
+    from spheres.model.strategies import Trials
 
 
 @dataclass
@@ -83,35 +84,53 @@ class Inbox:
     exposed: dict[int, int] = field(default_factory=dict)
 
 
-class Buyer(mesa.Agent):
-    """A buyer: its attributes read and write its row of the model's buyer arrays."""
+class RowView(mesa.Agent):
+    """A Mesa agent that is a view of one row of the model's state arrays."""
 
     model: MarketModel
 
     def __init__(self, model: MarketModel, row: int) -> None:
+        """Register with ``model`` as the view of row ``row``."""
         super().__init__(model)
         self.row = row
 
+
+class Entry:
+    """A read-only attribute of a view: its row's entry of one of the model's state arrays.
+
+    ``Entry("buyers_state", "currency", int)`` reads ``model.buyers_state.currency[row]`` as an
+    ``int``; without a conversion, an array's row is a view that writes through.
+    """
+
+    def __init__(self, state: str, array: str, convert: Callable[[Any], Any] | None = None
+                 ) -> None:
+        """Read ``model.<state>.<array>[row]``, converted by ``convert`` if given."""
+        self.state, self.array, self.convert = state, array, convert
+
+    def __get__(self, view: RowView | None, owner: type) -> Any:
+        """The entry of ``view``'s row (the descriptor itself when read from the class)."""
+        if view is None:
+            return self
+        value = getattr(getattr(view.model, self.state), self.array)[view.row]
+        return value if self.convert is None else self.convert(value)
+
+    def __set__(self, view: RowView, value: Any) -> None:
+        """Refuse: the state arrays are written by the phases, not through the views."""
+        raise AttributeError(f"{self.array} is read-only on a view")
+
+
+class Buyer(RowView):
+    """A buyer: its attributes read and write its row of the model's buyer arrays."""
+
     # -- views ---------------------------------------------------------------------------------
-    @property
-    def expectation(self) -> np.ndarray:
-        """Where this buyer's expectations are (a view of its row)."""
-        return self.model.buyers_state.expect[self.row]
-
-    @property
-    def currency(self) -> int:
-        """Social-currency balance (points)."""
-        return int(self.model.buyers_state.currency[self.row])
-
-    @property
-    def trust(self) -> np.ndarray:
-        """Trust in peers, influencers and sellers (a view of its row)."""
-        return self.model.buyers_state.trust[self.row]
-
-    @property
-    def aware(self) -> np.ndarray:
-        """Which sellers this buyer knows (a view of its row)."""
-        return self.model.buyers_state.aware[self.row]
+    expectation = Entry("buyers_state", "expect")
+    """Where this buyer's expectations are (a view of its row)."""
+    currency = Entry("buyers_state", "currency", int)
+    """Social-currency balance (points)."""
+    trust = Entry("buyers_state", "trust")
+    """Trust in peers, influencers and sellers (a view of its row)."""
+    aware = Entry("buyers_state", "aware")
+    """Which sellers this buyer knows (a view of its row)."""
 
     @property
     def belief(self) -> np.ndarray:
@@ -120,7 +139,7 @@ class Buyer(mesa.Agent):
 
     def _known_frontier(self, row: int) -> np.ndarray:
         b = self.model.buyers_state
-        return b.expect[row] - b.taste[row]
+        return rules.known_frontier(b.expect[row], b.taste[row])
 
     # -- 1. drift ------------------------------------------------------------------------------
     def drift(self) -> None:
@@ -136,9 +155,12 @@ class Buyer(mesa.Agent):
 
     # -- 3. conversations ----------------------------------------------------------------------
     def ask_contacts(self, d: dr.ConversationDraws, pos: int) -> Conversation:
-        """Ask my drawn contacts: learn of sellers they know (each with probability
-        ``p_word_of_mouth``), blend their beliefs by my trust in peers and their reputation, pick
-        whom to thank, and move toward the most advanced contact's known frontier."""
+        """Ask my drawn contacts what they know; decide what I take from them.
+
+        I learn of sellers they know (each with probability ``p_word_of_mouth``), blend their
+        beliefs by my trust in peers and their reputation, pick whom to thank, and move toward
+        the most advanced contact's known frontier.
+        """
         model = self.model
         b, cfg = model.buyers_state, model.cfg
         su = model.n_used
@@ -146,8 +168,8 @@ class Buyer(mesa.Agent):
         contacts = d.contacts[pos]
         own_aware = b.aware[self.row]
         me = np.array([self.row])
-        weight = (cfg.market.peer_weight * b.trust[self.row, 0]
-                  * model.reputation_of(np.where(contacts >= 0, contacts, 0)))
+        weight = rules.advice_weight(cfg.market.peer_weight, b.trust[self.row, 0],
+                                     model.reputation_of(np.where(contacts >= 0, contacts, 0)))
         num = np.zeros(su)
         den = np.zeros(su)
         introducer = np.full(su, -1, dtype=np.int64)
@@ -156,9 +178,8 @@ class Buyer(mesa.Agent):
         for k, c in enumerate(contacts):
             if c < 0:
                 continue
-            c_aware = b.aware[c] & alive
-            tried = c_aware & ~own_aware & d.lucky[pos, k]
-            heard = tried | (c_aware & own_aware)
+            heard = rules.hears(b.aware[c] & alive, own_aware, d.lucky[pos, k])
+            tried = heard & ~own_aware
             wk = np.where(heard, weight[k], 0.0)
             num += wk * b.belief_rows(np.array([c]), su)[0]
             den += wk
@@ -171,21 +192,20 @@ class Buyer(mesa.Agent):
         helpful = np.zeros(contacts.size, dtype=bool)
         helpful[first_k[new]] = True
         thanked = np.zeros(0, dtype=np.int64)
-        ty = cfg.currency.thank_you
-        if cfg.mechanisms.thank_you and ty > 0:
-            pays = helpful & (np.cumsum(helpful) * ty <= b.currency[self.row])
-            thanked = contacts[pays]
+        ty = rules.gated(cfg.mechanisms.thank_you, cfg.currency.thank_you)
+        if ty > 0:
+            thanked = contacts[rules.thanked(helpful, ty, b.currency[self.row])]
         expect = None
         if cfg.mechanisms.peer_pull:
-            best = int(np.argmax(ahead))
             mine = self._known_frontier(self.row)
-            if ahead[best] > rules.advance(mine, model.direction):
+            best, go = rules.most_advanced(ahead, rules.advance(mine, model.direction))
+            if go:
                 gap = self._known_frontier(int(contacts[best])) - mine
                 expect = rules.pull(b.expect[self.row], gap, cfg.market.peer_pull)
         return Conversation(
             belief=rules.blend(b.belief_rows(me, su)[0], num, den),
             claimed=claimed,
-            claims=num[claimed] / den[claimed],
+            claims=rules.heard_claim(num[claimed], den[claimed]),
             new_sellers=new,
             introducers=introducer[new],
             contacts=contacts[contacts >= 0],
@@ -195,20 +215,22 @@ class Buyer(mesa.Agent):
 
     def _learn(self, sellers: list[int], belief: np.ndarray, sources: list[int], kind: int,
                phase: int) -> None:
-        """Set my beliefs about ``sellers`` (``belief`` indexed by seller); learn of those I did
-        not know, from ``sources``."""
+        """Set my beliefs about ``sellers`` (``belief`` indexed by seller).
+
+        Those I did not know I learn of, from ``sources``.
+        """
         s = np.array(sellers, dtype=np.int64)
-        self.model.believe(np.full(s.size, self.row), s, belief[s],
-                           np.array(sources, dtype=np.int64), kind, phase)
+        self.model.memory.believe(np.full(s.size, self.row), s, belief[s],
+                                  np.array(sources, dtype=np.int64), kind, phase)
 
     def learn_from_contacts(self, talk: Conversation) -> None:
         """Write what I took from my contacts; thank the helpful ones."""
-        model, b = self.model, self.model.buyers_state
+        model, b, memory = self.model, self.model.buyers_state, self.model.memory
         known = np.flatnonzero(b.aware[self.row, :talk.belief.size])
-        b.belief.reshape(-1)[b.cells(np.full(known.size, self.row), known)] = talk.belief[known]
-        model.make_aware(np.full(talk.new_sellers.size, self.row), talk.new_sellers,
-                         talk.introducers, PEER, phase=3, belief=talk.belief[talk.new_sellers])
-        model.hear_claims(np.full(talk.claimed.size, self.row), talk.claimed, talk.claims, PEER)
+        memory.revise(np.full(known.size, self.row), known, talk.belief[known])
+        memory.make_aware(np.full(talk.new_sellers.size, self.row), talk.new_sellers,
+                          talk.introducers, PEER, phase=3, belief=talk.belief[talk.new_sellers])
+        memory.hear_claims(np.full(talk.claimed.size, self.row), talk.claimed, talk.claims, PEER)
         np.add.at(b.talks, talk.contacts, 1)
         if talk.thanked.size:
             model.ledger.transfer(np.full(talk.thanked.size, self.row), talk.thanked,
@@ -219,9 +241,11 @@ class Buyer(mesa.Agent):
 
     # -- 4. posts ----------------------------------------------------------------------------------
     def post(self, d: dr.PostDraws, index: int, inbox: Inbox) -> None:
-        """Post about my sponsor or the known seller I rate best, to the followers who read it
-        (each follower edge is read with probability ``post_reach``: the phase's draws).
-        Influencers post; so does a buyer with followers while a seller sponsors it."""
+        """Post about my sponsor or the known seller I rate best, to the followers who read it.
+
+        Each follower edge is read with probability ``post_reach`` (the phase's draws).
+        Influencers post; so does a buyer with followers while a seller sponsors it.
+        """
         model = self.model
         topic, claim, factor, hidden = model.post_topics(np.array([self.row]))
         if topic[0] < 0:
@@ -236,8 +260,10 @@ class Buyer(mesa.Agent):
 
     # -- 4. posts (the reading side) ------------------------------------------------------------
     def read_posts(self, posts: list[Post], inbox: Inbox) -> None:
-        """Learn of and blend in the posted sellers, weighted by my trust in influencers; a post
-        I find out to be undisclosed sponsorship I ignore, and I trust influencers less."""
+        """Learn of and blend in the posted sellers, weighted by my trust in influencers.
+
+        A post I find out to be undisclosed sponsorship I ignore, and I trust influencers less.
+        """
         model, b, mk = self.model, self.model.buyers_state, self.model.cfg.market
         posts = sorted(posts, key=lambda p: p.poster)
         caught = [p for p in posts if p.hidden and p.found]
@@ -249,18 +275,19 @@ class Buyer(mesa.Agent):
             about = [p for p in kept if p.seller == seller]
             num = den = 0.0
             for p in about:
-                w = trust * p.factor
+                w = rules.post_weight(trust, p.factor)
                 num += w * p.claim
                 den += w
             belief[seller] = rules.blend(belief[seller], num, den)
             posters.append(about[0].poster)
             if den > 0:
                 said.append(seller)
-                claims.append(num / den)
+                claims.append(rules.heard_claim(num, den))
         if sellers:
             self._learn(sellers, belief, posters, INFLUENCER_SRC, phase=4)
-            model.hear_claims(np.full(len(said), self.row), np.array(said, dtype=np.int64),
-                              np.array(claims), INFLUENCER_SRC)
+            model.memory.hear_claims(np.full(len(said), self.row),
+                                     np.array(said, dtype=np.int64), np.array(claims),
+                                     INFLUENCER_SRC)
         if caught:
             b.trust[self.row, 1] = rules.shrink(trust, mk.exposure_penalty, len(caught))
             for p in caught:
@@ -269,28 +296,33 @@ class Buyer(mesa.Agent):
     # -- 5. marketing (the receiving side) ------------------------------------------------------
     def see_marketing(self, ads: list[tuple[int, float]], trials: list[tuple[int, float]]
                       ) -> None:
-        """Learn of the advertisers, blend their claims by my trust in sellers, and lose trust in
-        sellers for each ad that misses what I want; then try the free trials I was given."""
+        """Learn of the advertisers and blend their claims by my trust in sellers.
+
+        I lose trust in sellers for each ad that misses what I want; then I try the free trials
+        I was given.
+        """
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
         mk, offering = cfg.market, model.sellers_state.offering
-        w = mk.ad_weight * b.trust[self.row, 2]
+        w = rules.ad_weight(mk.ad_weight, b.trust[self.row, 2])
         misses = 0
         belief = self.belief
         for s, claim in ads:
             belief[s] = rules.blend(belief[s], w * claim, w)
-            misses += rules.fit(b.expect[self.row], offering[s], mk.fit_width) < mk.spam_threshold
+            misses += rules.is_spam(b.expect[self.row], offering[s], mk.fit_width,
+                                    mk.spam_threshold)
         if ads:
             sellers = [s for s, _ in ads]
             self._learn(sellers, belief, sellers, AD, phase=5)
-            model.hear_claims(np.full(len(ads), self.row), np.array(sellers, dtype=np.int64),
-                              np.array([claim for _, claim in ads]), AD)
+            model.memory.hear_claims(np.full(len(ads), self.row),
+                                     np.array(sellers, dtype=np.int64),
+                                     np.array([claim for _, claim in ads]), AD)
         if cfg.mechanisms.spam_penalty and misses:
             b.trust[self.row, 2] = rules.shrink(b.trust[self.row, 2], mk.spam_penalty, misses)
         if trials:
             belief = self.belief
             for s, z in trials:
-                felt = (rules.fit(b.expect[self.row], offering[s], mk.fit_width)
-                        + mk.experience_noise * z)
+                felt = rules.experienced_fit(b.expect[self.row], offering[s], mk.fit_width,
+                                             mk.experience_noise, z)
                 belief[s] = rules.learn(belief[s], felt, mk.learning_rate)
             sellers = [s for s, _ in trials]
             self._learn(sellers, belief, sellers, AD, phase=5)
@@ -304,46 +336,49 @@ class Buyer(mesa.Agent):
         avail = b.aware[self.row] & m.alive[:su]
         util = rules.utility(self.belief, m.price[:su], mk.choice_beta, mk.price_weight,
                              mk.reference_price)
-        return int(choose(util, avail, mk.choice_beta * mk.outside_option, np.float64(u)))
+        outside = rules.outside_utility(mk.choice_beta, mk.outside_option)
+        return int(rules.choose(util, avail, outside, np.float64(u)))
 
     # -- 7. experience -------------------------------------------------------------------------
     def experience(self, seller: int, noise: float, paid: int) -> Experience:
-        """Learn the true fit of what I bought; update my belief, and my trust in the kind of
-        source whose claim led me here (more the further the experience fell short of it)."""
+        """Learn the true fit of what I bought; update my belief and my trust.
+
+        Trust changes in the kind of source whose claim led me here, more the further the
+        experience fell short of it.
+        """
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
         mk, mech = cfg.market, cfg.mechanisms
-        felt = (rules.fit(b.expect[self.row], model.sellers_state.offering[seller], mk.fit_width)
-                + mk.experience_noise * noise)
-        cell = int(b.cells(np.array([self.row]), np.array([seller]))[0])
-        belief, claim = b.belief.reshape(-1), b.claim.reshape(-1)
-        belief[cell] = rules.learn(belief[cell], felt, mk.learning_rate)
-        satisfied = bool(felt >= mk.satisfaction)
-        said = int(b.claim_kind.reshape(-1)[cell])
-        if said > 0 and (mech.trust or mech.claims):
+        felt = rules.experienced_fit(b.expect[self.row], model.sellers_state.offering[seller],
+                                     mk.fit_width, mk.experience_noise, noise)
+        told = model.memory.experience(np.array([self.row]), np.array([seller]), felt,
+                                       mk.learning_rate)
+        satisfied = bool(rules.satisfied(felt, mk.satisfaction))
+        said = int(told.claim_kind[0])
+        rates = rules.trust_rates(mech, mk)
+        if said > 0 and rates:
             col = said - 1
-            b.trust[self.row, col] = rules.trust_after(
-                b.trust[self.row, col], satisfied, claim[cell] - felt,
-                mk.trust_rate if mech.trust else 0.0, mk.claim_penalty if mech.claims else 0.0)
-        b.claim_kind.reshape(-1)[cell] = 0
-        return Experience(self.row, seller, float(felt), satisfied,
-                          int(b.introducer.reshape(-1)[cell]),
-                          int(b.intro_kind.reshape(-1)[cell]), paid)
+            b.trust[self.row, col] = rules.trust_after(b.trust[self.row, col], satisfied,
+                                                       told.claim[0] - felt, *rates)
+        return Experience(self.row, seller, float(felt), satisfied, int(told.introducer[0]),
+                          int(told.intro_kind[0]), paid)
 
     def reward_advisor(self, outcome: Experience, credibility: dict[int, float]) -> None:
-        """Credit the advisor with the purchase it caused; mint currency if it helped; report
-        the outcome to an influencer advisor's credibility."""
+        """Credit the advisor with the purchase it caused, and mint currency if it helped.
+
+        The outcome is reported to an influencer advisor's credibility.
+        """
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
-        if outcome.advisor_kind not in (PEER, INFLUENCER_SRC):
+        if not rules.advised(outcome.advisor_kind):
             return
         who = outcome.advisor
         b.caused[who] += 1
         b.caused_spend[who] += outcome.paid
         if outcome.advisor_kind == INFLUENCER_SRC:
-            credibility[who] = credibility.get(who, 0.0) + (outcome.satisfied
-                                                            - b.credibility[who])
-        if (cfg.mechanisms.advice_reward and cfg.currency.advice_reward > 0
-                and outcome.satisfied):
-            model.ledger.mint(np.array([who]), cfg.currency.advice_reward, "advice")
+            credibility[who] = credibility.get(who, 0.0) + rules.credibility_delta(
+                outcome.satisfied, b.credibility[who])
+        reward = rules.gated(cfg.mechanisms.advice_reward, cfg.currency.advice_reward)
+        if reward > 0 and outcome.satisfied:
+            model.ledger.mint(np.array([who]), reward, "advice")
 
     # -- 8. currency economy -------------------------------------------------------------------
     def spend_currency(self) -> None:
@@ -356,7 +391,7 @@ class Buyer(mesa.Agent):
                                            k.cashout_share))
             if pts > 0:
                 model.ledger.convert_out(row, pts, "cashout")
-                b.money[self.row] += pts * k.cents_per_point
+                b.money[self.row] += rules.cents(pts, k.cents_per_point)
         balance = b.currency[self.row]
         if mech.decay and balance > 0:
             burn = int(rules.burn_points(balance, k.decay))
@@ -372,40 +407,24 @@ class Influencer(Buyer):
         """Rows of this influencer's followers."""
         return self.model.follows.followers_of(self.row)
 
-    @property
-    def credibility(self) -> float:
-        """How much followers weigh this influencer's posts, in [0, 1]."""
-        return float(self.model.buyers_state.credibility[self.row])
+    credibility = Entry("buyers_state", "credibility", float)
+    """How much followers weigh this influencer's posts, in [0, 1]."""
 
 
-class Seller(mesa.Agent):
+class Seller(RowView):
     """A seller: a view of its row of the seller arrays."""
-
-    model: MarketModel
-
-    def __init__(self, model: MarketModel, row: int) -> None:
-        super().__init__(model)
-        self.row = row
 
     @property
     def strategy(self) -> str:
         """Name of the seller's strategy."""
         return list(STRATEGIES)[self.model.sellers_state.strategy[self.row]]
 
-    @property
-    def alive(self) -> bool:
-        """Still in the market."""
-        return bool(self.model.sellers_state.alive[self.row])
-
-    @property
-    def cash(self) -> int:
-        """Cash in cents."""
-        return int(self.model.sellers_state.cash[self.row])
-
-    @property
-    def offering(self) -> np.ndarray:
-        """The offering's position in expectation space (a view of its row)."""
-        return self.model.sellers_state.offering[self.row]
+    alive = Entry("sellers_state", "alive", bool)
+    """Still in the market."""
+    cash = Entry("sellers_state", "cash", int)
+    """Cash in cents."""
+    offering = Entry("sellers_state", "offering")
+    """The offering's position in expectation space (a view of its row)."""
 
 
 class AgentEngine:
@@ -418,6 +437,7 @@ class AgentEngine:
     name = "agent"
 
     def __init__(self, shuffle: bool = True) -> None:
+        """Visit agents in a random order (``shuffle``), or in row order."""
         self.shuffle = shuffle
 
     def attach(self, model: MarketModel) -> None:
@@ -446,8 +466,10 @@ class AgentEngine:
             agent.learn_from_contacts(talk)
 
     def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
-        """Phase 4: posting influencers deliver posts, then followers read them; then posters
-        found out lose credibility."""
+        """Phase 4: posting influencers deliver posts, then followers read them.
+
+        Then the posters found out lose credibility.
+        """
         inbox = Inbox()
         index = {int(r): i for i, r in enumerate(d.posters)}
         self._visit(model, d.posters).do(lambda a: a.post(d, index[a.row], inbox))
@@ -484,8 +506,10 @@ class AgentEngine:
 
     def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
                    noise: np.ndarray) -> np.ndarray:
-        """Phase 7: buyers who bought learn; then advisors are credited and rewarded. Returns
-        the experienced fit of each purchase, in row order."""
+        """Phase 7: buyers who bought learn; then advisors are credited and rewarded.
+
+        Returns the experienced fit of each purchase, in row order.
+        """
         pos = {int(r): i for i, r in enumerate(rows)}
         outcomes = self._visit(model, rows).map(
             lambda a: (a, a.experience(int(sellers[pos[a.row]]), noise[pos[a.row]],

@@ -43,7 +43,9 @@ class Ledger:
     and engine comparisons); otherwise only the per-step sums by kind and types are kept.
     """
 
-    def __init__(self, balance: np.ndarray, is_influencer: np.ndarray, keep_entries: bool = False):
+    def __init__(self, balance: np.ndarray, is_influencer: np.ndarray,
+                 keep_entries: bool = False) -> None:
+        """Keep the books of the balances ``balance`` (changed in place)."""
         self.balance = balance
         self.is_influencer = is_influencer
         self.keep_entries = keep_entries
@@ -83,15 +85,15 @@ class Ledger:
 
     def convert_out(self, src: np.ndarray, amount: np.ndarray, reason: str = "cashout") -> None:
         """Remove currency from buyers ``src`` that they turned into money."""
-        code = self._reason(reason, CONVERT_OUT)
-        src, amount = self._prepare(src, amount)
-        self._check_covered(src, amount)
-        np.subtract.at(self.balance, src, amount)
-        self._record(code, src, None, amount, dst_type=NONE)
+        self._take_out(src, amount, reason, CONVERT_OUT)
 
     def burn(self, src: np.ndarray, amount: np.ndarray, reason: str = "decay") -> None:
         """Destroy currency of buyers ``src`` (attention fades)."""
-        code = self._reason(reason, BURN)
+        self._take_out(src, amount, reason, BURN)
+
+    def _take_out(self, src: np.ndarray, amount: np.ndarray, reason: str, kind: int) -> None:
+        """Take currency of buyers ``src`` out of the economy (a movement of ``kind``)."""
+        code = self._reason(reason, kind)
         src, amount = self._prepare(src, amount)
         self._check_covered(src, amount)
         np.subtract.at(self.balance, src, amount)
@@ -115,14 +117,15 @@ class Ledger:
         self.step = step + 1
 
     def flow_rows(self) -> list[tuple[int, str, str, str, str, int]]:
-        """Rows ``(step, source_type, destination_type, kind, reason, amount)`` of all closed
-        steps."""
+        """Rows ``(step, source_type, destination_type, kind, reason, amount)`` of closed steps."""
         return [(s, AGENT_TYPES[a], AGENT_TYPES[b], KINDS[REASONS[REASON_NAMES[r]]],
                  REASON_NAMES[r], v) for s, a, b, r, v in self._rows]
 
     def entries(self) -> np.ndarray:
-        """Every movement as an int64 array with columns step, kind, reason, src_type, src,
-        dst_type, dst, amount (empty unless ``keep_entries``)."""
+        """Every movement as an int64 array, one row each (empty unless ``keep_entries``).
+
+        The columns: step, kind, reason, src_type, src, dst_type, dst, amount.
+        """
         if not self._entries:
             return np.zeros((0, 8), dtype=_I64)
         return np.concatenate(self._entries)

@@ -2,9 +2,10 @@
 
 Both engines read the same draws: the vectorised engine reads whole arrays, the per-agent engine
 reads the entries of its own row. All draws come from the model's one generator (``model.rng``)
-in a fixed order, so the same seed gives the same run whatever the engine. (Market- and
-seller-level draws - the frontier's noise, sensing noise, entry, random targets, free trials'
-noise - are made where they are used, in ``spheres.model``, shared by both engines.)
+in a fixed order, so the same seed gives the same run whatever the engine. The initial awareness
+of a seller (at set-up and at an entry) is drawn here too. (Other market- and seller-level
+draws - the frontier's noise, sensing noise, entry, random targets, free trials' noise - are
+made where they are used, in ``spheres.model``, shared by both engines.)
 """
 
 from __future__ import annotations
@@ -67,6 +68,21 @@ def bernoulli_positions(rng: np.random.Generator, n: int, p: float) -> np.ndarra
         pos = int(cum[-1])
 
 
+def bernoulli_mask(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """``n`` booleans, each true independently with probability ``p``."""
+    mask = np.zeros(n, dtype=bool)
+    mask[bernoulli_positions(rng, n, p)] = True
+    return mask
+
+
+def initial_awareness(model: MarketModel, shape: int | tuple[int, ...]) -> np.ndarray:
+    """Which buyers know a seller from its start (``initial_awareness``): float32 uniforms.
+
+    At set-up one row per buyer and a column per initial seller; at an entry one per buyer.
+    """
+    return model.rng.random(shape, dtype=np.float32) < model.cfg.market.initial_awareness
+
+
 def drift(model: MarketModel) -> np.ndarray:
     """Noise of the frontier's move: ``(D,)`` standard normals."""
     return model.rng.standard_normal(model.dims)
@@ -74,14 +90,15 @@ def drift(model: MarketModel) -> np.ndarray:
 
 def needs(model: MarketModel) -> np.ndarray:
     """Which buyers have a need (bool per buyer), each with probability ``p_need``."""
-    mask = np.zeros(model.n_buyers, dtype=bool)
-    mask[bernoulli_positions(model.rng, model.n_buyers, model.cfg.market.p_need)] = True
-    return mask
+    return bernoulli_mask(model.rng, model.n_buyers, model.cfg.market.p_need)
 
 
 def conversations(model: MarketModel) -> ConversationDraws:
-    """Contacts of each buyer with a need, drawn from its neighbours with replacement, and for
-    every (buyer, contact, seller) whether word of mouth would pass."""
+    """Contacts of each buyer with a need, and whether word of mouth would pass.
+
+    Contacts are drawn from the buyer's neighbours with replacement; word of mouth is drawn for
+    every (buyer, contact, seller).
+    """
     g = model.graph
     rows = np.flatnonzero(model.buyers_state.need)
     k = model.cfg.market.contacts
@@ -100,8 +117,11 @@ def conversations(model: MarketModel) -> ConversationDraws:
 
 
 def posts(model: MarketModel) -> PostDraws:
-    """Influencers, and buyers under a sponsorship contract, post with probability ``p_post``;
-    each follower edge of a poster is read with probability ``post_reach``."""
+    """Who posts this step, and which of their follower edges are read.
+
+    Influencers, and buyers under a sponsorship contract, post with probability ``p_post``;
+    each follower edge of a poster is read with probability ``post_reach``.
+    """
     b = model.buyers_state
     infl = np.flatnonzero(b.is_influencer | (b.sponsor_of >= 0))
     u = model.rng.random(infl.size)
@@ -112,14 +132,16 @@ def posts(model: MarketModel) -> PostDraws:
                                model.cfg.market.post_reach)
     owner = np.searchsorted(ends, read, side="right")
     key_pos = lo[owner] + read - (ends[owner] - (hi - lo)[owner])
-    found = np.zeros(read.size, dtype=bool)
-    found[bernoulli_positions(model.rng, read.size, model.cfg.market.p_exposure)] = True
+    found = bernoulli_mask(model.rng, read.size, model.cfg.market.p_exposure)
     return PostDraws(posters, model.follows.targets_at(key_pos), owner, found)
 
 
 def advertising(model: MarketModel) -> AdDraws:
-    """For each alive seller whose marketing reaches buyers, each buyer is reached with the
-    lever's probability this step (``p_ad``, lowered to what the budget pays)."""
+    """The buyers each alive seller's ads reach this step.
+
+    For each alive seller whose marketing reaches buyers, each buyer is reached with the
+    lever's probability (``p_ad``, lowered to what the budget pays).
+    """
     m = model.sellers_state
     sellers, reached = [], []
     for s in np.flatnonzero(m.alive):
@@ -142,14 +164,14 @@ def experience(model: MarketModel, n_purchases: int) -> np.ndarray:
 
 def feedback(model: MarketModel, n_purchases: int) -> np.ndarray:
     """Which purchases' buyers give the seller feedback (``p_feedback``), in buyer order."""
-    mask = np.zeros(n_purchases, dtype=bool)
-    mask[bernoulli_positions(model.rng, n_purchases, model.cfg.market.p_feedback)] = True
-    return mask
+    return bernoulli_mask(model.rng, n_purchases, model.cfg.market.p_feedback)
 
 
 def drift_rates(model: MarketModel) -> np.ndarray:
-    """Each buyer's own drift rate: lognormal around ``drift_rate`` (mean ``drift_rate``, log
-    s.d. ``drift_spread``), at most 1."""
+    """Each buyer's own drift rate, at most 1.
+
+    Lognormal around ``drift_rate`` (mean ``drift_rate``, log s.d. ``drift_spread``).
+    """
     mk = model.cfg.market
     z = model.rng.standard_normal(model.n_buyers)
     sd = mk.drift_spread

@@ -5,7 +5,8 @@ The protocol names the buyer and influencer phases an engine runs, as in ``Marke
 Two engines implement it and give the same results from the same seed: the vectorised engine
 (``spheres.model.vector``), whole arrays at a time, and the per-agent reference engine
 (``spheres.model.agents``), one Mesa agent at a time. Both call the formulas of
-``spheres.model.rules``; they differ only in how they iterate and commit. Market- and
+``spheres.model.rules`` and change what buyers know and believe through the model's
+``spheres.model.memory.Memory``; they differ only in how they iterate and commit. Market- and
 seller-level work (the frontier, bookings, the sellers' phase) is done once, by the model.
 """
 
@@ -21,7 +22,7 @@ from spheres.model.vector import VectorEngine
 if TYPE_CHECKING:
     from spheres.model import draws as dr
     from spheres.model.model import MarketModel
-    from spheres.model.sellers import Trials
+    from spheres.model.strategies import Trials
 
 
 class Engine(Protocol):

@@ -1,5 +1,8 @@
-"""The measures of the market, as small named functions: per step (:func:`observe`) and at the end
-(scores, network value). Assembling a run's tables is ``spheres.results.assemble``."""
+"""The measures of the market, as small named functions.
+
+Per step (:func:`observe`) and at the end (scores, network value). Assembling a run's tables is
+``spheres.results.assemble``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from spheres.model import rules
 from spheres.model.currency import BURN, CONVERT_IN, CONVERT_OUT, MINT, TRANSFER
-from spheres.model.state import INFLUENCER_SRC, PEER
 
 if TYPE_CHECKING:
     from spheres.model.model import MarketModel
@@ -49,8 +52,10 @@ CHANGED_BY: dict[str, tuple[str, ...]] = {
 
 
 def buyer_means(model: MarketModel, name: str) -> np.ndarray:
-    """Column means of the per-buyer array ``name`` (a key of :data:`CHANGED_BY`), kept from
-    the first call while no mechanism that changes the array is switched on."""
+    """Column means of the per-buyer array ``name`` (a key of :data:`CHANGED_BY`).
+
+    They are kept from the first call while no mechanism that changes the array is switched on.
+    """
     kept = model.kept_means.get(name)
     if kept is not None:
         return kept
@@ -103,7 +108,7 @@ def network_value(model: MarketModel) -> np.ndarray:
     decay = model.cfg.market.network_value_decay
     acc = b.spend_by.astype(float).reshape(-1)
     kind = b.intro_kind.reshape(-1)
-    kid = np.flatnonzero((kind == PEER) | (kind == INFLUENCER_SRC))  # memory cells
+    kid = np.flatnonzero(rules.advised(kind))  # memory cells
     parent = b.introducer.reshape(-1)[kid].astype(np.int64)
     when = b.aware_time.reshape(-1)[kid]
     order = np.argsort(-when, kind="stable")
@@ -137,7 +142,7 @@ def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     moved = led.step_total(TRANSFER) + led.step_total(CONVERT_OUT)
     trust = buyer_means(model, "trust")
     infl = b.is_influencer
-    known_frontier = mean_expect - buyer_means(model, "taste")  # mean of expectation minus taste
+    known_frontier = rules.known_frontier(mean_expect, buyer_means(model, "taste"))  # their mean
     promoted = model.promoted_now
     alive = m.alive[m.exists]
     known = m.knowledge_step[m.exists]

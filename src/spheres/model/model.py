@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 from typing import Any
 
@@ -11,40 +10,22 @@ import numpy as np
 
 from spheres.errors import ConfigError
 from spheres.model import draws as dr
-from spheres.model import measures, rules, sellers
+from spheres.model import measures, rules, sellers, strategies
 from spheres.model.agents import Buyer, Influencer, Seller
 from spheres.model.currency import Ledger
 from spheres.model.engine import ENGINES, Engine
+from spheres.model.memory import ROWS_AT_ONCE, Memory
 from spheres.model.network import (
     build_network,
     choose_influencers,
     follower_edges,
     network_notes,
 )
-from spheres.model.state import (
-    INFLUENCER_SRC,
-    NO_SOURCE,
-    PEER,
-    Follows,
-    empty_buyers,
-    empty_sellers,
-)
+from spheres.model.state import NO_SOURCE, Follows, empty_buyers, empty_sellers
 from spheres.model.strategies import Conversations, Strategy, build_strategy, strategy_index
-from spheres.model.vector import group_max
 from spheres.schema import SpheresConfig, is_validated
 
 log = logging.getLogger(__name__)
-
-# Buyers handled at once where a phase or the set-up could otherwise build temporaries of
-# buyers x sellers (initial awareness, ranking what overflows memory).
-ROWS_AT_ONCE = 65_536
-
-def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For ``rows`` sorted ascending: the distinct rows, how often each occurs, and for every
-    entry the index of its row among them and its rank within that row's run."""
-    owners, start, count = np.unique(rows, return_index=True, return_counts=True)
-    group = np.repeat(np.arange(owners.size), count)
-    return owners, count, group, np.arange(rows.size) - start[group]
 
 
 class MarketModel(mesa.Model):
@@ -52,12 +33,15 @@ class MarketModel(mesa.Model):
 
     ``MarketModel(spheres.make_config(n_buyers=500, **{"market.p_need": 0.2}))``: the model
     trusts the validated config it is given and refuses one that was not validated. The state
-    lives in arrays (``buyers_state``, ``sellers_state``); ``Buyer``, ``Influencer`` and ``Seller``
-    agents are views of their rows. Buyer agents are created on first use of :attr:`buyers`
-    (always by the per-agent engine), so that large vectorised runs do not pay for them.
+    lives in arrays (``buyers_state``, ``sellers_state``), and what buyers know and believe about
+    sellers changes through :attr:`memory` (a :class:`~spheres.model.memory.Memory`); ``Buyer``,
+    ``Influencer`` and ``Seller`` agents are views of their rows. Buyer agents are created on
+    first use of :attr:`buyers` (always by the per-agent engine), so that large vectorised runs
+    do not pay for them.
     """
 
     def __init__(self, config: SpheresConfig) -> None:
+        """Build the network, the sellers, the buyers and the engine from a validated config."""
         if not is_validated(config):
             raise ConfigError("MarketModel takes a validated config: build it with "
                               "spheres.make_config(...) or spheres.config.validate(config)")
@@ -134,6 +118,7 @@ class MarketModel(mesa.Model):
         # a column for every slot: entry copies nothing
         b = empty_buyers(n, self.n_slots, d, cfg.market.belief_prior, cfg.market.max_known)
         self.buyers_state = b
+        self.memory = Memory(b, self.sellers_state)
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
         b.drift_rate[:] = dr.drift_rates(self)
@@ -142,10 +127,8 @@ class MarketModel(mesa.Model):
         start = self.n_start_sellers
         for lo in range(0, n, ROWS_AT_ONCE):  # drawn a block of buyers at a time: same draws
             hi = min(n, lo + ROWS_AT_ONCE)
-            known = (self.rng.random((hi - lo, start), dtype=np.float32)
-                     < cfg.market.initial_awareness)
-            rows, sellers = np.nonzero(known)
-            self.make_aware(rows + lo, sellers, np.int32(-1), NO_SOURCE, phase=0)
+            rows, sellers = np.nonzero(dr.initial_awareness(self, (hi - lo, start)))
+            self.memory.make_aware(rows + lo, sellers, np.int32(-1), NO_SOURCE, phase=0)
         self.follows = Follows(np.zeros(0, dtype=np.int64), n)
         if cfg.mechanisms.influencers and cfg.network.influencer_share > 0:
             infl = choose_influencers(self.graph, cfg.network.influencer_share,
@@ -194,165 +177,25 @@ class MarketModel(mesa.Model):
     # -- helpers shared by both engines ---------------------------------------------------------
     @property
     def n_used(self) -> int:
-        """Seller slots (initial sellers and room for every entrant, whether it came or not):
-        the width of the per-(buyer, seller) arrays. A slot not yet opened is a seller no
-        buyer knows and that is not alive."""
+        """Seller slots: the width of the per-(buyer, seller) arrays.
+
+        The initial sellers and room for every entrant, whether it came or not. A slot not yet
+        opened is a seller no buyer knows and that is not alive.
+        """
         return self.buyers_state.width
 
     @property
     def n_opened(self) -> int:
         """Seller slots opened so far (initial sellers and entrants, alive or not)."""
-        return int(np.count_nonzero(self.sellers_state.exists))
-
-    def known_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The alive sellers each of buyers ``rows`` knows, as (index into ``rows``, seller,
-        flat memory index) triples, sorted by buyer then seller."""
-        so = self.n_opened  # slots not yet opened are never known
-        i, s, cell = self.buyers_state.known_of(rows, so)
-        alive = self.sellers_state.alive
-        if not alive[:so].all():
-            live = alive[s]
-            i, s, cell = i[live], s[live], cell[live]
-        return i, s, cell
+        return self.sellers_state.n_opened
 
     def reputation_of(self, rows: np.ndarray) -> np.ndarray:
         """Weight multiplier of advice from ``rows``: balance relative to the mean, capped."""
         if not self.cfg.mechanisms.reputation:
             return np.ones(rows.shape)
         mean = self.buyers_state.currency.sum() / self.n_buyers
-        rep = (1.0 + np.take(self.buyers_state.currency, rows)) / (1.0 + mean)
-        return np.minimum(rep, self.cfg.market.reputation_cap)
-
-    def make_aware(self, rows: np.ndarray, sellers: np.ndarray, sources: Any, kind: int,
-                   phase: int, belief: np.ndarray | None = None) -> None:
-        """Record that buyers ``rows`` learned of ``sellers`` they did not know (each pair once)
-        from ``sources`` (of ``kind``), believing ``belief`` of them (else the prior). A buyer
-        whose memory is full keeps the sellers it ranks highest (:meth:`_make_room`)."""
-        if rows.size == 0:
-            return
-        b = self.buyers_state
-        when = 10 * self.steps + phase
-        capped = b.slot is not None
-        if capped:
-            sources = np.broadcast_to(sources, rows.shape)
-            belief = np.broadcast_to(b.prior if belief is None else belief, rows.shape)
-            keep = self._make_room(rows, sellers, belief, when)
-            rows, sellers, sources, belief = rows[keep], sellers[keep], sources[keep], belief[keep]
-        b.aware[rows, sellers] = True
-        cells = b.cells(rows, sellers)
-        if belief is not None:  # without a cap a cell not known holds the prior already
-            b.belief.reshape(-1)[cells] = belief
-        b.introducer.reshape(-1)[cells] = sources
-        b.intro_kind.reshape(-1)[cells] = kind
-        b.aware_time.reshape(-1)[cells] = when
-        if capped:  # a reused cell starts afresh (without a cap none is reused)
-            b.claim.reshape(-1)[cells] = 0.0
-            b.claim_kind.reshape(-1)[cells] = 0
-            b.spend_by.reshape(-1)[cells] = 0
-        self.sellers_state.aware_count += np.bincount(sellers, minlength=self.n_slots)
-        if kind in (PEER, INFLUENCER_SRC):
-            np.add.at(b.informed, sources, 1)
-
-    def believe(self, rows: np.ndarray, sellers: np.ndarray, belief: np.ndarray,
-                sources: np.ndarray, kind: int, phase: int) -> None:
-        """Set buyers' ``belief`` about ``sellers`` (each pair once); those they did not know
-        they learn of from ``sources`` (:meth:`make_aware`), after the known ones are written."""
-        b = self.buyers_state
-        new = ~b.aware[rows, sellers]
-        b.belief.reshape(-1)[b.cells(rows[~new], sellers[~new])] = belief[~new]
-        self.make_aware(rows[new], sellers[new], sources[new], kind, phase=phase,
-                        belief=belief[new])
-
-    def _make_room(self, rows: np.ndarray, sellers: np.ndarray, belief: np.ndarray,
-                   when: int) -> np.ndarray:
-        """Give each newly learned (buyer, seller) pair a memory cell, or not; return which got
-        one.
-
-        A buyer keeps the ``max_known`` sellers it ranks highest among those it knew and those
-        it just learned of, and forgets the rest: a seller that has left ranks below every
-        alive one, then a lower belief ranks lower, then (on equal beliefs) the earlier learned,
-        then the higher seller row. New pairs take free cells in seller order.
-        """
-        b, k = self.buyers_state, self.buyers_state.k
-        assert b.slot is not None and b.held is not None
-        key = rows * self.n_slots + sellers
-        ordered = bool(np.all(key[1:] > key[:-1]))  # as most phases give them
-        order = np.arange(key.size) if ordered else np.argsort(key, kind="stable")
-        r, s, belief = rows[order], sellers[order], belief[order]
-        owners, count, group, rank = _groups(r)
-        room = np.count_nonzero(b.held[owners] >= 0, axis=1)
-        over = count > k - room
-        keep = np.ones(r.size, dtype=bool)
-        if over.any():
-            full = owners[over]
-            mine = np.flatnonzero(over[group])  # the new pairs of buyers over their room
-            gi = (np.cumsum(over) - 1)[group[mine]]  # their buyer's index in ``full``
-            bounds = np.searchsorted(gi, np.arange(0, full.size + ROWS_AT_ONCE, ROWS_AT_ONCE))
-            for lo, hi in itertools.pairwise(bounds):
-                if hi > lo:
-                    a = gi[lo]
-                    keep[mine[lo:hi]] = self._rank_out(
-                        full[a:gi[hi - 1] + 1], gi[lo:hi] - a, rank[mine[lo:hi]],
-                        s[mine[lo:hi]], belief[mine[lo:hi]], when)
-            r, s = r[keep], s[keep]
-            owners, count, group, rank = _groups(r)
-        # the kept new pairs take their buyers' free cells, in seller order
-        free = b.held[owners] < 0
-        n_free = np.count_nonzero(free, axis=1)
-        first = np.cumsum(n_free) - n_free
-        col = np.flatnonzero(free)[first[group] + rank] - group * k
-        b.held[r, col] = s
-        b.slot[r, s] = col
-        out = np.empty(rows.size, dtype=bool)
-        out[order] = keep
-        return out
-
-    def _rank_out(self, full: np.ndarray, gi: np.ndarray, rank: np.ndarray, s: np.ndarray,
-                  belief: np.ndarray, when: int) -> np.ndarray:
-        """Buyers ``full`` learned more sellers than they have room for: the new pairs are
-        (``full[gi]``, ``s``), the ``rank``-th new seller of their buyer, believed ``belief``.
-        Forget the known sellers each ranks lowest (see :meth:`_make_room`); return which new
-        pairs are kept."""
-        b, k, alive = self.buyers_state, self.buyers_state.k, self.sellers_state.alive
-        assert b.slot is not None and b.held is not None
-        width = k + int(rank.max()) + 1
-        col = k + rank
-        seller = np.full((full.size, width), -1, dtype=np.int64)
-        seller[:, :k] = b.held[full]
-        value = np.full((full.size, width), -np.inf)
-        value[:, :k] = np.take(b.belief, full, axis=0)
-        tie = np.full((full.size, width), -1, dtype=np.int64)
-        tie[:, :k] = np.take(b.aware_time, full, axis=0)
-        seller[gi, col], value[gi, col], tie[gi, col] = s, belief, when
-        valid = seller >= 0
-        value[~valid | ~alive[np.maximum(seller, 0)]] = -np.inf
-        # ascending = forgotten first; ties of value go to the earlier learned, then higher row
-        # (complex numbers sort by real part, then imaginary: one sort for both keys, exact)
-        tie = np.where(valid, tie * 2048 + (2047 - seller), -1)
-        o = np.argsort(value + 1j * tie, axis=1, kind="stable")
-        lost = np.zeros_like(valid)
-        np.put_along_axis(lost, o[:, : width - k], True, axis=1)
-        lost &= valid
-        fi, fc = np.nonzero(lost[:, :k])  # known sellers forgotten
-        fr, fs = full[fi], seller[fi, fc]
-        b.aware[fr, fs] = False
-        b.slot[fr, fs] = -1
-        b.held[fr, fc] = -1
-        self.sellers_state.aware_count -= np.bincount(fs, minlength=self.n_slots)
-        return ~lost[gi, col]
-
-    def hear_claims(self, rows: np.ndarray, sellers: np.ndarray, claims: np.ndarray,
-                    kind: int) -> None:
-        """Record the fit claimed to buyers ``rows`` about ``sellers`` by a source of ``kind``
-        (the last claim heard is the one an experience answers); a claim about a seller the
-        buyer does not hold in mind is not kept."""
-        b = self.buyers_state
-        if b.slot is not None:
-            held = b.aware[rows, sellers]
-            rows, sellers, claims = rows[held], sellers[held], np.asarray(claims)[held]
-        cells = b.cells(rows, sellers)
-        b.claim.reshape(-1)[cells] = claims
-        b.claim_kind.reshape(-1)[cells] = kind
+        return rules.reputation(np.take(self.buyers_state.currency, rows), mean,
+                                self.cfg.market.reputation_cap)
 
     def seller_claim(self, sellers: np.ndarray) -> np.ndarray:
         """What each seller's ads or sponsored posts claim: its believed fit plus its overclaim."""
@@ -361,9 +204,12 @@ class MarketModel(mesa.Model):
 
     def post_topics(self, posters: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Each poster's topic (its sponsor, else the known seller it rates best, else -1), the
-        fit it claims, the weight factor its followers give it, and whether it is an undisclosed
-        sponsored post (which a reader may find out)."""
+        """What each of ``posters`` would post about, and how.
+
+        Returns each poster's topic (its sponsor, else the known seller it rates best, else -1),
+        the fit it claims, the weight factor its followers give it, and whether it is an
+        undisclosed sponsored post (which a reader may find out).
+        """
         b, m, s = self.buyers_state, self.sellers_state, self.cfg.sellers
         sponsor = b.sponsor_of[posters].astype(np.int64)
         sponsored = sponsor >= 0
@@ -384,7 +230,7 @@ class MarketModel(mesa.Model):
     # -- one step -------------------------------------------------------------------------------
     def step(self) -> None:
         """Run the ten phases in their fixed order (see docs/ODD.md, process overview)."""
-        self.ledger.step = self.steps
+        self.ledger.step = self.memory.step = self.steps
         self._start_step()
         self.drift()  # 1. the frontier moves; expectations follow
         self.needs()  # 2. who needs something this step
@@ -421,9 +267,11 @@ class MarketModel(mesa.Model):
         self.engine.needs(self, dr.needs(self))
 
     def conversations(self) -> None:
-        """Phase 3: word of mouth among buyers with a need and their contacts; then what each
-        talker says about its favourite seller (the known one it rates best) is there for
-        sellers that listen to hear."""
+        """Phase 3: word of mouth among buyers with a need and their contacts.
+
+        Then what each talker says about its favourite seller (the known one it rates best) is
+        there for sellers that listen to hear.
+        """
         d = dr.conversations(self)
         self.engine.conversations(self, d)
         if self.cfg.mechanisms.adaptation and any(
@@ -432,12 +280,14 @@ class MarketModel(mesa.Model):
             self._tell_listeners(d.rows)
 
     def _tell_listeners(self, rows: np.ndarray) -> None:
-        """Sums, per seller, of what the talkers ``rows`` whose favourite it is say: their
-        count, their beliefs about it and their expectations (for sellers that listen)."""
+        """Sum, per seller, what the talkers ``rows`` whose favourite it is say.
+
+        Their count, their beliefs about it and their expectations (for sellers that listen).
+        """
         m, b = self.sellers_state, self.buyers_state
-        who, seller, cell = self.known_pairs(rows)
+        who, seller, cell = self.memory.known_pairs(rows)
         belief = b.belief.reshape(-1)[cell]
-        top = group_max(who, belief, rows.size, -np.inf)[0]
+        top = rules.group_max(who, belief, rows.size, -np.inf)[0]
         best = np.flatnonzero(belief == top[who])
         first = np.ones(best.size, dtype=bool)
         first[1:] = who[best][1:] != who[best][:-1]
@@ -445,9 +295,13 @@ class MarketModel(mesa.Model):
         favourite, rows = seller[best], rows[who[best]]
         m.talk_n[:] = np.bincount(favourite, minlength=self.n_slots)
         m.talk_w[:] = np.bincount(favourite, weights=belief[best], minlength=self.n_slots)
+        self._sum_expectations(favourite, rows, m.talk_sum)
+
+    def _sum_expectations(self, sellers: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+        """Sum into ``out``, per seller, the expectations of buyers ``rows`` (one per seller)."""
         for dim in range(self.dims):
-            m.talk_sum[:, dim] = np.bincount(favourite, weights=b.expect[rows, dim],
-                                             minlength=self.n_slots)
+            out[:, dim] = np.bincount(sellers, weights=self.buyers_state.expect[rows, dim],
+                                      minlength=self.n_slots)
 
     def influencer_posts(self) -> None:
         """Phase 4: influencers post about one seller to their followers."""
@@ -456,8 +310,7 @@ class MarketModel(mesa.Model):
         self.engine.posts(self, dr.posts(self))
 
     def marketing(self) -> None:
-        """Phase 5: ads reach buyers (as far as each advertiser's budget pays) and seeding
-        sellers give free trials."""
+        """Phase 5: ads reach buyers, as far as budgets pay, and seeding sellers give trials."""
         ads = dr.advertising(self)
         m = self.sellers_state
         cost = self.cfg.sellers.ad_cost
@@ -465,13 +318,16 @@ class MarketModel(mesa.Model):
             paid = rules.paid_prefix(ads.reached[i].size, int(m.budget[s]), cost)
             ads.reached[i] = ads.reached[i][:paid]
             sellers.spend(self, s, cost * paid)
-        trials = sellers.trials(self)
+        trials = strategies.trials(self)
         self.step_counts["trials"] = int(trials.buyers.size)
         self.engine.marketing(self, ads, trials)
 
     def purchase(self) -> None:
-        """Phase 6: buyers with a need choose among known sellers (logit) or buy nothing; a buyer
-        with enough currency pays part of the price in points (a perk the seller honours)."""
+        """Phase 6: buyers with a need choose among known sellers (logit) or buy nothing.
+
+        A buyer with enough currency pays part of the price in points (a perk the seller
+        honours).
+        """
         rows = np.flatnonzero(self.buyers_state.need)
         choice = self.engine.purchase(self, rows, dr.purchase(self, rows))
         bought = choice >= 0
@@ -484,7 +340,7 @@ class MarketModel(mesa.Model):
                                     k.perk_threshold)
             used = pts > 0
             self.ledger.convert_out(rows[used], pts[used], "perk")
-            saved = pts * k.cents_per_point
+            saved = rules.cents(pts, k.cents_per_point)
             b.money[rows] += saved
             price = price - saved
         self.paid = price
@@ -493,34 +349,35 @@ class MarketModel(mesa.Model):
         b.purchases[rows] += 1
         np.add.at(m.revenue, chosen, price)
         m.sales += np.bincount(chosen, minlength=self.n_slots)
-        for dim in range(self.dims):
-            m.cust_sum[:, dim] = np.bincount(chosen, weights=b.expect[rows, dim],
-                                             minlength=self.n_slots)
+        self._sum_expectations(chosen, rows, m.cust_sum)
 
     def experience(self) -> None:
-        """Phase 7: buyers who bought learn the true fit; advice that helped is rewarded; some
-        customers give the seller feedback; sellers book what their customers felt."""
+        """Phase 7: buyers who bought learn the true fit; advice that helped is rewarded.
+
+        Some customers give the seller feedback; sellers book what their customers felt.
+        """
         rows, chosen = self.purchases
         felt = self.engine.experience(self, rows, chosen, dr.experience(self, rows.size))
         gave = dr.feedback(self, rows.size)
         self.feedback = gave
-        m, b = self.sellers_state, self.buyers_state
+        m = self.sellers_state
         m.fit_sum[:] = np.bincount(chosen, weights=felt, minlength=self.n_slots)
         m.feedback_n[:] = np.bincount(chosen[gave], minlength=self.n_slots)
         m.feedback_fit[:] = np.bincount(chosen[gave], weights=felt[gave], minlength=self.n_slots)
-        for dim in range(self.dims):
-            m.feedback_sum[:, dim] = np.bincount(chosen[gave], weights=b.expect[rows[gave], dim],
-                                                 minlength=self.n_slots)
+        self._sum_expectations(chosen[gave], rows[gave], m.feedback_sum)
         slot = self.steps % (self.cfg.sellers.sense_delay + 1)
         m.hist_sum[slot] = m.cust_sum
         m.hist_fit[slot] = m.fit_sum
         m.hist_n[slot] = m.sales
 
     def currency_economy(self) -> None:
-        """Phase 8: sponsorship (money into currency), influencers' shares with followers who
-        bought, co-creation rewards, cash-outs and decay; then audiences grow in proportion to
-        the attention earned (balance plus followers)."""
-        sellers.settle(self)
+        """Phase 8: the social-currency economy, then audiences grow.
+
+        Sponsorship (money into currency), influencers' shares with followers who bought,
+        co-creation rewards, cash-outs and decay; then audiences grow in proportion to the
+        attention earned (balance plus followers).
+        """
+        strategies.settle(self)
         self.engine.economy(self)
         self._grow_audiences()
 
@@ -549,10 +406,3 @@ class MarketModel(mesa.Model):
         self.metric_rows.append(row)
         self.seller_rows.append(seller_cols)
         self.ledger.close_step(self.steps)
-
-    # -- results --------------------------------------------------------------------------------
-    def results(self) -> Any:
-        """The run's tables and summary as a :class:`spheres.run.tables.Results`."""
-        from spheres.run.tables import assemble
-
-        return assemble(self)

@@ -40,6 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import rustworkx as rx
 from scipy import sparse
 
@@ -83,6 +86,7 @@ class Graph:
     indices: np.ndarray
 
     def __post_init__(self) -> None:
+        """Check the arrays' shapes and keep them contiguous and read-only."""
         indptr = np.ascontiguousarray(self.indptr, dtype=np.int64).view()
         indices = np.ascontiguousarray(self.indices, dtype=np.int32).view()
         if indptr.ndim != 1 or indptr.size < 1 or indices.ndim != 1:
@@ -578,8 +582,6 @@ def _integer_rows(pairs: np.ndarray) -> tuple[np.ndarray, dict]:
         else:
             rows, gap = np.cumsum(present, dtype=np.int64)[pairs] - 1, int(np.argmin(present))
     else:  # hash the ids, then sort only the distinct ones
-        import pyarrow as pa
-
         encoded = pa.array(pairs.ravel()).dictionary_encode()
         values = encoded.dictionary.to_numpy()
         order = np.argsort(values)
@@ -594,9 +596,6 @@ def _integer_rows(pairs: np.ndarray) -> tuple[np.ndarray, dict]:
 
 def _name_rows(tokens: tuple) -> tuple[np.ndarray, dict]:
     """Rows for ids that are names: the order of first appearance, line by line."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     first, second = tokens
     count = len(first)
     both = pa.concat_arrays([c.cast(pa.large_string()) for c in first.chunks + second.chunks])
@@ -625,9 +624,6 @@ def _read_pairs(text: bytes, integers: bool) -> np.ndarray | tuple | None:
     when the text is anything else (comments, tabs, repeated spaces, a wrong number of
     fields, non-integer ids when integers are asked for, ...).
     """
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
     kind = pa.int64() if integers else pa.string()
     try:
         table = pa_csv.read_csv(

@@ -1,5 +1,4 @@
-"""What sellers do: their levers' actions, asked of their strategies, and the sellers' phase
-(book, sense, adapt, exit, enter).
+"""What sellers do of their own: book spend, rank buyers, and the sellers' phase.
 
 Sellers are few, so their work runs once for both engines. Each seller holds a
 :class:`~spheres.model.strategies.Strategy` (``model.strategies[row]``); the functions here group
@@ -11,17 +10,16 @@ does not have and markets less as it grows poor).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spheres.model import measures
+from spheres.model import draws as dr
+from spheres.model import measures, rules
 from spheres.model.state import NO_SOURCE
 
 if TYPE_CHECKING:
     from spheres.model.model import MarketModel
-    from spheres.model.strategies import Marketing
 
 # How sponsors and seeders rank buyers: a key per buyer, highest first (ties: lowest row first).
 TARGETING: dict[str, Callable[[MarketModel], np.ndarray]] = {
@@ -31,15 +29,6 @@ TARGETING: dict[str, Callable[[MarketModel], np.ndarray]] = {
     "random": lambda model: model.rng.random(model.n_buyers),
     "true_influence": lambda model: model.buyers_state.caused.astype(float),
 }
-
-
-@dataclass
-class Trials:
-    """Free trials of this step: the seller and the buyer of each, and one normal each."""
-
-    sellers: np.ndarray
-    buyers: np.ndarray
-    noise: np.ndarray
 
 
 def campaign_step(model: MarketModel) -> bool:
@@ -59,36 +48,6 @@ def spend(model: MarketModel, row: int, cents: int) -> None:
     m.budget[row] -= cents
     m.marketing[row] += cents
     m.costs[row] += cents
-
-
-# -- the levers' actions ------------------------------------------------------------------------
-def by_lever(model: MarketModel) -> list[tuple[Marketing, np.ndarray]]:
-    """The alive sellers grouped by marketing lever, in the levers' registry order (rows
-    ascending within a group), with one lever object of each group."""
-    from spheres.model.strategies import MARKETING
-
-    groups: dict[str, list[int]] = {}
-    for row in np.flatnonzero(model.sellers_state.alive):
-        groups.setdefault(model.strategies[row].marketing.name, []).append(int(row))
-    return [(model.strategies[groups[name][0]].marketing, np.array(groups[name]))
-            for name in MARKETING if name in groups]
-
-
-def trials(model: MarketModel) -> Trials:
-    """Phase 5: the free trials every lever gives this step, with one normal draw each."""
-    given = [pair for lever, rows in by_lever(model) for pair in lever.trials(model, rows)]
-    if not given:
-        return Trials(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    sellers = np.concatenate([np.full(buyers.size, s) for s, buyers in given]).astype(np.int64)
-    buyers = np.concatenate([buyers for _, buyers in given]).astype(np.int64)
-    return Trials(sellers, buyers, model.rng.standard_normal(buyers.size))
-
-
-def settle(model: MarketModel) -> None:
-    """Phase 8: each lever's payments in social currency (sponsorship and the shares it funds,
-    co-creation rewards), levers in registry order."""
-    for lever, rows in by_lever(model):
-        lever.settle(model, rows)
 
 
 # -- phase 9: the sellers' phase ----------------------------------------------------------------
@@ -111,9 +70,12 @@ def act(model: MarketModel) -> None:
 
 
 def sense_and_adapt(model: MarketModel, z: np.ndarray) -> None:
-    """Each alive seller senses by its method (``z``: one normal draw per seller and dimension);
-    a seller that sensed something updates the fit it believes it has and moves its offering
-    ``adapt_rate`` of the way toward the sensed expectation, paying for the distance moved."""
+    """Each alive seller senses by its method, and adapts to what it sensed.
+
+    ``z`` holds one normal draw per seller and dimension. A seller that sensed something updates
+    the fit it believes it has and moves its offering ``adapt_rate`` of the way toward the
+    sensed expectation, paying for the distance moved.
+    """
     cfg, m = model.cfg, model.sellers_state
     alive = np.flatnonzero(m.alive)
     groups: dict[type, list[int]] = {}
@@ -129,10 +91,9 @@ def sense_and_adapt(model: MarketModel, z: np.ndarray) -> None:
             continue
         m.believed_fit[rows] = sensed.fit[got]
         old = m.offering[rows]
-        m.offering[rows] = old + cfg.sellers.adapt_rate * (target - old)
+        m.offering[rows] = rules.adapt(old, target, cfg.sellers.adapt_rate)
         moved = np.linalg.norm(m.offering[rows] - old, axis=1)
-        m.costs[rows] += np.rint(cfg.sellers.adapt_cost_per_buyer * model.n_buyers
-                                 * moved).astype(np.int64)
+        m.costs[rows] += rules.adapt_cost(cfg.sellers.adapt_cost_per_buyer, model.n_buyers, moved)
 
 
 def close(model: MarketModel, seller: int) -> None:
@@ -159,8 +120,7 @@ def maybe_enter(model: MarketModel) -> None:
              + 0.5 * model.cfg.market.taste_spread * z)
     row = int(free[0])
     model.open_seller(row, s.entry_strategy, offer, step=model.steps)
-    known = np.flatnonzero(model.rng.random(model.n_buyers, dtype=np.float32)
-                           < model.cfg.market.initial_awareness)
-    model.make_aware(known, np.full(known.size, row), np.int32(-1), NO_SOURCE, phase=9)
+    known = np.flatnonzero(dr.initial_awareness(model, model.n_buyers))
+    model.memory.make_aware(known, np.full(known.size, row), np.int32(-1), NO_SOURCE, phase=9)
     model.step_counts["entries"] += 1
     model.events["entries"] += 1

@@ -91,8 +91,11 @@ class BuyerArrays:
 
     def known_of(self, rows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray,
                                                                 np.ndarray]:
-        """The sellers below ``width`` each of buyers ``rows`` knows, as (index into ``rows``,
-        seller, flat memory index) triples sorted by buyer, then seller."""
+        """The sellers below ``width`` each of buyers ``rows`` knows.
+
+        Returns (index into ``rows``, seller, flat memory index) triples sorted by buyer, then
+        seller.
+        """
         rows = np.asarray(rows, dtype=np.int64)
         if self.held is None:
             i, s = np.divmod(np.flatnonzero(np.take(self.aware, rows, axis=0)[:, :width]),
@@ -158,6 +161,11 @@ class SellerArrays:
     feedback_fit: np.ndarray  # (S,) float64: their experienced fit
     feedback_n: np.ndarray  # (S,) int64: customers who gave feedback this step
 
+    @property
+    def n_opened(self) -> int:
+        """Slots opened so far (initial sellers and entrants, alive or not)."""
+        return int(np.count_nonzero(self.exists))
+
 
 @dataclass
 class Follows:
@@ -182,8 +190,10 @@ class Follows:
         return self.keys[lo[0]:hi[0]] % self.n
 
     def add(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-        """Add new follow edges, skipping self-follows and existing ones; return the followed
-        agent of each edge added."""
+        """Add new follow edges, skipping self-follows and existing ones.
+
+        Returns the followed agent of each edge added.
+        """
         keep = src != dst
         new = np.sort(src[keep].astype(np.int64) * self.n + dst[keep])
         new = new[np.r_[True, np.diff(new) != 0]] if new.size else new
@@ -199,12 +209,11 @@ class Follows:
 
 
 def empty_buyers(n: int, s: int, d: int, prior: float, k: int = 0) -> BuyerArrays:
-    """Zeroed buyer arrays for ``n`` buyers, ``s`` seller columns and ``d`` dimensions, each
-    buyer holding up to ``k`` sellers in mind (0 or ``k >= s``: all of them), beliefs at
-    ``prior``.
+    """Zeroed buyer arrays for ``n`` buyers, ``s`` seller columns and ``d`` dimensions.
 
-    Arrays are filled (not lazily zeroed by the OS), so their memory is touched here, at set-up,
-    rather than page by page during the first steps.
+    Each buyer holds up to ``k`` sellers in mind (0 or ``k >= s``: all of them), with beliefs at
+    ``prior``. Arrays are filled (not lazily zeroed by the OS), so their memory is touched here,
+    at set-up, rather than page by page during the first steps.
     """
     capped = 0 < k < s
     k = k if capped else s

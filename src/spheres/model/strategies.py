@@ -1,5 +1,7 @@
-"""Seller strategies: how a seller gets known (marketing) and how it senses expectations
-(sensing), one small class each, combined into named presets.
+"""Seller strategies: how a seller gets known and how it senses expectations, and presets.
+
+Marketing levers and sensing methods are one small class each, combined into named presets; the
+levers' actions of a step (:func:`trials`, :func:`settle`) ask them what to do.
 
 A :class:`Strategy` is one seller's combination of a :class:`Marketing` lever, a :class:`Sensing`
 method and the overclaim its claims add. The presets (``inert``, ``broadcast``, ``listen``,
@@ -54,8 +56,10 @@ if TYPE_CHECKING:
 # -- sensing ------------------------------------------------------------------------------------
 @dataclass
 class Sensed:
-    """What sellers sensed this step: the mean expectation, the evidence count and the mean fit
-    (one row per seller; ``count == 0`` where nothing was sensed)."""
+    """What sellers sensed this step: the mean expectation, the evidence count and the mean fit.
+
+    One row per seller; ``count == 0`` where nothing was sensed.
+    """
 
     target: np.ndarray
     count: np.ndarray
@@ -66,10 +70,11 @@ class Sensing:
     """A way of learning where expectations are. ``never`` senses nothing."""
 
     name: ClassVar[str] = "never"
+    noise_setting: ClassVar[str] = ""  # the ``sellers`` setting of its noise; none: no noise
 
     def noise(self, cfg: SpheresConfig) -> float:
         """Standard deviation of the noise on the sensed expectation."""
-        return 0.0
+        return getattr(cfg.sellers, self.noise_setting) if self.noise_setting else 0.0
 
     def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
         """Sums of the evidence for sellers ``rows``, already divided into means."""
@@ -96,8 +101,7 @@ sensing = _registrar(SENSING)
 
 
 def _means(sums: np.ndarray, count: np.ndarray, fit_sums: np.ndarray) -> Sensed:
-    """Sums of expectations and of fits over ``count`` buyers per seller, as means (0 where
-    there were none)."""
+    """Sums of expectations and of fits over ``count`` buyers per seller, as means (0 if none)."""
     n = np.maximum(count, 1)
     target = np.where(count[:, None] > 0, sums / n[:, None], 0.0)
     return Sensed(target, count, np.where(count > 0, fit_sums / n, 0.0))
@@ -111,10 +115,7 @@ class LaggingSales(Sensing):
     """The customers booked ``sense_delay`` steps ago: a lagging measure."""
 
     name = "lagging_sales"
-
-    def noise(self, cfg: SpheresConfig) -> float:
-        """``sellers.sense_noise``."""
-        return cfg.sellers.sense_noise
+    noise_setting = "sense_noise"
 
     def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
         """Mean expectation and experienced fit of the customers of ``sense_delay`` steps ago."""
@@ -132,10 +133,7 @@ class Conversations(Sensing):
     """Real-time listening: this step's talking buyers whose favourite the seller is."""
 
     name = "conversations"
-
-    def noise(self, cfg: SpheresConfig) -> float:
-        """``sellers.listen_noise``."""
-        return cfg.sellers.listen_noise
+    noise_setting = "listen_noise"
 
     def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
         """Mean expectation and mean belief of the talkers whose favourite it is."""
@@ -168,10 +166,11 @@ class Marketing:
     """
 
     name: ClassVar[str] = "nothing"
+    overclaim_setting: ClassVar[str] = ""  # the ``sellers`` setting of its overclaim; none: 0
 
     def overclaim(self, cfg: SpheresConfig) -> float:
         """What the lever's claims add to the fit the seller believes it has."""
-        return 0.0
+        return getattr(cfg.sellers, self.overclaim_setting) if self.overclaim_setting else 0.0
 
     def reach(self, model: MarketModel, row: int) -> float:
         """Probability that an ad of seller ``row`` reaches a given buyer this step."""
@@ -194,10 +193,7 @@ class Advertise(Marketing):
     """Ads reach each buyer with probability ``p_ad``, as far as the budget pays."""
 
     name = "advertise"
-
-    def overclaim(self, cfg: SpheresConfig) -> float:
-        """``sellers.ad_overclaim``."""
-        return cfg.sellers.ad_overclaim
+    overclaim_setting = "ad_overclaim"
 
     def reach(self, model: MarketModel, row: int) -> float:
         """``p_ad``, lowered so that the expected cost fits the seller's budget."""
@@ -214,16 +210,16 @@ class Sponsor(Marketing):
     """Pays influencers with an audience to post about it; they share with followers who buy."""
 
     name = "sponsor"
-
-    def overclaim(self, cfg: SpheresConfig) -> float:
-        """``sellers.sponsor_overclaim``."""
-        return cfg.sellers.sponsor_overclaim
+    overclaim_setting = "sponsor_overclaim"
 
     def settle(self, model: MarketModel, rows: np.ndarray) -> None:
-        """On campaign steps each sponsor (in row order) contracts up to ``sponsor_k`` buyers
-        with an audience, by the targeting rule; every step each pays its contracted
-        influencers the fee in points as far as its budget pays (the unpaid leave the
-        contract); then influencers share with followers who bought their sponsor."""
+        """Contract influencers, pay them, and let them share with followers who bought.
+
+        On campaign steps each sponsor (in row order) contracts up to ``sponsor_k`` buyers with
+        an audience, by the targeting rule; every step each pays its contracted influencers the
+        fee in points as far as its budget pays (the unpaid leave the contract); then
+        influencers share with followers who bought their sponsor.
+        """
         cfg, b = model.cfg, model.buyers_state
         s, cpp = cfg.sellers, cfg.currency.cents_per_point
         pts = s.sponsor_fee // cpp
@@ -241,20 +237,23 @@ class Sponsor(Marketing):
                 model.contracts[int(seller)] = chosen
         for seller in rows:
             chosen = model.contracts.get(int(seller), np.zeros(0, dtype=np.int64))
-            paid = rules.paid_prefix(chosen.size, int(model.sellers_state.budget[seller]),
-                                     pts * cpp)
+            fee = rules.cents(pts, cpp)
+            paid = rules.paid_prefix(chosen.size, int(model.sellers_state.budget[seller]), fee)
             if paid < chosen.size:
                 b.sponsor_of[chosen[paid:]] = -1
                 model.contracts[int(seller)] = chosen = chosen[:paid]
             if chosen.size:
                 model.ledger.convert_in(np.full(chosen.size, seller), chosen, pts, "sponsorship")
-                spend(model, int(seller), pts * cpp * chosen.size)
+                spend(model, int(seller), fee * chosen.size)
         self.share_with_followers(model)
 
     @staticmethod
     def share_with_followers(model: MarketModel) -> None:
-        """A sponsored influencer passes ``follower_share`` points to each follower who bought
-        its sponsor this step on its post, as far as its balance covers (buyers in row order)."""
+        """Sponsored influencers share points with the followers who bought on their posts.
+
+        A sponsored influencer passes ``follower_share`` points to each follower who bought its
+        sponsor this step on its post, as far as its balance covers (buyers in row order).
+        """
         cfg, b = model.cfg, model.buyers_state
         amount = cfg.currency.follower_share
         if not cfg.mechanisms.follower_share or amount <= 0:
@@ -276,21 +275,24 @@ class Cocreate(Marketing):
     name = "cocreate"
 
     def settle(self, model: MarketModel, rows: np.ndarray) -> None:
-        """Each seller gives ``cocreate_reward`` points to each of this step's customers who
-        gave it feedback, as far as its budget pays (customers in row order)."""
+        """Reward this step's customers who gave feedback, as far as budgets pay.
+
+        Each seller gives ``cocreate_reward`` points to each of them, customers in row order.
+        """
         cfg = model.cfg
         reward, cpp = cfg.sellers.cocreate_reward, cfg.currency.cents_per_point
         if not cfg.mechanisms.cocreation or reward <= 0:
             return
         buyers, sellers = model.purchases
+        cost = rules.cents(reward, cpp)
         for seller in rows:
             contributors = buyers[(sellers == seller) & model.feedback]
             paid = rules.paid_prefix(contributors.size, int(model.sellers_state.budget[seller]),
-                                     reward * cpp)
+                                     cost)
             if paid:
                 model.ledger.convert_in(np.full(paid, seller), contributors[:paid], reward,
                                         "cocreation")
-                spend(model, int(seller), reward * cpp * paid)
+                spend(model, int(seller), cost * paid)
 
 
 @marketing
@@ -300,8 +302,11 @@ class Seed(Marketing):
     name = "seed"
 
     def trials(self, model: MarketModel, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """On campaign steps each seller picks up to ``seed_k`` buyers not yet aware of it, by
-        the targeting rule, as far as its budget pays ``trial_cost`` each."""
+        """Free trials of sellers ``rows``, on campaign steps.
+
+        Each seller picks up to ``seed_k`` buyers not yet aware of it, by the targeting rule, as
+        far as its budget pays ``trial_cost`` each.
+        """
         cfg, b = model.cfg, model.buyers_state
         if not (cfg.mechanisms.seeding and campaign_step(model)) or cfg.sellers.seed_k == 0:
             return []
@@ -368,9 +373,53 @@ def strategy_index(name: str) -> int:
 
 
 def build_strategy(name: str, cfg: SpheresConfig) -> Strategy:
-    """The strategy of a seller of preset ``name``, with the lever and sensing the config sets
-    for that preset (``sellers.marketing.<name>``, ``sellers.sensing.<name>``), else its own."""
+    """The strategy of a seller of preset ``name``.
+
+    Its lever and sensing are those the config sets for the preset
+    (``sellers.marketing.<name>``, ``sellers.sensing.<name>``), else the preset's own.
+    """
     p = STRATEGIES[name]
     lever = cfg.sellers.marketing.get(name, p.marketing)
     method = cfg.sellers.sensing.get(name, p.sensing)
     return Strategy(name, MARKETING[lever](), SENSING[method]())
+
+
+# -- the levers' actions of a step ----------------------------------------------------------------
+@dataclass
+class Trials:
+    """Free trials of this step: the seller and the buyer of each, and one normal each."""
+
+    sellers: np.ndarray
+    buyers: np.ndarray
+    noise: np.ndarray
+
+
+def by_lever(model: MarketModel) -> list[tuple[Marketing, np.ndarray]]:
+    """The alive sellers grouped by marketing lever, with one lever object of each group.
+
+    Groups come in the levers' registry order, rows ascending within a group.
+    """
+    groups: dict[str, list[int]] = {}
+    for row in np.flatnonzero(model.sellers_state.alive):
+        groups.setdefault(model.strategies[row].marketing.name, []).append(int(row))
+    return [(model.strategies[groups[name][0]].marketing, np.array(groups[name]))
+            for name in MARKETING if name in groups]
+
+
+def trials(model: MarketModel) -> Trials:
+    """Phase 5: the free trials every lever gives this step, with one normal draw each."""
+    given = [pair for lever, rows in by_lever(model) for pair in lever.trials(model, rows)]
+    if not given:
+        return Trials(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    sellers = np.concatenate([np.full(buyers.size, s) for s, buyers in given]).astype(np.int64)
+    buyers = np.concatenate([buyers for _, buyers in given]).astype(np.int64)
+    return Trials(sellers, buyers, model.rng.standard_normal(buyers.size))
+
+
+def settle(model: MarketModel) -> None:
+    """Phase 8: each lever's payments in social currency, levers in registry order.
+
+    Sponsorship and the shares it funds, co-creation rewards.
+    """
+    for lever, rows in by_lever(model):
+        lever.settle(model, rows)

@@ -18,58 +18,7 @@ from spheres.model.state import AD, INFLUENCER_SRC, PEER
 
 if TYPE_CHECKING:
     from spheres.model.model import MarketModel
-    from spheres.model.sellers import Trials
-
-
-def choose(util: np.ndarray, avail: np.ndarray, outside: float, u: np.ndarray) -> np.ndarray:
-    """Logit choice over available sellers against the outside option; -1 means no purchase.
-
-    ``util`` and ``avail`` have sellers on the last axis (one chooser, or one row per chooser);
-    ``u`` is one uniform per chooser. See :func:`choose_known`.
-    """
-    util2, avail2 = np.atleast_2d(util), np.atleast_2d(avail)
-    who, seller = np.nonzero(avail2)
-    choice = choose_known(who, seller, util2[who, seller], outside, np.atleast_1d(u))
-    return choice.reshape(np.shape(u))
-
-
-def group_max(who: np.ndarray, values: np.ndarray, n: int,
-              floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per group ``0..n-1`` of ``values`` sorted by group ``who``: the largest value (``floor``
-    if larger, or if the group is empty), the group's size and where it starts in ``values``."""
-    count = np.bincount(who, minlength=n)
-    start = np.cumsum(count) - count
-    top = np.full(n, floor, dtype=float)
-    has = count > 0
-    if who.size:
-        top[has] = np.maximum(top[has], np.maximum.reduceat(values, start[has]))
-    return top, count, start
-
-
-def choose_known(who: np.ndarray, seller: np.ndarray, util: np.ndarray, outside: float,
-                 u: np.ndarray) -> np.ndarray:
-    """Logit choice of each chooser among its available sellers, given as (chooser, seller)
-    pairs sorted by chooser then seller, with their utilities; -1 means no purchase.
-
-    The chooser takes the first option whose cumulative weight exceeds ``u`` times the total, the
-    outside option first and then its sellers in row order (weights added one after the other).
-    """
-    n = u.size
-    top, count, start = group_max(who, util, n, outside)
-    w0 = np.exp(outside - top)
-    grid = np.zeros((n, int(count.max(initial=0)) + 1))
-    grid[:, 0] = w0
-    rank = np.arange(who.size) - start[who]
-    grid[who, rank + 1] = np.exp(util - top[who])
-    cum = np.cumsum(grid, axis=1)
-    x = u * cum[:, -1]
-    # the cumulative weights never decrease: the first seller whose sum exceeds x is the number
-    # of sellers whose sums do not
-    passed = np.count_nonzero(cum[:, 1:] <= x[:, None], axis=1)
-    hit = (x >= w0) & (passed < count)
-    choice = np.full(n, -1, dtype=np.int64)
-    choice[hit] = seller[start[hit] + passed[hit]]
-    return choice
+    from spheres.model.strategies import Trials
 
 
 class VectorEngine:
@@ -78,6 +27,7 @@ class VectorEngine:
     name = "vector"
 
     def __init__(self) -> None:
+        """Start without the drift's working buffer (made on first use)."""
         self._move: np.ndarray | None = None
 
     def attach(self, model: MarketModel) -> None:
@@ -85,16 +35,15 @@ class VectorEngine:
 
     # 1. Drift -------------------------------------------------------------------------------
     def drift(self, model: MarketModel) -> None:
-        """Expectations move toward the frontier plus each buyer's taste, at its own rate
-        (``rules.drift``, computed in place)."""
+        """Expectations move toward the frontier plus each buyer's taste, at its own rate.
+
+        ``rules.drift`` in place, through one kept buffer for the targets.
+        """
         b = model.buyers_state
         if self._move is None or self._move.shape != b.expect.shape:
             self._move = np.empty_like(b.expect)  # kept: a fresh large array costs page faults
-        move = self._move
-        np.add(model.frontier, b.taste, out=move)
-        move -= b.expect
-        move *= b.drift_rate[:, None]
-        b.expect += move
+        target = np.add(model.frontier, b.taste, out=self._move)
+        rules.drift(b.expect, target, b.drift_rate[:, None], out=b.expect)
 
     # 2. Needs -------------------------------------------------------------------------------
     def needs(self, model: MarketModel, drawn: np.ndarray) -> None:
@@ -103,8 +52,11 @@ class VectorEngine:
 
     # 3. Conversations -----------------------------------------------------------------------
     def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:
-        """Buyers with a need ask contacts: they learn of sellers, blend beliefs (the contacts'
-        claims), thank the helpful, and move toward the most advanced contact's expectations."""
+        """Buyers with a need ask contacts what they know.
+
+        They learn of sellers, blend beliefs (the contacts' claims), thank the helpful, and move
+        toward the most advanced contact's expectations.
+        """
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         rows, contacts = d.rows, d.contacts
         if rows.size == 0:
@@ -117,8 +69,8 @@ class VectorEngine:
         own = np.take(b.aware, rows, axis=0)[:, :so]
         alive = m.alive[:so]
         every_alive, every_valid = bool(alive.all()), bool(valid.all())
-        weight = (cfg.market.peer_weight * np.take(b.trust[:, 0], rows)[:, None]
-                  * model.reputation_of(cs))
+        weight = rules.advice_weight(cfg.market.peer_weight, np.take(b.trust[:, 0], rows)[:, None],
+                                     model.reputation_of(cs))
         # Only the (asker, seller) cells some contact tells about are touched: their sums of
         # weighted claims and weights, added contact by contact (the order of the sums).
         belief = b.belief.reshape(-1)
@@ -127,7 +79,7 @@ class VectorEngine:
         fresh_at, fresh_k, tells = [], [], []
         for k in range(k_count):
             c = cs[:, k]
-            heard = np.take(b.aware, c, axis=0)[:, :so] & (own | d.lucky[:, k, :so])
+            heard = rules.hears(np.take(b.aware, c, axis=0)[:, :so], own, d.lucky[:, k, :so])
             if not every_alive:
                 heard &= alive
             if not every_valid:
@@ -152,7 +104,7 @@ class VectorEngine:
         cells, num, den = cells[some], num[some], den[some]
         ci, cj = np.divmod(cells, so)
         new_belief = rules.blend(b.belief_at(rows[ci], cj), num, den)
-        claims = num / den
+        claims = rules.heard_claim(num, den)
         found = np.concatenate(fresh_at)
         order = np.argsort(found)
         found, first = found[order], np.concatenate(fresh_k)[order]
@@ -163,22 +115,18 @@ class VectorEngine:
         if fresh_belief.size < found.size:  # a fresh seller no weight told of keeps the prior
             fresh_belief = np.full(found.size, b.prior)
             fresh_belief[np.searchsorted(found, cells[~known])] = new_belief[~known]
-        ty = cfg.currency.thank_you
-        thanking = cfg.mechanisms.thank_you and ty > 0
+        ty = rules.gated(cfg.mechanisms.thank_you, cfg.currency.thank_you)
+        thanking = ty > 0
         if thanking:
             helpful = np.zeros((n, k_count), dtype=bool)
             helpful[ri, first] = True
-            balance = np.take(b.currency, rows)
-            pays = np.zeros_like(helpful)
-            owed = np.zeros(n, dtype=np.int64)
-            for k in range(k_count):
-                owed += helpful[:, k]
-                pays[:, k] = helpful[:, k] & (owed * ty <= balance)
+            pays = rules.thanked(helpful, ty, np.take(b.currency, rows))
         pulled = self._pull(model, rows, cs, valid) if cfg.mechanisms.peer_pull else None
         # writes
-        belief[b.cells(rows[ci[known]], cj[known])] = new_belief[known]
-        model.make_aware(rows[ri], si, introducer, PEER, phase=3, belief=fresh_belief)
-        model.hear_claims(rows[ci], cj, claims, PEER)
+        memory = model.memory
+        memory.revise(rows[ci[known]], cj[known], new_belief[known])
+        memory.make_aware(rows[ri], si, introducer, PEER, phase=3, belief=fresh_belief)
+        memory.hear_claims(rows[ci], cj, claims, PEER)
         np.add.at(b.talks, contacts[valid] if not every_valid else contacts.reshape(-1), 1)
         if thanking:
             pi, pk = np.nonzero(pays)
@@ -191,24 +139,28 @@ class VectorEngine:
     @staticmethod
     def _pull(model: MarketModel, rows: np.ndarray, cs: np.ndarray, valid: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
-        """The askers whose most advanced contact knows a frontier further along than they do,
-        and their expectations moved toward it (``rules.pull``)."""
+        """Askers pulled by a contact further along, and their expectations moved toward it.
+
+        The askers are those whose most advanced contact knows a frontier further along than
+        they do (``rules.most_advanced``); they move by ``rules.pull``.
+        """
         b = model.buyers_state
-        known = np.take(b.expect, cs, axis=0) - np.take(b.taste, cs, axis=0)
+        known = rules.known_frontier(np.take(b.expect, cs, axis=0), np.take(b.taste, cs, axis=0))
         ahead = np.where(valid, rules.advance(known, model.direction), -np.inf)
-        best = np.argmax(ahead, axis=1)
-        pick = np.arange(rows.size)
-        mine = np.take(b.expect, rows, axis=0) - np.take(b.taste, rows, axis=0)
-        go = ahead[pick, best] > rules.advance(mine, model.direction)
-        gap = known[pick[go], best[go]] - mine[go]
+        mine = rules.known_frontier(np.take(b.expect, rows, axis=0),
+                                    np.take(b.taste, rows, axis=0))
+        best, go = rules.most_advanced(ahead, rules.advance(mine, model.direction))
+        gap = known[np.flatnonzero(go), best[go]] - mine[go]
         return rows[go], rules.pull(np.take(b.expect, rows[go], axis=0), gap,
                                     model.cfg.market.peer_pull)
 
     # 4. Influencer posts --------------------------------------------------------------------
     def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
-        """Posting influencers recommend one seller; reached followers learn and blend the
-        claims; a follower who finds out an undisclosed sponsored post ignores it, trusts
-        influencers less, and the poster loses credibility."""
+        """Posting influencers recommend one seller; reached followers learn and blend claims.
+
+        A follower who finds out an undisclosed sponsored post ignores it and trusts influencers
+        less, and the poster loses credibility.
+        """
         b, mk = model.buyers_state, model.cfg.market
         if d.posters.size == 0:
             return
@@ -220,7 +172,7 @@ class VectorEngine:
         # decisions, from the state at the start of the phase
         read = ~caught
         fr, orr, tr = f[read], o[read], t_edge[read]
-        w = np.take(b.trust[:, 1], fr) * factor[orr]
+        w = rules.post_weight(np.take(b.trust[:, 1], fr), factor[orr])
         pairs, first, inv = np.unique(fr.astype(np.int64) * b.width + tr, return_index=True,
                                       return_inverse=True)
         num = np.bincount(inv, weights=w * claim[orr], minlength=pairs.size)
@@ -230,9 +182,10 @@ class VectorEngine:
         # writes
         b.posts[d.posters[topic >= 0]] += 1
         b.reads += np.bincount(d.posters[o], minlength=model.n_buyers)
-        model.believe(r, s, blended, d.posters[orr[first]], INFLUENCER_SRC, phase=4)
+        model.memory.believe(r, s, blended, d.posters[orr[first]], INFLUENCER_SRC, phase=4)
         said = den > 0
-        model.hear_claims(r[said], s[said], num[said] / den[said], INFLUENCER_SRC)
+        model.memory.hear_claims(r[said], s[said], rules.heard_claim(num[said], den[said]),
+                                 INFLUENCER_SRC)
         if caught.any():
             readers, times = np.unique(f[caught], return_counts=True)
             b.trust[readers, 1] = rules.shrink(b.trust[readers, 1], mk.exposure_penalty, times)
@@ -244,8 +197,11 @@ class VectorEngine:
 
     # 5. Marketing ---------------------------------------------------------------------------
     def marketing(self, model: MarketModel, ads: dr.AdDraws, trials: Trials) -> None:
-        """Reached buyers learn of the advertiser and blend its claim; ads that miss what they
-        want cost trust in sellers; seeded buyers try the offering and learn its fit."""
+        """Reached buyers learn of the advertiser and blend its claim; seeded buyers try.
+
+        Ads that miss what they want cost trust in sellers; seeded buyers try the offering and
+        learn its fit.
+        """
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         mk = cfg.market
         if ads.sellers:  # each (buyer, seller) cell is reached at most once: all ads at once
@@ -254,67 +210,66 @@ class VectorEngine:
                           [reached.size for reached in ads.reached])
             c = np.repeat(model.seller_claim(np.array(ads.sellers, dtype=np.int64)),
                           [reached.size for reached in ads.reached])
-            w = mk.ad_weight * b.trust[r, 2]
-            model.believe(r, s, rules.blend(b.belief_at(r, s), w * c, w), s, AD, phase=5)
-            model.hear_claims(r, s, c, AD)
+            w = rules.ad_weight(mk.ad_weight, b.trust[r, 2])
+            model.memory.believe(r, s, rules.blend(b.belief_at(r, s), w * c, w), s, AD, phase=5)
+            model.memory.hear_claims(r, s, c, AD)
             if cfg.mechanisms.spam_penalty:
-                hits = r[rules.fit(b.expect[r], m.offering[s], mk.fit_width) < mk.spam_threshold]
+                hits = r[rules.is_spam(b.expect[r], m.offering[s], mk.fit_width, mk.spam_threshold)]
                 rows, count = np.unique(hits, return_counts=True)
                 b.trust[rows, 2] = rules.shrink(b.trust[rows, 2], mk.spam_penalty, count)
         if trials.buyers.size:
             r, s = trials.buyers, trials.sellers
-            felt = (rules.fit(b.expect[r], m.offering[s], mk.fit_width)
-                    + mk.experience_noise * trials.noise)
-            model.believe(r, s, rules.learn(b.belief_at(r, s), felt, mk.learning_rate), s, AD,
-                          phase=5)
+            felt = rules.experienced_fit(b.expect[r], m.offering[s], mk.fit_width,
+                                         mk.experience_noise, trials.noise)
+            model.memory.believe(r, s, rules.learn(b.belief_at(r, s), felt, mk.learning_rate), s,
+                                 AD, phase=5)
 
     # 6. Purchase ----------------------------------------------------------------------------
     def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Each buyer with a need picks a known seller by logit, or buys nothing (-1)."""
         b, m, mk = model.buyers_state, model.sellers_state, model.cfg.market
-        who, seller, cell = model.known_pairs(rows)
+        who, seller, cell = model.memory.known_pairs(rows)
         util = rules.utility(b.belief.reshape(-1)[cell], m.price[seller],
                              mk.choice_beta, mk.price_weight, mk.reference_price)
-        return choose_known(who, seller, util, mk.choice_beta * mk.outside_option, u)
+        return rules.choose_known(who, seller, util,
+                                  rules.outside_utility(mk.choice_beta, mk.outside_option), u)
 
     # 7. Experience --------------------------------------------------------------------------
     def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
                    noise: np.ndarray) -> np.ndarray:
-        """Buyers learn the true fit, update belief and their trust in the source of the last
-        claim, and reward helpful advisors; returns the experienced fit of each purchase."""
+        """Buyers learn the true fit; returns the experienced fit of each purchase.
+
+        They update their belief and their trust in the source of the last claim, and reward
+        helpful advisors.
+        """
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         mk, mech = cfg.market, cfg.mechanisms
-        felt = (rules.fit(b.expect[rows], m.offering[sellers], mk.fit_width)
-                + mk.experience_noise * noise)
-        cells = b.cells(rows, sellers)
-        belief = b.belief.reshape(-1)
-        belief[cells] = rules.learn(belief[cells], felt, mk.learning_rate)
-        satisfied = felt >= mk.satisfaction
-        kind = b.intro_kind.reshape(-1)[cells]
-        who = b.introducer.reshape(-1)[cells]
-        said = b.claim_kind.reshape(-1)[cells]
-        has = said > 0
-        if has.any() and (mech.trust or mech.claims):
-            col = said[has].astype(np.int64) - 1
+        felt = rules.experienced_fit(b.expect[rows], m.offering[sellers], mk.fit_width,
+                                     mk.experience_noise, noise)
+        told = model.memory.experience(rows, sellers, felt, mk.learning_rate)
+        satisfied = rules.satisfied(felt, mk.satisfaction)
+        kind, who = told.intro_kind, told.introducer
+        has = told.claim_kind > 0
+        rates = rules.trust_rates(mech, mk)
+        if has.any() and rates:
+            col = told.claim_kind[has].astype(np.int64) - 1
             r = rows[has]
-            gap = b.claim.reshape(-1)[cells[has]] - felt[has]
-            b.trust[r, col] = rules.trust_after(
-                b.trust[r, col], satisfied[has], gap, mk.trust_rate if mech.trust else 0.0,
-                mk.claim_penalty if mech.claims else 0.0)
-        b.claim_kind.reshape(-1)[cells] = 0
+            gap = told.claim[has] - felt[has]
+            b.trust[r, col] = rules.trust_after(b.trust[r, col], satisfied[has], gap, *rates)
         by_influencer = kind == INFLUENCER_SRC
         if by_influencer.any():
             p = who[by_influencer]
             touched, inv = np.unique(p, return_inverse=True)
-            delta = np.bincount(inv, weights=satisfied[by_influencer] - b.credibility[p])
+            delta = np.bincount(inv, weights=rules.credibility_delta(satisfied[by_influencer],
+                                                                     b.credibility[p]))
             b.credibility[touched] = rules.credibility_after(b.credibility[touched], delta,
                                                              mk.credibility_rate)
-        advised = (kind == PEER) | by_influencer
+        advised = rules.advised(kind)
         np.add.at(b.caused, who[advised], 1)
         np.add.at(b.caused_spend, who[advised], model.paid[advised])
-        if mech.advice_reward and cfg.currency.advice_reward > 0:
-            rewarded = advised & satisfied
-            model.ledger.mint(who[rewarded], cfg.currency.advice_reward, "advice")
+        reward = rules.gated(mech.advice_reward, cfg.currency.advice_reward)
+        if reward > 0:
+            model.ledger.mint(who[advised & satisfied], reward, "advice")
         return felt
 
     # 8. Currency economy (buyers' part) -----------------------------------------------------
@@ -322,11 +277,11 @@ class VectorEngine:
         """Buyers convert currency into money above a threshold; then attention fades (burn)."""
         b, k, mech = model.buyers_state, model.cfg.currency, model.cfg.mechanisms
         if mech.cashout:
-            rows = np.flatnonzero(b.currency >= max(k.cashout_threshold, 1))
+            rows = np.flatnonzero(rules.may_convert(b.currency, k.cashout_threshold))
             pts = rules.cashout_points(b.currency[rows], k.cashout_threshold, k.cashout_share)
             rows, pts = rows[pts > 0], pts[pts > 0]
             model.ledger.convert_out(rows, pts, "cashout")
-            b.money[rows] += pts * k.cents_per_point
+            b.money[rows] += rules.cents(pts, k.cents_per_point)
         if mech.decay:
             rows = np.flatnonzero(b.currency > 0)
             burn = rules.burn_points(b.currency[rows], k.decay)

@@ -1,5 +1,7 @@
-"""Study Q1 (decline): do sellers that steer by lagging sales decline faster than sellers that
-listen to conversations, the more so the faster expectations move?
+"""Study Q1 (decline): do sellers steering by lagging sales decline faster than listeners?
+
+The question: do sellers that steer by lagging sales decline faster than sellers that listen to
+conversations, the more so the faster expectations move?
 
 From the store's ``sellers`` table, grouped by each seller's ``sensing`` method: each seller's
 steps in the market (an exit is an event, a seller alive at the end is censored), the distance of
@@ -10,34 +12,34 @@ gap is taken run by run and then averaged over seeds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
-from spheres.studies.base import (
-    Findings,
-    Store,
-    Study,
-    by_measure,
-    key_effects,
-    per_scenario,
-    read_difference,
+from spheres.analysis.estimate import per_scenario
+from spheres.analysis.figures import (
+    strategy_color,
+    survival_figure,
+    time_figure,
 )
-from spheres.studies.figures import estimates_figure, png, time_figure
-from spheres.sweeps.report import _colors, _figure, kaplan_meier
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from spheres.analysis.store import Store
+from spheres.studies.base import Findings, Study, key_effects
+from spheres.studies.figures import measures_figure
+from spheres.studies.readings import at_scenario, read_difference
 
 LAGGING, LISTENING = "lagging_sales", "conversations"
 NAMES = {LAGGING: "lagging sellers", LISTENING: "listening sellers"}
+# Each kind of seller in the colour of the strategy that senses that way.
+COLORS = {NAMES[LAGGING]: strategy_color("lagging"), NAMES[LISTENING]: strategy_color("listen")}
 SPEED, CONTACTS = "market.frontier_speed", "market.contacts"
 
 
 def sellers(store: Store) -> pd.DataFrame:
-    """Per run and seller: sensing, steps alive, whether it exited, the sum of its sync while
-    alive and its share of purchases at the last step."""
+    """Read each run's sellers: sensing, steps alive, exit, summed sync and final share.
+
+    The sync is summed over the steps the seller was alive; the share is that of purchases at
+    the last step.
+    """
     return store.per_run("""
         SELECT job, seller_id, any_value(sensing) AS sensing,
                sum(CAST(alive AS INTEGER)) AS steps_alive, NOT arg_max(alive, step) AS exited,
@@ -46,8 +48,11 @@ def sellers(store: Store) -> pd.DataFrame:
 
 
 def per_run(store: Store, table: pd.DataFrame) -> pd.DataFrame:
-    """Per run: the listening minus lagging gaps in survival and final share, and the lagging
-    minus listening gap in sync (the mean over alive seller-steps)."""
+    """Compute each run's gaps between listening and lagging sellers.
+
+    Survival and final share: listening minus lagging; sync (the mean over alive seller-steps):
+    lagging minus listening.
+    """
     grouped = table.groupby(["job", "sensing"]).agg(
         survival=("steps_alive", "mean"), sync_sum=("sync_sum", "sum"),
         steps=("steps_alive", "sum"), share=("final_share", "sum"))
@@ -92,7 +97,7 @@ def analyse(store: Store) -> Findings:
                                           ("share_gap", "final market share", 3, "")):
         for scenario in store.scenarios:
             found.readings.append(read_difference(
-                store.where(scenario), measure, NAMES[LISTENING], NAMES[LAGGING],
+                at_scenario(store, scenario), measure, NAMES[LISTENING], NAMES[LAGGING],
                 estimates[column][scenario], digits, unit))
     for key in (SPEED, CONTACTS):
         for where, high, low, diff in key_effects(store, runs, "survival_gap", key):
@@ -104,47 +109,37 @@ def analyse(store: Store) -> Findings:
             where, "the sync gap (lagging minus listening sellers' distance to expectations)",
             high, low, diff, 3))
 
-    found.figures.append(("q1_survival.png", png(survival_figure(store, table)),
-                          "Kaplan–Meier survival of lagging and listening sellers per scenario, "
-                          "all seeds pooled (a seller alive at the end is censored)"))
+    found.figure("q1_survival.png", survival_panels(store, table),
+                 "Kaplan–Meier survival of lagging and listening sellers per scenario, "
+                 "all seeds pooled (a seller alive at the end is censored)")
     sync = store.per_run("""SELECT job, step, sensing AS line, avg(sync) AS value
                             FROM sellers WHERE alive GROUP BY ALL""")
     sync = sync[sync["line"].isin(NAMES)].assign(line=lambda f: f["line"].map(NAMES))
-    found.figures.append(("q1_sync.png", png(time_figure(
+    found.figure("q1_sync.png", time_figure(
         [(s, sync[sync["scenario"] == s]) for s in store.scenarios],
         "distance of offering to expectations", "Sync of alive sellers over time by sensing "
-        "(mean over seeds; band: 95% interval of the mean)", lines=list(NAMES.values()))),
+        "(mean over seeds; band: 95% interval of the mean)", colors=COLORS),
         "Distance between the offerings of alive sellers and the mean buyer expectation, "
-        "lagging vs listening sellers, per scenario (lower is closer)"))
-    found.figures.append(("q1_gaps.png", png(estimates_figure(
-        by_measure(store, estimates, [n for n in NUMBERS if n[0].endswith("_gap")]),
+        "lagging vs listening sellers, per scenario (lower is closer)")
+    found.figure("q1_gaps.png", measures_figure(
+        store, estimates, [n for n in NUMBERS if n[0].endswith("_gap")],
         "Gaps between listening and lagging sellers by scenario (mean over seeds, 95% interval)",
-        reference={label: 0.0 for column, label, _ in NUMBERS})), "The gaps per scenario: "
-        "survival and final share (listening − lagging), sync (lagging − listening)"))
+        reference={label: 0.0 for column, label, _ in NUMBERS}), "The gaps per scenario: "
+        "survival and final share (listening − lagging), sync (lagging − listening)")
     return found
 
 
-def survival_figure(store: Store, table: pd.DataFrame) -> Figure:
-    """Kaplan–Meier curves of lagging and listening sellers, one panel per scenario."""
-    colors = _colors(list(NAMES.values()))
-    fig, axes = _figure(len(store.scenarios), width=4.2, height=3.0)
-    for ax, scenario in zip(axes, store.scenarios, strict=True):
+def survival_panels(store: Store, table: pd.DataFrame) -> Figure:
+    """Draw Kaplan–Meier curves of lagging and listening sellers, one panel per scenario."""
+    panels = []
+    for scenario in store.scenarios:
         data = table[table["scenario"] == scenario]
-        for sensing, name in NAMES.items():
-            group = data[data["sensing"] == sensing]
-            if group.empty:
-                continue
-            x, y = kaplan_meier(group["steps_alive"].to_numpy(dtype=float),
-                                group["exited"].to_numpy(dtype=bool))
-            ax.step(x, y, where="post", color=colors[name], label=f"{name} ({len(group)})")
-        ax.set_title(scenario, fontsize="small", wrap=True)
-        ax.set_xlabel("steps alive")
-        ax.set_ylabel("share still in the market", fontsize="small")
-        ax.set_ylim(-0.02, 1.02)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize="x-small", loc="lower left")
-    fig.suptitle("Seller survival by sensing (Kaplan–Meier; sellers alive at the end censored)")
-    return fig
+        groups = {NAMES[sensing]: data[data["sensing"] == sensing] for sensing in NAMES}
+        panels.append((scenario, {name: (g["steps_alive"].to_numpy(dtype=float),
+                                         g["exited"].to_numpy(dtype=bool))
+                                  for name, g in groups.items() if not g.empty}))
+    return survival_figure(panels, COLORS, "Seller survival by sensing (Kaplan–Meier; sellers "
+                           "alive at the end censored)")
 
 
 STUDY = Study("q1_decline", "Study Q1: decline", analyse)

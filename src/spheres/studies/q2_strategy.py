@@ -11,17 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from spheres.studies.base import (
-    Findings,
-    Store,
-    Study,
-    fmt,
-    interval,
-    per_scenario,
-    read_difference,
-)
-from spheres.studies.figures import estimates_figure, png, time_figure
-from spheres.sweeps.report import Estimate
+from spheres.analysis.estimate import Estimate, per_scenario
+from spheres.analysis.figures import estimates_figure, strategy_colors, time_figure
+from spheres.analysis.store import Store
+from spheres.studies.base import Findings, Study
+from spheres.studies.readings import at_scenario, fmt, interval, read_difference
 
 BASE = "broadcast"
 CHALLENGERS = ("listen", "cocreate")
@@ -67,33 +61,34 @@ def analyse(store: Store) -> Findings:
             for scenario, diff in per_scenario(gaps, column).items():
                 found.number(f"{label}: {challenger} − {BASE}", scenario, diff, digits)
                 found.readings.append(read_difference(
-                    store.where(scenario), label, f"{challenger} sellers", f"{BASE} sellers",
+                    at_scenario(store, scenario), label, f"{challenger} sellers", f"{BASE} sellers",
                     diff, digits, unit))
     for scenario in store.scenarios:
         ranked = sorted(strategies, key=lambda s: -levels["final_share", s][scenario].value)
-        found.readings.append(f"{store.where(scenario)}: ranked by mean final market share: " +
+        found.readings.append(f"{at_scenario(store, scenario)}: ranked by mean final market "
+                              "share: " +
                               "; ".join(f"{s} {fmt(levels['final_share', s][scenario].value, 3)} "
                                         f"({interval(levels['final_share', s][scenario], 3)})"
                                         for s in ranked) + ".")
 
-    found.figures.append(("q2_final_share.png", png(estimates_figure(
+    found.figure("q2_final_share.png", estimates_figure(
         [(s, [(k, levels["final_share", k][s]) for k in strategies]) for s in store.scenarios],
-        "Final market share of each strategy (mean over seeds, 95% interval)", cols=2)),
-        "Final market share of each strategy's sellers, per scenario"))
+        "Final market share of each strategy (mean over seeds, 95% interval)", cols=2),
+        "Final market share of each strategy's sellers, per scenario")
     shares = store.per_run("""SELECT job, step, strategy AS line, sum(share) AS value
                               FROM sellers GROUP BY ALL""")
-    found.figures.append(("q2_share_time.png", png(time_figure(
+    found.figure("q2_share_time.png", time_figure(
         [(s, shares[shares["scenario"] == s]) for s in store.scenarios], "share of purchases",
         "Market share by strategy over time (mean over seeds; band: 95% interval of the mean)",
-        lines=strategies, cols=2, ylim=(0, None))),
-        "Share of each step's purchases made at each strategy's sellers, per scenario"))
-    found.figures.append(("q2_survival_profit.png", png(estimates_figure(
+        colors=strategy_colors(strategies), cols=2, ylim=(0, None)),
+        "Share of each step's purchases made at each strategy's sellers, per scenario")
+    found.figure("q2_survival_profit.png", estimates_figure(
         [(f"{label}\n{s}", [(k, levels[column, k][s]) for k in strategies])
          for column, label, _, _ in MEASURES[1:] for s in store.scenarios],
         "Survival and profit of each strategy (mean over seeds, 95% interval)",
-        cols=max(len(store.scenarios), 1) if len(store.scenarios) <= 4 else 3)),
+        cols=max(len(store.scenarios), 1) if len(store.scenarios) <= 4 else 3),
         "Mean steps in the market and profit per seller over the run (cents), per strategy "
-        "and scenario"))
+        "and scenario")
     return found
 
 

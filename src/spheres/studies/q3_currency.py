@@ -1,5 +1,6 @@
-"""Study Q3 (currency): how much social currency helping creates, where it flows, how
-concentrated it is and how fast it circulates.
+"""Study Q3 (currency): how much social currency helping creates, and where it goes.
+
+Where it flows, how concentrated it is and how fast it circulates.
 
 From the store's ``flows`` (points by source type, destination type, kind and reason: the flow
 diagram), ``runs`` (run totals by kind: minted, converted in and out, burned) and ``steps``
@@ -8,26 +9,18 @@ diagram), ``runs`` (run totals by kind: minted, converted in and out, burned) an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
 
-from spheres.studies.base import (
-    Findings,
-    Store,
-    Study,
-    fmt,
-    key_effects,
-    ordered,
-    per_scenario,
-    read_difference,
-)
-from spheres.studies.figures import png, time_figure
-from spheres.sweeps.report import _figure, scenario_name
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from spheres.analysis.estimate import per_scenario
+from spheres.analysis.figures import PALETTE, figure, series_colors, time_figure
+from spheres.analysis.store import Store, scenario_name
+from spheres.studies.base import Findings, Study, key_effects, ordered
+from spheres.studies.readings import at_scenario, fmt, read_difference
 
 DECAY, REWARD = "currency.decay", "currency.advice_reward"
 TOTALS = [  # runs column, label, digits
@@ -63,8 +56,8 @@ def analyse(store: Store) -> Findings:
             found.number(label, scenario, levels[column][scenario], digits)
         parts = [f"{fmt(levels[c][scenario].value, d)} {label} ({fmt(levels[c][scenario].low, d)}"
                  f" to {fmt(levels[c][scenario].high, d)})" for c, label, d in TOTALS[:4]]
-        found.readings.append(f"{store.where(scenario)}, per run (95% CI): " + "; ".join(parts)
-                              + ".")
+        found.readings.append(f"{at_scenario(store, scenario)}, per run (95% CI): "
+                              + "; ".join(parts) + ".")
     for column, label, digits in TOTALS[4:]:
         for where, high, low, diff in key_effects(store, runs, column, DECAY):
             found.readings.append(read_difference(where, label, high, low, diff, digits))
@@ -78,9 +71,9 @@ def analyse(store: Store) -> Findings:
         middle = ordered(store.runs[REWARD])[len(ordered(store.runs[REWARD])) // 2]
         shown = [s for s in store.scenarios if s in set(
             store.runs.loc[store.runs[REWARD] == middle, "scenario"])]
-    found.figures.append(("q3_flows.png", png(flow_figure(store, flows, shown)),
-                          "Where social currency flows: points per run (mean over seeds) by "
-                          "source, destination and reason; arrow width grows with the amount"))
+    found.figure("q3_flows.png", flow_figure(store, flows, shown),
+                 "Where social currency flows: points per run (mean over seeds) by "
+                 "source, destination and reason; arrow width grows with the amount")
     steps = store.per_run("SELECT job, step, currency_gini, currency_velocity FROM steps")
     line = DECAY if DECAY in store.keys else "scenario"
     steps["line"] = [scenario_name({line: v}, [line]) for v in steps[line]]
@@ -90,18 +83,16 @@ def analyse(store: Store) -> Findings:
     for column, label in (("currency_gini", "Gini of balances"),
                           ("currency_velocity", "velocity")):
         panels = [(f"{label}, {name}", g.assign(value=g[column])) for name, g in groups]
-        found.figures.append((f"q3_{column.removeprefix('currency_')}.png", png(time_figure(
+        found.figure(f"q3_{column.removeprefix('currency_')}.png", time_figure(
             panels, label, f"{label} of social currency over time by decay (mean over seeds; "
-            "band: 95% interval of the mean)", lines=names)),
-            f"{label} over time, one line per decay setting"))
+            "band: 95% interval of the mean)", colors=series_colors(names)),
+            f"{label} over time, one line per decay setting")
     return found
 
 
 def flow_figure(store: Store, flows: pd.DataFrame, scenarios: list[str]) -> Figure:
     """A flow diagram per scenario: nodes are who holds or gives currency, arrows the reasons."""
-    from matplotlib.patches import FancyArrowPatch
-
-    fig, axes = _figure(len(scenarios), width=9.0, height=4.6, cols=1)
+    fig, axes = figure(len(scenarios), width=9.0, height=4.6, cols=1)
     flows = flows.assign(src=[node("src", p, k) for p, k in zip(flows["source_type"],
                                                                  flows["kind"], strict=True)],
                          dst=[node("dst", p, k) for p, k in zip(flows["destination_type"],
@@ -116,7 +107,7 @@ def flow_figure(store: Store, flows: pd.DataFrame, scenarios: list[str]) -> Figu
                     bbox={"boxstyle": "round", "facecolor": "#eef", "edgecolor": "#99a"})
         for (src, dst), pair in edges.groupby(["src", "dst"]):
             for i, edge in enumerate(pair.itertuples()):
-                _arrow(ax, FancyArrowPatch, src, dst, edge, i, len(pair), top)
+                _arrow(ax, src, dst, edge, i, len(pair), top)
         ax.set_xlim(-0.4, 3.0)
         ax.set_ylim(-0.75, 1.75)
         ax.set_axis_off()
@@ -126,24 +117,24 @@ def flow_figure(store: Store, flows: pd.DataFrame, scenarios: list[str]) -> Figu
     return fig
 
 
-def _arrow(ax: Any, patch: Any, src: str, dst: str, edge: Any, i: int, k: int,
-           top: float) -> None:
+def _arrow(ax: Any, src: str, dst: str, edge: Any, i: int, k: int, top: float) -> None:
     """One flow's arrow and its label; parallel flows between two nodes bend apart."""
     width = 0.8 + 7.0 * np.sqrt(edge.amount / top)
     label = f"{edge.reason.replace('_', ' ')}\n{fmt(edge.amount, 0)}"
     (x0, y0), (x1, y1) = NODES[src], NODES[dst]
     if src == dst:  # a loop above the upper nodes, below the lower ones
         side = 1.0 if y0 > 0 else -1.0
-        ax.add_patch(patch((x0 - 0.1, y0 + 0.08 * side), (x0 + 0.1, y0 + 0.08 * side),
-                           connectionstyle=f"arc3,rad={-1.6 * side}", arrowstyle="-|>",
-                           mutation_scale=10, linewidth=width, color="tab:green", alpha=0.6))
+        ax.add_patch(FancyArrowPatch((x0 - 0.1, y0 + 0.08 * side), (x0 + 0.1, y0 + 0.08 * side),
+                                     connectionstyle=f"arc3,rad={-1.6 * side}", arrowstyle="-|>",
+                                     mutation_scale=10, linewidth=width, color=PALETTE[2],
+                                     alpha=0.6))
         ax.text(x0 + 0.22 * (i - (k - 1) / 2) * 2, y0 + 0.42 * side, label, ha="center",
                 va="center", fontsize="x-small")
         return
     rad = 0.3 * (i - (k - 1) / 2)
-    ax.add_patch(patch((x0, y0), (x1, y1), connectionstyle=f"arc3,rad={rad}",
-                       arrowstyle="-|>", mutation_scale=12, shrinkA=22, shrinkB=22,
-                       linewidth=width, color="tab:blue", alpha=0.5))
+    ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), connectionstyle=f"arc3,rad={rad}",
+                                 arrowstyle="-|>", mutation_scale=12, shrinkA=22, shrinkB=22,
+                                 linewidth=width, color=PALETTE[0], alpha=0.5))
     # The label sits on the curve, nearer the source on slanted arrows (a quadratic Bezier
     # through the arc's control point), so that crossing arrows keep their labels apart.
     cx, cy = (x0 + x1) / 2 + rad * (y1 - y0), (y0 + y1) / 2 - rad * (x1 - x0)

@@ -1,5 +1,6 @@
-"""Study Q4 (scores): does a Klout-like score of what is visible rank buyers by their true
-influence, the purchases their advice caused?
+"""Study Q4 (scores): does a Klout-like score rank buyers by their true influence?
+
+The score counts what is visible; true influence is the purchases a buyer's advice caused.
 
 From the store's ``runs`` (``score_influence_spearman``, each run's rank correlation of score
 and true influence) and ``agents`` (each buyer's ``score`` and ``true_influence``): the
@@ -9,26 +10,15 @@ buyers caused, against the 10% with the highest true influence (the most any top
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
+from matplotlib.figure import Figure
 
-from spheres.analysis.store import SEED
-from spheres.studies.base import (
-    Findings,
-    Store,
-    Study,
-    by_measure,
-    fmt,
-    interval,
-    per_scenario,
-    read_difference,
-)
-from spheres.studies.figures import estimates_figure, png
-from spheres.sweeps.report import _colors, _figure, difference_ci
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from spheres.analysis.estimate import difference_ci, per_scenario
+from spheres.analysis.figures import AGENT_TYPE_COLORS
+from spheres.analysis.store import SEED, Store
+from spheres.studies.base import Findings, Study
+from spheres.studies.figures import ONE_RUN_EACH, measures_figure, run_panels
+from spheres.studies.readings import at_scenario, fmt, interval, read_difference
 
 TOP = 0.1  # the top tenth of buyers by score, or by true influence
 SPEARMAN = "rank correlation (Spearman) of score and true influence"
@@ -41,8 +31,10 @@ SPEARMAN_COLUMN = MEASURES[0][0]
 
 
 def top_shares(store: Store) -> pd.DataFrame:
-    """Per run: the share of all caused purchases caused by the top tenth by score and by true
-    influence (ties broken by buyer row)."""
+    """Compute each run's share of caused purchases made by the top tenth by score and by influence.
+
+    Ties are broken by buyer row.
+    """
     return store.df(f"""
         WITH ranked AS (
             SELECT job, true_influence, count(*) OVER (PARTITION BY job) AS n,
@@ -75,7 +67,7 @@ def analyse(store: Store) -> Findings:
         else:
             text = "no clear rank correlation of score and true influence"
         found.readings.append(
-            f"{store.where(scenario)}: {text} (Spearman {fmt(rho.value, 3)}, "
+            f"{at_scenario(store, scenario)}: {text} (Spearman {fmt(rho.value, 3)}, "
             f"{interval(rho, 3)}); the 10% highest-scored buyers caused "
             f"{fmt(levels['top_by_score'][scenario].value, 3)} of the purchases advice caused "
             f"({interval(levels['top_by_score'][scenario], 3)}), the 10% with the highest true "
@@ -88,36 +80,30 @@ def analyse(store: Store) -> Findings:
         found.readings.append(read_difference("Between scenarios", SPEARMAN, scenario, base,
                                               diff, 3))
 
-    first, agents = store.lowest_seed_agents("agent_type, score, true_influence")
-    found.figures.append(("q4_scatter.png", png(scatter_figure(first, agents)),
-                          "Score against true influence of every buyer, one run (the lowest "
-                          "seed) per scenario; the vertical axis is linear below 1, logarithmic "
-                          "above"))
-    found.figures.append(("q4_correlation.png", png(estimates_figure(
-        by_measure(store, levels, MEASURES),
+    found.figure("q4_scatter.png", scatter_figure(store),
+                 f"Score against true influence of every buyer, {ONE_RUN_EACH}; the vertical "
+                 "axis is linear below 1, logarithmic above")
+    found.figure("q4_correlation.png", measures_figure(
+        store, levels, MEASURES,
         "How well the score ranks true influence (mean over seeds, 95% interval)",
-        reference={SPEARMAN: 0.0})),
+        reference={SPEARMAN: 0.0}),
         "Rank correlation of score and true influence, and the share of caused purchases made "
-        "by the top tenth by score and by true influence, per scenario"))
+        "by the top tenth by score and by true influence, per scenario")
     return found
 
 
-def scatter_figure(first: pd.DataFrame, agents: pd.DataFrame) -> Figure:
-    """Score vs true influence of each buyer, one panel per scenario (one run each)."""
-    types = sorted(agents["agent_type"].unique())
-    colors = _colors(types)
-    fig, axes = _figure(max(len(first), 1), width=4.4, height=3.6)
-    for ax, run in zip(axes, first.itertuples(), strict=False):
-        data = agents[agents["job"] == run.job]
+def scatter_figure(store: Store) -> Figure:
+    """Draw score vs true influence of each buyer, one panel per scenario (one run each)."""
+    fig, panels = run_panels(store, "agent_type, score, true_influence")
+    types = sorted({kind for _, data in panels for kind in data["agent_type"]})
+    for ax, data in panels:
         for kind in types:
             group = data[data["agent_type"] == kind]
             ax.scatter(group["score"], group["true_influence"], s=6, alpha=0.5,
-                       color=colors[kind], label=f"{kind} ({len(group)})")
+                       color=AGENT_TYPE_COLORS[kind], label=f"{kind} ({len(group)})")
         ax.set_yscale("symlog", linthresh=1)
         ax.set_xlabel("Klout-like score")
         ax.set_ylabel("true influence (purchases caused)", fontsize="small")
-        lines = run.scenario.replace(", ", "\n")  # one swept setting per line
-        ax.set_title(f"{lines} (seed {getattr(run, SEED)})", fontsize="small")
         ax.legend(fontsize="x-small", loc="upper left", markerscale=2)
     fig.suptitle("Score vs true influence, one run per scenario")
     return fig

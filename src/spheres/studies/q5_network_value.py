@@ -1,5 +1,7 @@
-"""Study Q5 (network value): lifetime value (own spend) against network value (spend a buyer's
-advice caused in others, recursively). Whom does lifetime value undervalue?
+"""Study Q5 (network value): whom does lifetime value undervalue, against network value?
+
+Lifetime value is a buyer's own spend; network value the spend its advice caused in others,
+recursively.
 
 From the store's ``agents`` table, per run: the rank correlation of the two values
 (``scipy.stats.spearmanr``), the share of all network value held by the lower half of buyers by
@@ -10,27 +12,16 @@ middle of the degree ranking, near 1 the best connected). Ties are broken by buy
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
 
-from spheres.analysis.store import SEED
-from spheres.studies.base import (
-    Findings,
-    Store,
-    Study,
-    by_measure,
-    key_effects,
-    per_scenario,
-    read_difference,
-    read_level,
-)
-from spheres.studies.figures import estimates_figure, png
-from spheres.sweeps.report import _figure, mean_ci
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from spheres.analysis.estimate import mean_ci, per_scenario
+from spheres.analysis.store import Store
+from spheres.studies.base import Findings, Study, key_effects
+from spheres.studies.figures import ONE_RUN_EACH, measures_figure, run_panels
+from spheres.studies.readings import at_scenario, read_difference, read_level
 
 TOP = 0.1  # the top tenth by network value
 MEASURES = [  # column, label, digits
@@ -46,8 +37,6 @@ MIDDLE = 0.5  # the degree percentile of the middle buyer
 
 def per_run(store: Store) -> pd.DataFrame:
     """Per run: the measures of :data:`MEASURES`."""
-    from scipy import stats
-
     agents = store.df("""SELECT job, agent_id, agent_type, degree_percentile, lifetime_value,
                                 network_value FROM agents ORDER BY job, agent_id""")
     rows = []
@@ -76,7 +65,7 @@ def analyse(store: Store) -> Findings:
     for scenario in store.scenarios:
         for column, label, digits in MEASURES:
             found.number(label, scenario, levels[column][scenario], digits)
-        where = store.where(scenario)
+        where = at_scenario(store, scenario)
         found.readings.append(read_level(where, MEASURES[0][1], levels["spearman"][scenario], 3))
         found.readings.append(read_level(where, MEASURES[1][1], levels["low_half_share"][scenario],
                                          3))
@@ -91,37 +80,33 @@ def analyse(store: Store) -> Findings:
                                               "market.p_word_of_mouth"):
         found.readings.append(read_difference(where, MEASURES[1][1], high, low, diff, 3))
 
-    first, agents = store.lowest_seed_agents("degree_percentile, lifetime_value, network_value")
-    found.figures.append(("q5_values.png", png(scatter_figure(first, agents)),
-                          "Lifetime value against network value of every buyer (cents), one run "
-                          "(the lowest seed) per scenario, coloured by degree percentile; the "
-                          "axes are linear below 100 cents and logarithmic above"))
-    found.figures.append(("q5_undervalued.png", png(estimates_figure(
-        by_measure(store, levels, MEASURES),
+    found.figure("q5_values.png", scatter_figure(store),
+                 f"Lifetime value against network value of every buyer (cents), {ONE_RUN_EACH}, "
+                 "coloured by degree percentile; the axes are linear below 100 cents and "
+                 "logarithmic above")
+    found.figure("q5_undervalued.png", measures_figure(
+        store, levels, MEASURES,
         "Who lifetime value undervalues (mean over seeds, 95% interval)",
-        reference={MEASURES[3][1]: MIDDLE, MEASURES[0][1]: 0.0})),
+        reference={MEASURES[3][1]: MIDDLE, MEASURES[0][1]: 0.0}),
         "Per scenario: rank correlation of the two values, the network value held by the lower "
         "half by lifetime value, and the undervalued buyers: how many, how connected (dashed: "
-        "the middle buyer), how many are influencers"))
+        "the middle buyer), how many are influencers")
     return found
 
 
-def scatter_figure(first: pd.DataFrame, agents: pd.DataFrame) -> Figure:
-    """Lifetime vs network value per buyer, coloured by degree percentile, one panel per run."""
-    fig, axes = _figure(max(len(first), 1), width=4.4, height=3.6)
+def scatter_figure(store: Store) -> Figure:
+    """Draw lifetime vs network value per buyer, by degree percentile, one panel per run."""
+    fig, panels = run_panels(store, "degree_percentile, lifetime_value, network_value")
     points = None
-    for ax, run in zip(axes, first.itertuples(), strict=False):
-        data = agents[agents["job"] == run.job]
+    for ax, data in panels:
         points = ax.scatter(data["lifetime_value"], data["network_value"], s=5, alpha=0.6,
                             c=data["degree_percentile"], cmap="viridis", vmin=0, vmax=1)
         for axis in ("x", "y"):
             getattr(ax, f"set_{axis}scale")("symlog", linthresh=100)
         ax.set_xlabel("lifetime value (cents)")
         ax.set_ylabel("network value (cents)")
-        lines = run.scenario.replace(", ", "\n")  # one swept setting per line
-        ax.set_title(f"{lines} (seed {getattr(run, SEED)})", fontsize="small")
     if points is not None:
-        fig.colorbar(points, ax=axes, label="degree percentile", shrink=0.8)
+        fig.colorbar(points, ax=[ax for ax, _ in panels], label="degree percentile", shrink=0.8)
     fig.suptitle("Lifetime value vs network value, one run per scenario")
     return fig
 

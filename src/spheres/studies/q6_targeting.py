@@ -1,5 +1,7 @@
-"""Study Q6 (targeting): seeding or sponsoring the top-k by score, by degree, by followers, at
-random or by true influence (an oracle: the upper reference).
+"""Study Q6 (targeting): whom to seed or sponsor, and how much the choice matters.
+
+The top-k by score, by degree, by followers, at random or by true influence (an oracle: the
+upper reference).
 
 From the store's ``steps`` (free trials given), ``strategies`` (final share of the seeding and
 the sponsoring sellers), ``sellers`` (their profit per seller over the run, and the seeders'
@@ -12,8 +14,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from spheres.studies.base import Findings, Store, Study, key_effects, per_scenario, read_difference
-from spheres.studies.figures import estimates_figure, png
+from spheres.analysis.estimate import per_scenario
+from spheres.analysis.figures import estimates_figure
+from spheres.analysis.store import Store
+from spheres.studies.base import Findings, Study, key_effects
+from spheres.studies.readings import read_difference
 
 RULE, BASE = "sellers.targeting", "random"
 MEASURES = [  # column, label, unit, digits
@@ -71,14 +76,14 @@ def analyse(store: Store) -> Findings:
                     where, label, f"targeting by {rule.removeprefix(f'{RULE}=')}",
                     f"targeting by {base.removeprefix(f'{RULE}=')}", diff, digits, unit))
     base = next((s for s in store.scenarios if s == store.scenario(**{RULE: BASE})), None)
-    found.figures.append(("q6_outcomes.png", png(estimates_figure(
+    found.figure("q6_outcomes.png", estimates_figure(
         [(label, [(s.removeprefix(f"{RULE}="), levels[column][s]) for s in store.scenarios])
          for column, label, _, _ in MEASURES],
         "Outcome by targeting rule (mean over seeds, 95% interval; dashed: random targeting)",
         reference={label: levels[column][base].value for column, label, _, _ in MEASURES}
-        if base else None)),
+        if base else None),
         "Free trials, the seeders' reach, word of mouth and sales, and the final share and profit "
-        "of the seeding and sponsoring sellers under each targeting rule"))
+        "of the seeding and sponsoring sellers under each targeting rule")
     return found
 
 

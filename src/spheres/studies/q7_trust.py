@@ -1,5 +1,6 @@
-"""Study Q7 (trust): how trust in peers, influencers and sellers evolves, and what undisclosed
-sponsorship and spam-like advertising do to it.
+"""Study Q7 (trust): how trust evolves, and what hidden sponsorship and spam-like ads do to it.
+
+Trust in peers, influencers and sellers.
 
 From the store's ``steps`` (``trust_peers``, ``trust_influencers``, ``trust_sellers`` and
 ``exposures`` over time) and ``runs`` (``trust_final_<source>``, ``credibility_final``): trust by
@@ -10,18 +11,12 @@ sellers' preset (against ``all_listen``, sellers that make no claims).
 
 from __future__ import annotations
 
-from spheres.studies.base import (
-    Findings,
-    Store,
-    Study,
-    by_measure,
-    fmt,
-    interval,
-    key_effects,
-    per_scenario,
-    read_difference,
-)
-from spheres.studies.figures import estimates_figure, png, time_figure
+from spheres.analysis.estimate import per_scenario
+from spheres.analysis.figures import TRUST_COLORS, time_figure
+from spheres.analysis.store import Store
+from spheres.studies.base import Findings, Study, key_effects
+from spheres.studies.figures import measures_figure
+from spheres.studies.readings import at_scenario, fmt, interval, read_difference
 
 SOURCES = ("peers", "influencers", "sellers")
 PRESET, DISCLOSE = "sellers", "sellers.disclose_sponsorship"
@@ -50,9 +45,10 @@ def analyse(store: Store) -> Findings:
         for source in SOURCES:
             change = per_scenario(runs, f"change_{source}")[scenario]
             found.number(f"change in trust in {source}, step 1 to the end", scenario, change, 3)
-            found.readings.append(read_difference(store.where(scenario), f"trust in {source}",
-                                                  "the last step", "step 1", change, 3))
-        found.readings.append(f"{store.where(scenario)}: trust at the end: " + "; ".join(
+            found.readings.append(read_difference(at_scenario(store, scenario),
+                                                  f"trust in {source}", "the last step",
+                                                  "step 1", change, 3))
+        found.readings.append(f"{at_scenario(store, scenario)}: trust at the end: " + "; ".join(
             f"{s} {fmt(levels[f'trust_final_{s}'][scenario].value, 3)} "
             f"({interval(levels[f'trust_final_{s}'][scenario], 3)})" for s in SOURCES)
             + f"; {fmt(levels['exposures'][scenario].value, 0)} sponsored posts found out per "
@@ -78,16 +74,16 @@ def analyse(store: Store) -> Findings:
                       value_vars=[f"trust_{s}" for s in SOURCES], var_name="line",
                       value_name="value").assign(line=lambda f: f["line"].str.removeprefix(
                           "trust_"))
-    found.figures.append(("q7_trust_time.png", png(time_figure(
+    found.figure("q7_trust_time.png", time_figure(
         [(s, long[long["scenario"] == s]) for s in store.scenarios], "mean trust",
         "Trust by source over time (mean over seeds; band: 95% interval of the mean)",
-        lines=list(SOURCES), cols=2 if len(store.scenarios) % 2 == 0 else 3)),
-        "Buyers' mean trust in peers, influencers and sellers over time, per scenario"))
-    found.figures.append(("q7_final.png", png(estimates_figure(
-        by_measure(store, levels, MEASURES),
-        "Trust, exposures and credibility at the end (mean over seeds, 95% interval)")),
+        colors=TRUST_COLORS, cols=2 if len(store.scenarios) % 2 == 0 else 3),
+        "Buyers' mean trust in peers, influencers and sellers over time, per scenario")
+    found.figure("q7_final.png", measures_figure(
+        store, levels, MEASURES,
+        "Trust, exposures and credibility at the end (mean over seeds, 95% interval)"),
         "Final trust in each source, undisclosed sponsored posts found out, and influencers' "
-        "credibility, per scenario"))
+        "credibility, per scenario")
     return found
 
 

@@ -72,8 +72,10 @@ def default_value(setting: str, config: SpheresConfig | None = None) -> Any:
 
 
 def classroom_config(settings: dict[str, Any]) -> SpheresConfig:
-    """The config of a classroom market: the package defaults with ``CLASSROOM_BUYERS`` buyers,
-    overridden by ``settings`` (dotted setting names; ``seed`` may be text from the seed field).
+    """Build the config of a classroom market from slider values.
+
+    The package defaults with ``CLASSROOM_BUYERS`` buyers, overridden by ``settings`` (dotted
+    setting names; ``seed`` may be text from the seed field).
 
     Raises ``ConfigError`` naming the setting when a value is not allowed.
     """
@@ -103,6 +105,7 @@ class ClassroomModel(MarketModel):
     """
 
     def __init__(self, **settings: Any) -> None:
+        """Build the market from ``settings``, or from the defaults if they are refused."""
         # Mesa's Reset also passes a default ``scenario``; the seed comes from the seed field.
         settings.pop("scenario", None)
         try:
@@ -114,8 +117,10 @@ class ClassroomModel(MarketModel):
 
 
 def model_params() -> dict[str, dict[str, Any]]:
-    """Mesa ``SolaraViz`` model parameters: one slider per setting in :data:`SLIDERS`, and the
-    seed field."""
+    """Return Mesa ``SolaraViz`` model parameters: the seed field and a slider per setting.
+
+    The sliders are those of :data:`SLIDERS`.
+    """
     config = classroom_config({})
     params: dict[str, dict[str, Any]] = {
         SEED: {"type": "InputText", "value": str(config.seed), "label": SEED},

@@ -1,12 +1,12 @@
-"""What the classroom page draws, read from a running model: the network view, the live plots and
-the headline numbers.
+"""What the classroom page draws from a running model: network view, live plots, headline numbers.
 
 Everything here reads the model's own state (``buyers_state``, ``sellers_state``), the rows
 it records each step (``metric_rows``, ``seller_rows``) and its ledger's flows by reason
 (``ledger.flow_rows()``); nothing is computed that the model does
 not already keep. The images are plain matplotlib figures (no pyplot, so they can be drawn from
 the web server's threads), kept per model as a :class:`Board` that repaints only the data after
-each step and returns PNG bytes.
+each step and returns PNG bytes. Colours are those of every other figure
+(:mod:`spheres.analysis.figures`): a strategy's, a currency kind's.
 """
 
 from __future__ import annotations
@@ -17,14 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
 import numpy as np
-from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_hex, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
+from spheres.analysis.figures import CURRENCY_KIND_COLORS, strategy_color
 from spheres.model.currency import CURRENCY_LABELS, KINDS, REASONS
 from spheres.model.measures import TRUST_COLUMNS
 from spheres.model.strategies import STRATEGIES
@@ -42,14 +45,17 @@ EXITED = to_rgba("#8c8c8c")
 TRUST_SOURCES = tuple(TRUST_COLUMNS)  # peers, influencers, sellers
 
 
-def strategy_color(code: int) -> tuple[float, float, float, float]:
-    """The colour of a strategy (by its position in the strategy registry)."""
-    return colormaps["tab10"](code % 10)
+def code_color(code: int) -> tuple[float, float, float, float]:
+    """Return the RGBA colour of a strategy by its code (its place in the strategy registry)."""
+    return to_rgba(strategy_color(list(STRATEGIES)[code]))
 
 
 def seller_colors(model: MarketModel) -> np.ndarray:
-    """One RGBA colour per seller slot: its strategy's hue, a lighter or darker shade for each
-    further seller of the same strategy, and grey once the seller has left the market."""
+    """Return one RGBA colour per seller slot, in its strategy's hue.
+
+    Each further seller of the same strategy gets a lighter or darker shade; a seller that has
+    left the market is grey.
+    """
     m = model.sellers_state
     colors = np.tile(np.array(GREY), (model.n_slots, 1))
     seen: dict[int, int] = {}
@@ -57,7 +63,7 @@ def seller_colors(model: MarketModel) -> np.ndarray:
         code = int(m.strategy[row])
         rank = seen.get(code, 0)
         seen[code] = rank + 1
-        base = np.array(strategy_color(code))
+        base = np.array(code_color(code))
         mix = (0.0, 0.45, -0.35, 0.25, -0.2)[rank % 5]
         target = np.ones(4) if mix > 0 else np.r_[0.0, 0.0, 0.0, 1.0]
         colors[row] = base + abs(mix) * (target - base)
@@ -82,8 +88,10 @@ _SAMPLES: weakref.WeakKeyDictionary[Any, NetworkSample] = weakref.WeakKeyDiction
 
 
 def network_sample(model: MarketModel, size: int = SAMPLE_SIZE) -> NetworkSample:
-    """Up to ``size`` buyers around the best-connected one (breadth first), with a spring layout
-    computed once per model and kept for later calls."""
+    """Sample up to ``size`` buyers around the best-connected one (breadth first).
+
+    The spring layout is computed once per model and kept for later calls.
+    """
     sample = _SAMPLES.get(model)
     if sample is None:
         sample = _build_sample(model, size)
@@ -92,8 +100,6 @@ def network_sample(model: MarketModel, size: int = SAMPLE_SIZE) -> NetworkSample
 
 
 def _build_sample(model: MarketModel, size: int) -> NetworkSample:
-    import networkx as nx
-
     g = model.graph
     n = g.n_nodes
     order: list[int] = []
@@ -126,8 +132,11 @@ def _build_sample(model: MarketModel, size: int) -> NetworkSample:
 
 
 def preferred_sellers(model: MarketModel, rows: np.ndarray) -> np.ndarray:
-    """For each buyer in ``rows``, the alive seller it knows and believes fits best (the one
-    it would most likely buy from), or -1 when it knows no seller in the market."""
+    """Return, for each buyer in ``rows``, the alive seller it believes fits best.
+
+    That is the seller it would most likely buy from among those it knows; -1 when it knows no
+    seller in the market.
+    """
     b, m = model.buyers_state, model.sellers_state
     width = model.n_used
     known = b.aware[rows] & m.alive[:width]
@@ -145,8 +154,7 @@ class Board:
     """
 
     def __init__(self, figure: Figure) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
+        """Keep ``figure`` on an Agg canvas of its own."""
         self.figure = figure
         self.canvas = FigureCanvasAgg(figure)
         self._limits: tuple[float, ...] | None = None
@@ -160,9 +168,7 @@ class Board:
                     artist.remove()
 
     def png(self) -> bytes:
-        """The figure as PNG bytes, with the data added since :meth:`clear`."""
-        from PIL import Image
-
+        """Return the figure as PNG bytes, with the data added since :meth:`clear`."""
         data = [(ax, artist) for ax in self.figure.axes
                 for artist in [*ax.collections, *ax.lines, *ax.patches, *ax.texts]
                 if artist.get_gid() != "fixed"]
@@ -197,8 +203,10 @@ def _board(model: MarketModel, name: str, build: Callable[[], Figure]) -> Board:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 times a power of ten that is >= ``value`` (1 for <= 0), so
-    that an axis limit changes rarely as the data grow."""
+    """Round ``value`` up to 1, 2, 2.5 or 5 times a power of ten (1 for ``value`` <= 0).
+
+    An axis limit set this way changes rarely as the data grow.
+    """
     if value <= 0:
         return 1.0
     power = 10.0 ** np.floor(np.log10(value))
@@ -206,8 +214,10 @@ def nice_ceiling(value: float) -> float:
 
 
 def draw_network(model: MarketModel, ax: Axes) -> None:
-    """Buyers of the sample coloured by the seller they prefer (grey when they know none),
-    influencers drawn larger with a black ring."""
+    """Draw the sampled buyers coloured by the seller they prefer (grey when they know none).
+
+    Influencers are drawn larger, with a black ring.
+    """
     sample = network_sample(model)
     b = model.buyers_state
     if not ax.collections:
@@ -246,8 +256,10 @@ def _new_network_figure() -> Figure:
 
 
 def seller_legend(model: MarketModel) -> list[tuple[str, str, bool]]:
-    """The network view's legend: (label, CSS colour, still in the market) per seller, then
-    buyers who know no seller."""
+    """Return the network view's legend: (label, CSS colour, still in the market) per seller.
+
+    The last item stands for the buyers who know no seller.
+    """
     m = model.sellers_state
     colors = seller_colors(model)
     names = list(STRATEGIES)
@@ -262,8 +274,11 @@ def seller_legend(model: MarketModel) -> list[tuple[str, str, bool]]:
 
 
 def strategy_legend(model: MarketModel) -> list[tuple[str, str]]:
-    """The plots' legend: (``strategy (marketing lever + sensing method)``, CSS colour) for
-    each strategy in the market, with the parts its sellers were built with."""
+    """Return the plots' legend: (label, CSS colour) for each strategy in the market.
+
+    The label is ``strategy (marketing lever + sensing method)``, with the parts its sellers
+    were built with.
+    """
     m = model.sellers_state
     names = list(STRATEGIES)
     items = []
@@ -271,7 +286,7 @@ def strategy_legend(model: MarketModel) -> list[tuple[str, str]]:
         row = int(np.flatnonzero(m.exists & (m.strategy == code))[0])
         parts = model.strategies[row]
         label = f"{names[code]} ({parts.marketing.name} + {parts.sensing.name})"
-        items.append((label, to_hex(strategy_color(int(code)))))
+        items.append((label, to_hex(code_color(int(code)))))
     return items
 
 
@@ -289,8 +304,10 @@ class History:
 
 
 def history(model: MarketModel) -> History:
-    """The model's ``seller_rows`` and ``metric_rows`` stacked into arrays, and its ledger's
-    flows summed by reason per step."""
+    """Stack the model's ``seller_rows`` and ``metric_rows`` into arrays, with flows by reason.
+
+    The flows are the ledger's, summed by reason per step.
+    """
     # Both lists as long as the shorter: with Mesa's "Use Threads" the model may be stepping
     # while the page reads them.
     count = min(len(model.metric_rows), len(model.seller_rows))
@@ -318,7 +335,7 @@ def _by_strategy(model: MarketModel, values: np.ndarray) -> dict[int, np.ndarray
 def draw_alive(model: MarketModel, h: History, ax: Axes) -> None:
     """Sellers alive by strategy, stacked (the top edge is all sellers alive)."""
     alive = _by_strategy(model, h.sellers["alive"].astype(int))
-    ax.stackplot(h.steps, *alive.values(), colors=[strategy_color(c) for c in alive], step="post")
+    ax.stackplot(h.steps, *alive.values(), colors=[code_color(c) for c in alive], step="post")
     top = int(model.sellers_state.exists.sum())  # grows only when a seller enters
     ax.set_ylim(0, top + 0.5)
     ax.set_title("sellers alive by strategy (stacked)", fontsize=9)
@@ -327,14 +344,16 @@ def draw_alive(model: MarketModel, h: History, ax: Axes) -> None:
 def draw_share(model: MarketModel, h: History, ax: Axes) -> None:
     """Market share of this step's purchases by strategy, stacked."""
     shares = _by_strategy(model, h.sellers["share"])
-    ax.stackplot(h.steps, *shares.values(), colors=[strategy_color(c) for c in shares])
+    ax.stackplot(h.steps, *shares.values(), colors=[code_color(c) for c in shares])
     ax.set_ylim(0, 1)
     ax.set_title("market share by strategy", fontsize=9)
 
 
 def draw_sync(model: MarketModel, h: History, ax: Axes) -> None:
-    """Each seller's sync: distance between its offering and buyers' mean expectation (the
-    frog's water temperature); a line stops when the seller leaves the market."""
+    """Draw each seller's sync: the distance from its offering to buyers' mean expectation.
+
+    The frog's water temperature; a line stops when the seller leaves the market.
+    """
     colors = seller_colors(model)
     m = model.sellers_state
     sync = np.where(h.sellers["alive"], h.sellers["sync"], np.nan)
@@ -346,17 +365,15 @@ def draw_sync(model: MarketModel, h: History, ax: Axes) -> None:
                  "(the frog's water)", fontsize=9)
 
 
-# Currency kinds' colours, apart from the strategies' (tab10 0-6).
-KIND_COLORS = dict(zip(KINDS, ("#bcbd22", "#17becf", "#1a3d8f", "#7f7f7f", "black"), strict=True))
-
-
 def _flow_styles() -> dict[str, dict[str, Any]]:
-    """One line style per currency reason: its kind's colour, solid for a kind's first reason and
-    dashed for its second."""
+    """Return one line style per currency reason, in its kind's colour.
+
+    A kind's first reason is drawn solid, its second dashed.
+    """
     styles: dict[str, dict[str, Any]] = {}
     seen: set[int] = set()
     for reason, kind in REASONS.items():
-        styles[reason] = {"color": KIND_COLORS[KINDS[kind]], "linewidth": 1,
+        styles[reason] = {"color": CURRENCY_KIND_COLORS[KINDS[kind]], "linewidth": 1,
                           "linestyle": "--" if kind in seen else "-"}
         seen.add(kind)
     return styles
@@ -367,7 +384,7 @@ FLOW_STYLES = _flow_styles()
 
 def flow_kind_legend() -> list[tuple[str, str]]:
     """The currency plot's colours: (kind, CSS colour) for each kind of movement."""
-    return [(CURRENCY_LABELS[kind], to_hex(color)) for kind, color in KIND_COLORS.items()]
+    return [(CURRENCY_LABELS[kind], to_hex(color)) for kind, color in CURRENCY_KIND_COLORS.items()]
 TRUST_STYLES = {source: {"color": "black", "linestyle": style, "linewidth": 1}
                 for source, style in zip(TRUST_SOURCES, ("-", "--", ":"), strict=True)}
 
@@ -391,8 +408,10 @@ def draw_trust(h: History, ax: Axes) -> None:
 
 
 def plots_png(model: MarketModel) -> bytes:
-    """The live plots at the model's current step, as PNG: sellers alive, market share, each
-    seller's sync (wide), currency flows, trust."""
+    """Draw the live plots at the model's current step, as PNG.
+
+    Sellers alive, market share, each seller's sync (wide), currency flows, trust.
+    """
     board = _board(model, "plots", _new_plots_figure)
     board.clear()
     h = history(model)

@@ -7,7 +7,6 @@ outside hosts), with Solara's telemetry and version check off. Ctrl-C stops the 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import os
 import socket
@@ -71,16 +70,20 @@ def _port_free(host: str, port: int) -> str | None:
 
 
 def solara_arguments(host: str, port: int) -> list[str]:
-    """The ``solara run`` arguments that serve the page: production mode (no requests to outside
-    hosts), no browser opened, no version check."""
+    """Return the ``solara run`` arguments that serve the page.
+
+    Production mode (no requests to outside hosts), no browser opened, no version check.
+    """
     app = Path(__file__).with_name("app.py")
     return ["run", str(app), "--host", host, "--port", str(port), "--production", "--no-open",
             "--no-check-version", "--log-level", "warning"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve the page until Ctrl-C, then end the process with exit code 0; return 2 when the
-    extra is missing or the address cannot be used."""
+    """Serve the page until Ctrl-C, then end the process with exit code 0.
+
+    Returns 2 when the extra is missing or the address cannot be used.
+    """
     args = parser().parse_args(argv)
     if missing_packages():
         print(INSTALL_HINT, file=sys.stderr)
@@ -97,12 +100,20 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # read when solara is imported
     # Solara warns that a cookie cannot be samesite=none on plain http; expected here.
     warnings.filterwarnings("ignore", message="Cookies with samesite")
-    from click.exceptions import Abort
+    # Deliberately lazy: Solara is the optional viz extra, checked for above.
     from solara.__main__ import cli as solara_cli
 
-    with contextlib.suppress(Abort, KeyboardInterrupt):  # Ctrl-C
+    try:
         solara_cli(args=solara_arguments(args.host, args.port), prog_name="solara",
                    standalone_mode=False)
+    except KeyboardInterrupt:  # Ctrl-C
+        pass
+    except RuntimeError as err:
+        # Solara's command line (rich-click over click) turns the KeyboardInterrupt of Ctrl-C
+        # into its Abort, a RuntimeError raised while handling it; any other error is the
+        # server's own.
+        if not isinstance(err.__context__, KeyboardInterrupt | EOFError):
+            raise
     print("spheres viz: stopped", file=sys.stderr)
     # A page left playing keeps a worker thread stepping its market; the server is gone, so end
     # here rather than wait for that thread.
