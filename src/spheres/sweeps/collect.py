@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from spheres.analysis.store import EXPERIMENT, SEED
+from spheres.analysis.store import EXPERIMENT, SEED, Store
 from spheres.errors import CollectError
 from spheres.paths import DATABASE, ERROR, SUMMARY
 
@@ -272,10 +272,12 @@ def collect(sweep_dir: Path | str) -> Path:
     return database
 
 
-def status_counts(sweep_dir: Path) -> dict[str, int]:
-    """How many runs of ``sweep_dir`` are ``ok``, ``failed`` and ``incomplete`` (as collected)."""
-    found = [read_run(job, path).status for job, path in run_dirs(sweep_dir)]
-    return {status: found.count(status) for status in ("ok", "failed", "incomplete")}
+def status_counts(database: Path) -> dict[str, int]:
+    """How many runs of a collected sweep are ``ok``, ``failed`` and ``incomplete``."""
+    with Store(database) as store:
+        found = store.df("SELECT status, count(*) AS n FROM runs GROUP BY status")
+    counts = dict(zip(found["status"], found["n"], strict=True))
+    return {status: int(counts.get(status, 0)) for status in ("ok", "failed", "incomplete")}
 
 
 def format_counts(counts: dict[str, int]) -> str:
@@ -297,5 +299,5 @@ def collect_main(argv: list[str]) -> int:
                              "0/, 1/, ...")
     args = parser.parse_args(argv)
     database = collect(args.sweep_dir)
-    print(f"collected {format_counts(status_counts(args.sweep_dir))} into {database}")
+    print(f"collected {format_counts(status_counts(database))} into {database}")
     return 0

@@ -154,7 +154,7 @@ class Session:
         self.stop_watching()
         assert self.sweep_dir is not None
         database = collect(self.sweep_dir)
-        print(f"collected {format_counts(status_counts(self.sweep_dir))} into {database}")
+        print(f"collected {format_counts(status_counts(database))} into {database}")
         self.failures = failure_lines(self.sweep_dir)
         for line in self.failures:
             print(line, file=sys.stderr)
