@@ -171,3 +171,14 @@ def test_format_summary_tolerates_missing_parts() -> None:
     assert format_summary({}) == ""
     text = format_summary({"score_influence_spearman": math.nan})
     assert "n/a" in text
+
+
+def test_dashboard_colours_each_strategy_as_every_other_figure() -> None:
+    from matplotlib.colors import to_hex
+
+    from spheres.analysis.figures import strategy_colors
+    from spheres.run.dashboard import dashboard
+
+    alive = dashboard(small_results()).axes[0]
+    shown = {c.get_label(): to_hex(c.get_facecolor()[0]) for c in alive.collections}
+    assert shown == strategy_colors(STRATEGIES)

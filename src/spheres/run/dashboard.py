@@ -1,4 +1,9 @@
-"""A run's dashboard: one figure of sellers alive, market shares, currency flows and trust."""
+"""A run's dashboard: one figure of sellers alive, market shares, currency flows and trust.
+
+Drawn with the style and colours of every other figure (:mod:`spheres.analysis.figures`): a
+strategy, a kind of currency movement and a trust source have the same colour here as in the
+reports, the studies, the notebooks and the classroom page.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +11,33 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
-from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from spheres.analysis.figures import CURRENCY_KIND_COLORS, TRUST_COLORS, figure, strategy_colors
 from spheres.model.currency import CURRENCY_LABELS
 from spheres.model.currency import KINDS as CURRENCY_KINDS
 from spheres.model.measures import TRUST_COLUMNS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from spheres.run.tables import Results
 
 
 def dashboard(results: Results) -> Figure:
     """A 2x2 figure: sellers alive by strategy, market shares, currency flows, trust by source."""
-    fig = Figure(figsize=(12, 8), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(2, 2)
-    colors = _strategy_colors(results.sellers)
+    fig, axes = figure(4, width=6.0, height=4.0, cols=2)
+    sellers = results.sellers
+    names = sorted(sellers["strategy"].astype(str).unique()) if _has(sellers, "strategy") else []
+    colors = strategy_colors(names)
     panels: list[tuple[Axes, Callable[[Axes], None]]] = [
-        (axes[0, 0], lambda ax: _plot_alive(ax, results.sellers, colors)),
-        (axes[0, 1], lambda ax: _plot_shares(ax, results.sellers, colors)),
-        (axes[1, 0], lambda ax: _plot_flows(ax, results.flows)),
-        (axes[1, 1], lambda ax: _plot_trust(ax, results.metrics)),
+        (axes[0], lambda ax: _plot_alive(ax, sellers, colors)),
+        (axes[1], lambda ax: _plot_shares(ax, sellers, colors)),
+        (axes[2], lambda ax: _plot_flows(ax, results.flows)),
+        (axes[3], lambda ax: _plot_trust(ax, results.metrics)),
     ]
     for ax, plot in panels:
         plot(ax)
@@ -51,12 +55,6 @@ def _has(frame: pd.DataFrame, *columns: str) -> bool:
 def _no_data(ax: Axes, title: str) -> None:
     ax.set_title(title)
     ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-
-
-def _strategy_colors(sellers: pd.DataFrame) -> dict[str, Any]:
-    names = sorted(sellers["strategy"].astype(str).unique()) if _has(sellers, "strategy") else []
-    cmap = colormaps["tab10"]
-    return {name: cmap(i % 10) for i, name in enumerate(names)}
 
 
 def _plot_alive(ax: Axes, sellers: pd.DataFrame, colors: dict[str, Any]) -> None:
@@ -113,7 +111,8 @@ def _plot_flows(ax: Axes, flows: pd.DataFrame) -> None:
     kinds = [k for k in CURRENCY_KINDS if k in by_kind.columns]
     kinds += [k for k in by_kind.columns if k not in kinds]
     for kind in kinds:
-        ax.plot(by_kind.index, by_kind[kind], label=CURRENCY_LABELS.get(kind, kind))
+        ax.plot(by_kind.index, by_kind[kind], label=CURRENCY_LABELS.get(kind, kind),
+                color=CURRENCY_KIND_COLORS.get(kind))
     ax.set_title(title)
     ax.set_ylabel("points per step")
     ax.legend(fontsize="small")
@@ -126,7 +125,7 @@ def _plot_trust(ax: Axes, metrics: pd.DataFrame) -> None:
         _no_data(ax, title)
         return
     for label, column in present.items():
-        ax.plot(metrics["step"], metrics[column], label=label)
+        ax.plot(metrics["step"], metrics[column], label=label, color=TRUST_COLORS.get(label))
     ax.set_title(title)
     ax.set_ylabel("mean trust")
     ax.set_ylim(0, 1)
