@@ -13,20 +13,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spheres import bench
-from spheres.bench import (
+from spheres import simulate
+from spheres.bench import engines
+from spheres.bench.engines import (
     combine,
     diffusion_config,
     diffusion_switches,
-    graph_table,
-    model_graph,
     numpy_diffusion,
     scaled_mix,
     table,
 )
+from spheres.bench.graphs import graph_table, model_graph
 from spheres.config import MechanismsConfig, SellersConfig
 from spheres.model.model import MarketModel
-from spheres.simulate import simulate
 
 MARKET_COLUMNS = ["buyers", "sellers", "held in mind", "engine", "steps", "set-up (s)",
                   "median step (ms CPU)",
@@ -143,7 +142,7 @@ def test_bench_refuses_bad_options(argv: list[str], named: str,
     """A bad option value (or a configuration the model refuses) stops the benchmark before
     any run, with a one-line message naming it and exit code 2."""
     with pytest.raises(SystemExit) as stop:
-        bench.main(["--quick", *argv])
+        engines.main(["--quick", *argv])
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith("spheres bench: error:") and named in err
@@ -157,8 +156,8 @@ def test_versions_alternate(monkeypatch: pytest.MonkeyPatch) -> None:
         order.append(spec["engine"])
         return {"engine": spec["engine"], "run": len(order)}
 
-    monkeypatch.setattr(bench, "_run_child", fake_child)
-    runs = bench.interleaved([{"engine": "vector"}, {"engine": "agent"}], repeats=3)
+    monkeypatch.setattr(engines, "run_child", fake_child)
+    runs = engines.interleaved([{"engine": "vector"}, {"engine": "agent"}], repeats=3)
     assert order == ["vector", "agent"] * 3
     assert [[r["run"] for r in rs] for rs in runs] == [[1, 3, 5], [2, 4, 6]]
 

@@ -14,8 +14,8 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 import spheres
-from spheres.cli import load_config
 from spheres.config import ConfigError, SpheresConfig
+from spheres.config.compose import load_config, register
 from spheres.model.currency import REASONS
 from spheres.model.strategies import STRATEGIES
 from spheres.paths import config_dir
@@ -49,6 +49,7 @@ def spheres_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProc
 
 def composed(*overrides: str) -> DictConfig:
     """Compose the bundled config with ``overrides``, as ``spheres run`` does."""
+    register()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         return compose(config_name="config", overrides=list(overrides))
 
@@ -321,13 +322,14 @@ def test_a_run_larger_than_memory_is_refused_naming_the_sizes(tmp_path: Path) ->
 
 def test_a_full_disk_is_refused_before_any_work(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from spheres import results
+    from spheres.errors import RunDirError
+    from spheres.run import files
 
-    usage = results.shutil.disk_usage(tmp_path)
-    monkeypatch.setattr(results.shutil, "disk_usage",
+    usage = files.shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(files.shutil, "disk_usage",
                         lambda path: usage._replace(free=1000))
-    with pytest.raises(results.RunDirError, match="MB free"):
-        results.check_run_dir(tmp_path / "r", 10**6)
+    with pytest.raises(RunDirError, match="MB free"):
+        files.check_run_dir(tmp_path / "r", 10**6)
 
 
 @pytest.mark.slow
@@ -365,7 +367,7 @@ def test_run_help_lists_every_setting() -> None:
 
 def test_the_settings_tables_of_the_docs_match_the_declarations() -> None:
     """README and docs/ODD.md hold exactly the table generated from the declarations."""
-    from spheres.config import settings_markdown
+    from spheres.config.help import settings_markdown
 
     root = Path(__file__).resolve().parents[1]
     table = settings_markdown()
@@ -374,3 +376,69 @@ def test_the_settings_tables_of_the_docs_match_the_declarations() -> None:
         start = text.index("<!-- settings:start")
         body = text[text.index("-->", start) + 3:text.index("<!-- settings:end -->")]
         assert body.strip() == table.strip(), f"{doc}: run `spheres settings` and paste it"
+
+
+# -- validation once per run, at the boundary ------------------------------------------------
+
+# Runs the command in this interpreter with the check of every setting counted; the count is
+# printed when the process ends.
+COUNTING = """
+import atexit, importlib, sys
+checks = importlib.import_module("spheres.config.validate")
+calls = []
+real = checks.check_settings
+def counting(config):
+    calls.append(config.seed)
+    return real(config)
+checks.check_settings = counting
+atexit.register(lambda: print(f"settings checked for seeds {calls}", file=sys.stderr))
+from spheres.cli import main
+main(sys.argv[1:])
+"""
+
+
+def counted_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(spheres.__file__).resolve().parents[1])
+    env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.run([sys.executable, "-c", COUNTING, *args], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def test_a_run_of_the_command_checks_its_settings_once(tmp_path: Path) -> None:
+    done = counted_cli("run", *SMALL, "seed=4", "output.dashboard=false",
+                       f"hydra.run.dir={tmp_path / 'r'}")
+    assert done.returncode == 0, done.stderr
+    assert "settings checked for seeds [4]" in done.stderr
+
+
+def test_each_job_of_a_sweep_checks_its_settings_once(tmp_path: Path) -> None:
+    done = counted_cli("run", "-m", "n_buyers=100", "steps=3", "seed=1,2,3",
+                       "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path}")
+    assert done.returncode == 0, done.stderr
+    assert "settings checked for seeds [1, 2, 3]" in done.stderr
+
+
+def test_the_api_checks_settings_once_and_again_after_a_change(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    checks = importlib.import_module("spheres.config.validate")
+    calls: list[int] = []
+    real = checks.check_settings
+
+    def counting(config: SpheresConfig) -> None:
+        calls.append(config.steps)
+        real(config)
+
+    monkeypatch.setattr(checks, "check_settings", counting)
+    spheres.simulate(spheres.make_config(n_buyers=200, steps=3))
+    assert calls == [3]
+    spheres.simulate({"n_buyers": 200, "steps": 2})
+    assert calls == [3, 2]
+    config = spheres.make_config(n_buyers=200, steps=3)
+    config.steps = 4  # a validated config changed since is checked again
+    spheres.simulate(config)
+    assert calls == [3, 2, 3, 4]
+    spheres.MarketModel(config)  # the model trusts a validated config
+    assert calls == [3, 2, 3, 4]

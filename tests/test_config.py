@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import REASON_SWITCH, SWITCHES
+from spheres import Results
 from spheres.config import (
     ConfigError,
     MarketConfig,
@@ -25,8 +26,7 @@ from spheres.config import (
 from spheres.model.model import MarketModel
 from spheres.model.state import INFLUENCER_SRC
 from spheres.model.strategies import STRATEGIES
-from spheres.results import assemble
-from spheres.simulate import Results
+from spheres.run.tables import assemble
 
 # -- building ------------------------------------------------------------------------------------
 

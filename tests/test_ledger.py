@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REASON_SWITCH, SWITCHES, used_graph_settings
+from spheres import Results, simulate
 from spheres.config import make_config
 from spheres.model.currency import (
     AGENT_TYPES,
@@ -28,7 +29,6 @@ from spheres.model.currency import (
 from spheres.model.network import KINDS as NETWORK_KINDS
 from spheres.model.sellers import TARGETING
 from spheres.model.strategies import STRATEGIES
-from spheres.simulate import Results, simulate
 
 # -- unit tests ----------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from conftest import SWITCHES
+from spheres import simulate
 from spheres.config import SpheresConfig, make_config
 from spheres.model import draws as dr
 from spheres.model import rules
@@ -18,8 +19,7 @@ from spheres.model.measures import gini, hhi, klout_score, network_value
 from spheres.model.model import MarketModel
 from spheres.model.network import edges_to_csr
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
-from spheres.results import assemble
-from spheres.simulate import simulate
+from spheres.run.tables import assemble
 
 ALL_OFF = dict.fromkeys(SWITCHES, False)
 DIFFUSION = {**ALL_OFF, "advertising": True}  # configs/experiment/diffusion.yaml

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from spheres import simulate
 from spheres.config import ConfigError, make_config
 from spheres.model.model import MarketModel
 from spheres.model.state import NO_SOURCE
-from spheres.results import assemble
-from spheres.simulate import simulate
+from spheres.run.tables import assemble
 
 SMALL: dict[str, Any] = {"n_buyers": 200, "steps": 30, "seed": 3, "output.progress": False,
                          "market.p_word_of_mouth": 0.4, "market.p_need": 0.4}

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spheres import results as outputs
+from spheres import Results
 from spheres.config import make_config
 from spheres.model.currency import KINDS, REASONS
-from spheres.results import format_summary, write_results
-from spheres.simulate import Results
+from spheres.run import files
+from spheres.run.files import write_results
+from spheres.run.text import format_summary
 
 STRATEGIES = ("inert", "broadcast", "listen")
 
@@ -118,14 +119,14 @@ def test_failing_write_leaves_no_summary(tmp_path: Path, monkeypatch: pytest.Mon
     write_results(small_results(), tmp_path)  # an earlier complete write in the same directory
     assert (tmp_path / "summary.json").exists()
 
-    real = outputs._write_parquet
+    real = files.write_parquet
 
     def failing(frame: pd.DataFrame, path: Path) -> Path:
         if path.name == "flows.parquet":
             raise OSError("disk full")
         return real(frame, path)
 
-    monkeypatch.setattr(outputs, "_write_parquet", failing)
+    monkeypatch.setattr(files, "write_parquet", failing)
     with pytest.raises(OSError, match="disk full"):
         write_results(small_results(), tmp_path)
     assert not (tmp_path / "summary.json").exists()
@@ -170,3 +171,14 @@ def test_format_summary_tolerates_missing_parts() -> None:
     assert format_summary({}) == ""
     text = format_summary({"score_influence_spearman": math.nan})
     assert "n/a" in text
+
+
+def test_dashboard_colours_each_strategy_as_every_other_figure() -> None:
+    from matplotlib.colors import to_hex
+
+    from spheres.analysis.figures import strategy_colors
+    from spheres.run.dashboard import dashboard
+
+    alive = dashboard(small_results()).axes[0]
+    shown = {c.get_label(): to_hex(c.get_facecolor()[0]) for c in alive.collections}
+    assert shown == strategy_colors(STRATEGIES)

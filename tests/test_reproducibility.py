@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spheres import Results, simulate
 from spheres.config import SpheresConfig, make_config
 from spheres.model import draws as dr
 from spheres.model.agents import AgentEngine, Buyer
 from spheres.model.model import MarketModel
-from spheres.simulate import Results, simulate
 from spheres.verify import compare, snapshot
 
 TABLES = ("metrics", "sellers", "flows", "agents", "ledger_entries")

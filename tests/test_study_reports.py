@@ -28,7 +28,7 @@ from spheres.report.cli import write_report
 from spheres.report.study import STUDY_JSON, section
 from spheres.report.sweep import load
 from spheres.report.whatif import build
-from spheres.results import write_results
+from spheres.run.files import write_results
 from spheres.studies import q1_decline
 from spheres.studies.base import header
 from spheres.studies.readings import read_difference, read_level

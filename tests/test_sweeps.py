@@ -62,8 +62,10 @@ def composed_with_hydra(*overrides: str) -> DictConfig:
     """The composed config with its ``hydra`` node (launcher, callbacks)."""
     from hydra import compose, initialize_config_dir
 
+    from spheres.config.compose import register
     from spheres.paths import config_dir
 
+    register()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         return compose(config_name="config", overrides=list(overrides),
                        return_hydra_config=True)
@@ -101,8 +103,10 @@ def spheres_sweeper(*overrides: str) -> Any:
     from hydra.core.plugins import Plugins
     from hydra.types import HydraContext, RunMode
 
+    from spheres.config.compose import register
     from spheres.paths import config_dir
 
+    register()
     loader = ConfigLoaderImpl(create_config_search_path(str(config_dir())))
     config = loader.load_configuration("config", list(overrides), RunMode.MULTIRUN)
     return Plugins.instance().instantiate_sweeper(
@@ -292,7 +296,7 @@ def test_a_killed_sweep_resumed_equals_an_uninterrupted_one(tmp_path: Path) -> N
 
 
 def test_bench_sweep_table_gives_speed_up_and_overhead_per_run() -> None:
-    from spheres.sweeps.bench import SETUPS, Timing, format_table, main
+    from spheres.bench.sweeps import SETUPS, Timing, format_table, main
 
     serial = Timing(SETUPS[0], wall_s=30.0, simulate_s=20.0, runs=20)
     parallel = Timing(SETUPS[1], wall_s=15.0, simulate_s=24.0, runs=20)
@@ -302,3 +306,150 @@ def test_bench_sweep_table_gives_speed_up_and_overhead_per_run() -> None:
     assert lines[1].split()[-4:] == ["30.0", "1.00x", "1.000", "0.500"]
     assert lines[2].split()[-4:] == ["15.0", "2.00x", "1.200", "0.500"]
     assert main(["--runs", "0"]) == 2
+
+
+# -- the default sweeper's own pieces against Hydra's basic sweeper and config loader ----------
+
+GRIDS = [
+    ["seed=range(0,4)"],
+    ["seed=3,5,8", "market=default,fast_drift", "steps=10"],
+    ["market.p_ad=0.01,0.05", "seed=range(0,3)", "market.p_ad=0.2,0.3,0.4"],  # a key given twice
+    ["+sellers.mix.cocreate=1,2", "sellers=all_listen", "~output.top", "n_buyers=100"],
+    ["hydra/launcher=basic", "seed=choice(1,2)", "market.p_need=range(0.1,0.3,0.1)"],
+    ["steps=10"],
+    [],
+]
+
+
+def parsed(overrides: list[str]) -> list[Any]:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return OverridesParser.create().parse_overrides(overrides)
+
+
+@pytest.mark.parametrize("overrides", GRIDS, ids=[" ".join(g) or "none" for g in GRIDS])
+def test_the_grid_is_the_basic_sweepers(overrides: list[str]) -> None:
+    """Jobs, their order, override strings and batches are those of Hydra's basic sweeper."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    from spheres.sweeps import grid
+
+    jobs = grid.job_overrides(parsed(overrides))
+    assert grid.batches(jobs, None) == BasicSweeper.split_arguments(parsed(overrides), None)
+    for size in (1, 2, 5):
+        assert grid.batches(jobs, size) == BasicSweeper.split_arguments(parsed(overrides), size)
+
+
+def test_the_grid_refuses_what_the_basic_sweeper_refuses() -> None:
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.errors import HydraException
+
+    from spheres.sweeps import grid
+
+    with pytest.raises(HydraException):
+        BasicSweeper.split_arguments(parsed(["market.p_ad=interval(0,1)"]), None)
+    with pytest.raises(HydraException, match="interval"):
+        grid.job_overrides(parsed(["market.p_ad=interval(0,1)"]))
+    with pytest.raises(HydraException, match="max_batch_size"):
+        grid.batches([["seed=1"]], 0)
+
+
+@pytest.mark.parametrize(("exclude", "item_sep", "kv_sep"),
+                         [([], ",", "="), (["seed"], "__", ":"), (["seed", "market"], "/", "-")])
+def test_override_dirname_is_hydras(exclude: list[str], item_sep: str, kv_sep: str) -> None:
+    from hydra._internal.config_loader_impl import get_overrides_dirname
+
+    from spheres.sweeps import grid
+
+    overrides = parsed(["seed=3", "market=fast_drift", "+sellers.mix.cocreate=1", "steps=10",
+                        "~output.top", "++n_buyers=50"])
+    assert grid.override_dirname(overrides, exclude, item_sep, kv_sep) == get_overrides_dirname(
+        overrides=overrides, exclude_keys=exclude, item_sep=item_sep, kv_sep=kv_sep)
+
+
+APPLIED = [["seed=4", "market.p_ad=0.05"], ["+sellers.mix.cocreate=1"], ["++seed=9"],
+           ["++market.new_key=1"], ["~output.top"], ["~output.top=5"], ["+market={a: 1}"],
+           ["n_buyers=abc"], ["market.nosuch=1"], ["+seed=3"], ["~output.top=7"],
+           ["~market.nosuch"], ["sellers.mix={listen: 3}"]]
+
+
+@pytest.mark.parametrize("overrides", APPLIED, ids=[" ".join(a) for a in APPLIED])
+def test_value_overrides_apply_as_hydras(overrides: list[str]) -> None:
+    """The same config, or the same error, as Hydra's own application of value overrides."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from omegaconf import OmegaConf
+
+    from spheres.sweeps import grid
+
+    def apply(function: Any) -> tuple[str, Any]:
+        config = composed_with_hydra()
+        OmegaConf.set_struct(config, True)
+        try:
+            function(parsed(overrides), config)
+        except Exception as err:
+            cause = type(err.__cause__).__name__ if err.__cause__ else None
+            return "error", (type(err).__name__, str(err), cause)
+        return "ok", OmegaConf.to_container(config, resolve=False)
+
+    mine = apply(grid.apply_overrides)
+    assert mine == apply(ConfigLoaderImpl._apply_overrides_to_config)
+    if overrides[0] in ("n_buyers=abc", "market.nosuch=1", "+seed=3"):
+        assert mine[0] == "error"
+
+
+def hydra_job_files(sweep_dir: Path) -> dict[str, Any]:
+    """What Hydra recorded of each job: its overrides, override_dirname, number and config."""
+    import yaml
+
+    jobs = {}
+    for run_dir in sorted(p for p in sweep_dir.iterdir() if p.name.isdigit()):
+        hydra = yaml.safe_load((run_dir / ".hydra" / "hydra.yaml").read_text())["hydra"]
+        jobs[run_dir.name] = {
+            "overrides": yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()),
+            "task": hydra["overrides"]["task"],
+            "override_dirname": hydra["job"]["override_dirname"],
+            "num": hydra["job"]["num"],
+            "choices": hydra["runtime"]["choices"],
+            "config": yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text()),
+        }
+    return jobs
+
+
+def test_a_sweep_runs_the_jobs_of_hydras_basic_sweeper(tmp_path: Path) -> None:
+    """The same jobs, numbers, overrides, override_dirname, configs and results as the same
+    multirun through ``hydra/sweeper=basic``."""
+    sweep = ["run", "-m", *TINY, "seed=1,2", "market=default,fast_drift", "+sellers.mix.seed=1",
+             "market.p_ad=0.05", IN_PROCESS]
+    basic, mine = tmp_path / "basic", tmp_path / "spheres"
+    done = spheres_cli(*sweep, "hydra/sweeper=basic", f"hydra.sweep.dir={basic}")
+    assert done.returncode == 0, done.stderr
+    assert "4/4 runs" in done.stderr  # the basic sweeper's runs are counted too
+    done = spheres_cli(*sweep, f"hydra.sweep.dir={mine}")
+    assert done.returncode == 0, done.stderr
+    assert "4/4 runs" in done.stderr
+    theirs, ours = hydra_job_files(basic), hydra_job_files(mine)
+    assert sorted(ours) == ["0", "1", "2", "3"]
+    for job in ours:
+        ours[job]["choices"].pop("hydra/sweeper")
+        theirs[job]["choices"].pop("hydra/sweeper")
+    assert ours == theirs
+    assert ours["3"]["overrides"] == ["n_buyers=100", "steps=3", "seed=2", "market=fast_drift",
+                                      "+sellers.mix.seed=1", "market.p_ad=0.05"]
+    assert_same_tables(basic, mine)
+
+
+def test_sweep_size_knows_the_basic_and_sobol_sweepers_and_no_other() -> None:
+    config = composed_with_hydra("hydra/sweeper=basic")
+    config.hydra.overrides.task = ["seed=range(0,3)", "market=default,fast_drift"]
+    assert sweep_size(config) == 6
+    sobol = composed_with_hydra("hydra/sweeper=sobol", "hydra.sweeper.n=8")
+    sobol.hydra.overrides.task = ["market.p_ad=interval(0,0.1)", "market.contacts=interval(1,5)"]
+    assert sweep_size(sobol) == 8 * (2 + 2)
+    sobol.hydra.sweeper.calc_second_order = True
+    assert sweep_size(sobol) == 8 * (2 * 2 + 2)
+    other = composed_with_hydra()
+    other.hydra.sweeper._target_ = "somewhere.else.Sweeper"
+    assert sweep_size(other) is None
+    refused = composed_with_hydra()
+    refused.hydra.overrides.task = ["seed=interval(0,1)"]
+    assert sweep_size(refused) is None

@@ -1,15 +1,15 @@
-"""The ``spheres`` command: thin entry points around the library.
+"""The ``spheres`` command: parse, call one job, map its errors to exit codes.
 
-``spheres run`` composes ``configs/config.yaml`` over the structured schema, runs one simulation,
-writes its results into Hydra's run directory and prints a summary; ``spheres run -m ...`` runs a
-sweep (Hydra multirun), one run directory per job (``spheres.sweeps``); ``spheres collect`` and
-``spheres bench-sweep`` are the sweep commands. ``spheres settings`` prints every setting.
+``spheres run`` composes ``configs/config.yaml`` over the structured schema, runs one simulation
+into Hydra's run directory (:mod:`spheres.run`) and prints a summary; ``spheres run -m ...`` runs
+a sweep, one run directory per job (:mod:`spheres.sweeps`). The other commands each call one
+function: ``collect``, ``settings``, ``viz``, ``bench``, ``bench-sweep`` and ``report``.
 
-A run's lifecycle: the config is validated once (settings, the chosen network's needs, memory),
-the run directory is checked for writing and space and cleared of an earlier run's result files
-(``summary.json`` first), the log records the start (config hash, seed, engine), progress, and the
-finish or the interruption. Exit codes: 0 done; 1 a run failed; 2 a configuration error (a
-setting, an override, the run directory); 130 interrupted (Ctrl-C).
+A run's lifecycle: an earlier run's result files in the run directory are removed first
+(``summary.json`` first), the config is validated once, the run directory is checked for
+writing and space, the log records the start, progress and the finish or the interruption.
+Exit codes: 0 done; 1 a run failed; 2 bad input (a setting, an override, a directory: any
+:class:`spheres.errors.SpheresError`, one line and no traceback); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -17,45 +17,37 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import NoReturn
 
 import hydra
-from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from spheres.config import (
-    ConfigError,
-    SpheresConfig,
-    config_hash,
-    one_line,
-    settings_markdown,
-    settings_text,
-    to_config,
-    validate,
-)
+from spheres.bench.engines import main as bench_main
+from spheres.bench.sweeps import main as bench_sweep_main
+from spheres.config import one_line
+from spheres.config.compose import load_config, register
+from spheres.config.help import settings_markdown
+from spheres.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SpheresError
 from spheres.paths import config_dir
-from spheres.results import (
-    RunDirError,
-    check_run_dir,
-    clear_results,
-    estimate_output_bytes,
-    format_summary,
-    write_results,
-)
+from spheres.report.cli import report_main
+from spheres.run.files import clear_results, write_results
+from spheres.run.task import run_in
+from spheres.run.text import format_summary
+from spheres.sweeps.collect import collect_main
+from spheres.sweeps.job import run_job
+from spheres.sweeps.progress import run_sweep
 
-if TYPE_CHECKING:
-    from spheres.results import Results
+# viz.serve imports Solara (heavy, optional: the [viz] extra) only when it serves the page.
+from spheres.viz.serve import main as viz_main
 
 PROG = "spheres"
-EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 log = logging.getLogger("spheres.run")
 
 USAGE = f"""\
@@ -84,136 +76,27 @@ examples:
   {PROG} collect outputs/sweeps/<date>/<time>
 """
 
-HELP_TEMPLATE = (
-    "${hydra.help.header}\n== Config groups (pick one with group=option) ==\n$APP_CONFIG_GROUPS\n"
-    "== Settings (set with key=value; defaults shown) ==\n" + settings_text()
-    + "\n${hydra.help.footer}\n"
-)
-
-
-def schema() -> DictConfig:
-    """The structured schema as registered with Hydra: ``sellers.mix`` is empty.
-
-    Hydra merges dicts key by key, so the mix comes only from the selected ``sellers/`` file;
-    a file listing one strategy then gives exactly that strategy.
-    """
-    node = OmegaConf.structured(SpheresConfig)
-    node.sellers.mix = {}
-    return node
-
-
-ConfigStore.instance().store(name="spheres_schema", node=schema())
-ConfigStore.instance().store(group="hydra/help", name="spheres_help",
-                             node={"app_name": "spheres run", "header": "", "footer": "",
-                                   "template": HELP_TEMPLATE})
+# Here, at import, so that every process that runs a job (the sweep's workers import this
+# module for run_task) can compose configs/config.yaml over the schema.
+register()
 # configs/hydra/launcher/ holds this project's defaults for launchers whose plugins register a
 # config of the same name; Hydra validates the file against the plugin's schema, and warns.
 warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/\w+' is validated against")
 
 
-def load_config(cfg: DictConfig, cwd: str | Path | None = None) -> SpheresConfig:
-    """Turn Hydra's composed config into a validated ``SpheresConfig``.
-
-    A relative ``network.path`` is read from ``cwd``, the directory the command was started in.
-    """
-    # Converted as composed, not merged again over the schema's defaults: a merge would put the
-    # default seller mix back under the mix of the selected sellers/ file.
-    try:
-        config = to_config(cfg)
-    except OmegaConfBaseException as err:
-        from spheres.config import omegaconf_message
-
-        raise ConfigError(omegaconf_message(err)) from None
-    from spheres.model.network import KINDS
-
-    path, kind = config.network.path, KINDS.get(config.network.kind)
-    if (cwd is not None and kind is not None and "path" in kind.uses and isinstance(path, str)
-            and path and not Path(path).is_absolute()):
-        config.network.path = str(Path(cwd) / path)
-    return validate(config)
-
-
-def _user_errors() -> tuple[type[Exception], ...]:
-    from spheres.model.network import NetworkError
-
-    return (ConfigError, NetworkError, RunDirError)
-
-
-class Progress:
-    """Shows a run's progress: a bar on a terminal, else a log line every ``every`` seconds."""
-
-    def __init__(self, config: SpheresConfig, console: bool) -> None:
-        from tqdm import tqdm
-
-        self.steps, self.every = config.steps, config.output.progress_every
-        self.tty = console and config.output.progress and sys.stderr.isatty()
-        self.lines = console and config.output.progress and not self.tty
-        self.start = self.last = time.monotonic()
-        self.step = 0
-        self.bar = tqdm(total=self.steps, desc="steps", unit="step", file=sys.stderr,
-                        mininterval=0.5, disable=not self.tty)
-
-    def __call__(self, step: int, steps: int) -> None:
-        """Record that ``step`` of ``steps`` is done."""
-        self.step = step
-        self.bar.update(step - self.bar.n)
-        now = time.monotonic()
-        if now - self.last >= self.every and step < steps:
-            self.last = now
-            elapsed = now - self.start
-            line = (f"step {step} of {steps} ({100 * step / steps:.0f}%), {elapsed:.0f} s "
-                    f"elapsed, about {elapsed * (steps - step) / step:.0f} s left")
-            log.info(line)
-            if self.lines:
-                print(line, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        """Close the bar."""
-        self.bar.close()
-
-
-def _simulate(config: SpheresConfig, run_dir: Path, console: bool) -> Results:
-    """Run one simulation for ``run_dir``, logging start, progress and finish or interruption.
-
-    The run directory is checked for writing and space first. On Ctrl-C, files a write left
-    behind are removed and the process exits 130 with one line.
-    """
-    from spheres.simulate import simulate
-
-    check_run_dir(run_dir, estimate_output_bytes(config))
-    log.info("start: config %s, seed %d, engine %s, %d buyers, %d steps, run directory %s",
-             config_hash(config), config.seed, config.engine, config.n_buyers, config.steps,
-             run_dir)
-    t0 = time.monotonic()
-    progress = Progress(config, console)
-    try:
-        results = simulate(config, progress=progress)
-    except KeyboardInterrupt:
-        progress.close()
-        line = f"interrupted at step {progress.step} of {config.steps}: no results written"
-        log.info("%s (after %.1f s)", line, time.monotonic() - t0)
-        print(line, file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
-    progress.close()
-    log.info("finish: %d steps, wall time %.2f s", config.steps, time.monotonic() - t0)
-    return results
-
-
 @hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")
 def run_task(cfg: DictConfig) -> None:
-    """Run one simulation from a composed config and write its results to the run directory."""
+    """Run one simulation from a composed config into Hydra's output directory.
+
+    In a sweep the job never raises (:func:`spheres.sweeps.job.run_job`). A single run first
+    removes an earlier run's results, and leaves no result file behind when it fails.
+    """
     global _task_started
     _task_started = True
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode == RunMode.MULTIRUN:
-        from spheres.sweeps.job import run_job
-
-        # A job never raises: it skips a run already done for this config (resume), and
-        # records a failure in error.json, so the sweep goes on and names every failure.
-        run_job(cfg, run_dir, list(hydra_cfg.overrides.task),
-                lambda c: load_config(c, cwd=hydra_cfg.runtime.cwd),
-                lambda config: _simulate(config, run_dir, console=False), _user_errors())
+        run_job(cfg, run_dir, list(hydra_cfg.overrides.task), cwd=hydra_cfg.runtime.cwd)
         return
     # First of all: an earlier run's results in this directory must not outlive this run's start.
     removed = clear_results(run_dir)
@@ -221,21 +104,20 @@ def run_task(cfg: DictConfig) -> None:
         log.info("removed an earlier run's result files: %s", ", ".join(removed))
     try:
         config = load_config(cfg, cwd=hydra_cfg.runtime.cwd)
-        results = _simulate(config, run_dir, console=True)
+        results = run_in(config, run_dir, console=True)
         write_results(results, run_dir)
+    except SpheresError as err:
+        # Exits here: an error raised out of the task, Hydra would report with a line of its own.
+        log.info("refused: %s", err)
+        refuse(err)
     except KeyboardInterrupt:
         clear_results(run_dir)
-        print("interrupted: no results written", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
-    except _user_errors() as err:
-        log.info("configuration error: %s", err)
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(EXIT_CONFIG)
+        raise
     except Exception as err:
         log.exception("the run failed")
-        message = f"error: the run failed: {type(err).__name__}: {err}"
         clear_results(run_dir)
-        print(f"{message} (traceback in {run_dir / 'spheres.log'})", file=sys.stderr)
+        print(f"error: the run failed: {type(err).__name__}: {err} (traceback in "
+              f"{run_dir / 'spheres.log'})", file=sys.stderr)
         sys.exit(EXIT_FAILED)
     print(format_summary(results.summary))
     print(f"results: {run_dir}")
@@ -244,8 +126,14 @@ def run_task(cfg: DictConfig) -> None:
 _task_started = False
 
 
+def refuse(err: SpheresError) -> NoReturn:
+    """Print a user's error as one line, without a traceback, and exit with its code."""
+    print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
+    sys.exit(err.exit_code)
+
+
 def _hydra_command(task: Callable[[], object]) -> None:
-    """Run a Hydra entry point; turn its errors into one line and the documented exit code."""
+    """Run a Hydra entry point; turn Hydra's errors into one line and the documented exit code."""
     global _task_started
     _task_started = False
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing a stack trace
@@ -253,7 +141,7 @@ def _hydra_command(task: Callable[[], object]) -> None:
         task()
     except (HydraException, OmegaConfBaseException) as err:
         print(f"error: {one_line(err)}", file=sys.stderr)
-        sys.exit(EXIT_FAILED if _task_started else EXIT_CONFIG)
+        sys.exit(EXIT_FAILED if _task_started else EXIT_USAGE)
     except BrokenPipeError:
         raise
     except OSError as err:
@@ -263,80 +151,48 @@ def _hydra_command(task: Callable[[], object]) -> None:
         if err.filename and Path(err.filename).is_file():
             reason = "it is a file, not a directory"
         print(f"error: cannot write the run directory{where}: {reason}", file=sys.stderr)
-        sys.exit(EXIT_CONFIG)
+        sys.exit(EXIT_USAGE)
 
 
-def settings_task() -> None:
-    """Print every setting as Markdown tables (the README's and docs/ODD.md's parameter table)."""
-    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+def run_command(argv: list[str]) -> int:
+    """``spheres run``: one run; with ``-m`` a sweep (:func:`spheres.sweeps.progress.run_sweep`).
+
+    Hydra reads the overrides ``argv`` from ``sys.argv``.
+    """
+    if {"-m", "--multirun", "hydra.mode=MULTIRUN"} & set(argv):
+        return run_sweep(run_task)
+    _hydra_command(run_task)
+    return 0
+
+
+def settings_command(argv: list[str]) -> int:
+    """``spheres settings``: every setting as Markdown tables (the README's and docs/ODD.md's)."""
+    if any(a in ("-h", "--help") for a in argv):
         print(f"usage: {PROG} settings\n\nPrints every setting (name, default, allowed values, "
               "unit, symbol, meaning) as Markdown tables.")
-        return
+        return 0
     print(settings_markdown(), end="")
+    return 0
 
 
-def bench_task() -> None:
-    """Run the engine benchmark (``spheres bench --help`` lists its options)."""
-    from spheres.bench import main as bench_main
-
-    sys.exit(bench_main(sys.argv[1:]))
-
-
-def viz_task() -> None:
-    """Serve the classroom page (``spheres viz --help`` lists its options)."""
-    from spheres.viz.serve import main as viz_main
-
-    sys.exit(viz_main(sys.argv[1:]))
-
-
-def collect_task() -> None:
-    """Collect a sweep directory (``spheres collect --help``)."""
-    from spheres.sweeps.cli import collect_main
-
-    sys.exit(collect_main(sys.argv[1:]))
-
-
-def run_command() -> None:
-    """``spheres run``: one run; with ``-m`` a sweep, exiting 1 if any run failed, 2 if the sweep
-    itself is misconfigured."""
-    if {"-m", "--multirun", "hydra.mode=MULTIRUN"} & set(sys.argv[1:]):
-        from spheres.sweeps.progress import run_sweep
-
-        sys.exit(run_sweep(run_task))
-    _hydra_command(run_task)
-
-
-def bench_sweep_task() -> None:
-    """Run the sweep benchmark (``spheres bench-sweep --help``)."""
-    from spheres.sweeps.bench import main as bench_sweep_main
-
-    sys.exit(bench_sweep_main(sys.argv[1:]))
-
-
-def report_task() -> None:
-    """Write a what-if report of collected sweeps (``spheres report --help``)."""
-    from spheres.report.cli import report_main
-
-    sys.exit(report_main(sys.argv[1:]))
-
-
-COMMANDS: dict[str, Callable[[], object]] = {
+# Each command: a function of the arguments after the command's name, returning the exit code.
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "run": run_command,
-    "collect": collect_task,
-    "settings": settings_task,
-    "viz": viz_task,
-    "bench": bench_task,
-    "bench-sweep": bench_sweep_task,
-    "report": report_task,
+    "collect": collect_main,
+    "settings": settings_command,
+    "viz": viz_main,
+    "bench": bench_main,
+    "bench-sweep": bench_sweep_main,
+    "report": report_main,
 }
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Dispatch ``spheres <command> [arguments...]`` to the command."""
+    """Dispatch ``spheres <command> [arguments...]`` to the command; exit with its code."""
     args = sys.argv[1:] if argv is None else list(argv)
     if not args:
         print(USAGE, end="", file=sys.stderr)
-        sys.exit(EXIT_CONFIG)
+        sys.exit(EXIT_USAGE)
     command, rest = args[0], args[1:]
     if command in ("-h", "--help", "help"):
         print(USAGE, end="")
@@ -344,17 +200,22 @@ def main(argv: list[str] | None = None) -> None:
     if command not in COMMANDS:
         print(f"error: unknown command {command!r}\n", file=sys.stderr)
         print(USAGE, end="", file=sys.stderr)
-        sys.exit(EXIT_CONFIG)
-    sys.argv = [f"{PROG} {command}", *rest]
+        sys.exit(EXIT_USAGE)
+    sys.argv = [f"{PROG} {command}", *rest]  # Hydra's commands read their overrides here
     try:
-        COMMANDS[command]()
+        code = COMMANDS[command](rest)
+    except SpheresError as err:
+        refuse(err)
     except BrokenPipeError:
         # The reader of the output went away (`spheres run --help | head`): nothing to report.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
-    except KeyboardInterrupt:
-        print("interrupted: no results written for the unfinished run", file=sys.stderr)
+    except KeyboardInterrupt as stop:
+        print(str(stop) or "interrupted: no results written for the unfinished run",
+              file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
+    if code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

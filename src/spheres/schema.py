@@ -5,7 +5,7 @@ allowed range or the name of a registry of allowed names, unit and a one-line me
 one declaration come the checks of :func:`spheres.config.validate` (type, finite numbers, range,
 registered names), the messages (which name the setting and what is allowed), the list of
 ``spheres run --help`` and the parameter table of the README and docs/ODD.md
-(:func:`spheres.config.settings_markdown`). Registries (network kinds, strategies, targeting
+(:func:`spheres.config.help.settings_markdown`). Registries (network kinds, strategies, targeting
 rules, engines, influencer selections) are the only lists of names; a declaration names its
 registry, and validation looks it up.
 

@@ -31,6 +31,7 @@ import pandas as pd
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn, JobStatus, run_job
 from hydra.errors import CompactHydraException
 from hydra.plugins.launcher import Launcher
@@ -38,6 +39,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from spheres.errors import SensitivityError
 from spheres.sweeps import sensitivity as sens
 from spheres.sweeps.collect import read_error
 
@@ -48,7 +50,7 @@ log = logging.getLogger(__name__)
 class SobolSweeperConf:
     """Settings of ``hydra/sweeper=sobol`` (``hydra.sweeper.<name>=...``)."""
 
-    _target_: str = "hydra_plugins.spheres_sobol_sweeper.sobol_sweeper.SobolSweeper"
+    _target_: str = sens.SWEEPER
     # base samples of the Sobol sequence (a power of 2); runs = n * (D + 2), or n * (2D + 2)
     n: int = 64
     # summary keys to analyse; dots go into nested keys (trust_final.peers)
@@ -78,6 +80,7 @@ class BlockTask:
     """The task each launched job calls: the task itself, or a block of design rows in turn."""
 
     def __init__(self, task_function: TaskFunction) -> None:
+        """Wrap the sweep's ``task_function``; blocks of rows are set before launching."""
         self.task_function = task_function
         self.blocks: list[list[tuple[int, dict[str, Any], list[str]]]] | None = None
         self.hydra_context: HydraContext | None = None
@@ -85,6 +88,7 @@ class BlockTask:
         self.row_hydra: dict[str, Any] = {}
 
     def __call__(self, cfg: DictConfig) -> Any:
+        """Run the job: the task itself, or each design row of the job's block in turn."""
         if self.blocks is None:
             return self.task_function(cfg)
         block = self.blocks[HydraConfig.get().job.num]
@@ -115,8 +119,10 @@ class BlockTask:
 
 
 def _row_result(row: int, ret: JobReturn) -> dict[str, Any]:
-    """A picklable record of one design row's job: row, run directory, status, error, and
-    whether the job raised."""
+    """A picklable record of one design row's job.
+
+    Its row, run directory, status, error, and whether the job raised.
+    """
     run_dir = str(ret.hydra_cfg.hydra.runtime.output_dir) if ret.hydra_cfg is not None else ""
     if ret.status == JobStatus.COMPLETED:
         return {"row": row, "run_dir": run_dir, "status": "ok", "error": None, "raised": False}
@@ -134,6 +140,7 @@ class SobolSweeper(Sweeper):
     def __init__(self, n: int, outcomes: list[str], seed: int, calc_second_order: bool,
                  block: int, num_resamples: int, conf_level: float,
                  params: dict[str, str] | None = None) -> None:
+        """Take the settings of :class:`SobolSweeperConf`."""
         self.settings = sens.Settings(n=n, outcomes=tuple(outcomes), seed=seed,
                                       calc_second_order=calc_second_order,
                                       num_resamples=num_resamples, conf_level=conf_level,
@@ -147,8 +154,6 @@ class SobolSweeper(Sweeper):
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction,
               config: DictConfig) -> None:
         """Instantiate the configured launcher around a task that can run blocks of rows."""
-        from hydra.core.plugins import Plugins
-
         self.config = config
         self.hydra_context = hydra_context
         self.task = BlockTask(task_function)
@@ -163,7 +168,7 @@ class SobolSweeper(Sweeper):
         settings = self.settings
         try:
             sens.check_settings(settings, parameters)
-        except sens.SensitivityError as err:
+        except SensitivityError as err:
             raise SobolError(str(err)) from None
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sobol_dir = sweep_dir / sens.SOBOL_DIR

@@ -1,4 +1,7 @@
-"""Building a config: from defaults, dotted or nested overrides, or a Hydra/OmegaConf node."""
+"""Building a config from dotted or nested overrides or an OmegaConf node, and naming it.
+
+Nothing here validates: :func:`spheres.config.make_config` and the CLI build, then validate once.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ from typing import Any, get_type_hints
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from spheres.config.validate import validate
 from spheres.errors import ConfigError
 from spheres.schema import SpheresConfig, default_mix
 
@@ -36,10 +38,9 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def make_config(overrides: dict[str, Any] | None = None, **flat: Any) -> SpheresConfig:
-    """Build a validated config from defaults, a (nested or dotted) dict and keyword overrides.
+def build_config(overrides: dict[str, Any] | None = None, **flat: Any) -> SpheresConfig:
+    """Build a config, not yet validated, from defaults, a (nested or dotted) dict and keywords.
 
-    ``make_config({"market": {"p_need": 0.2}}, n_buyers=500, **{"sellers.price": 900})``.
     A given ``sellers.mix`` replaces the default mix, in either form; ``sellers.mix.<strategy>``
     changes one count, as on the command line.
     """
@@ -53,7 +54,7 @@ def make_config(overrides: dict[str, Any] | None = None, **flat: Any) -> Spheres
         mix.update({str(k).replace("__", ".").removeprefix("sellers.mix."): v
                     for k, v in counts.items()})
         sellers["mix"] = mix
-    return validate(to_config(nested))
+    return to_config(nested)
 
 
 def to_config(cfg: Any) -> SpheresConfig:

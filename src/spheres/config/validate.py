@@ -191,6 +191,15 @@ def _check_setting(s: Setting, value: Any) -> Any:
     return float(value)
 
 
+def check_settings(config: SpheresConfig) -> None:
+    """Check every setting of ``config`` against its declaration, setting it in its declared type.
+
+    Raises ``ConfigError`` naming the first bad setting and what is allowed.
+    """
+    for s in settings():
+        _set(config, s.name, _check_setting(s, _get(config, s.name)))
+
+
 def validate(config: SpheresConfig) -> SpheresConfig:
     """Check every setting against its declaration, then the rules that join settings.
 
@@ -201,8 +210,7 @@ def validate(config: SpheresConfig) -> SpheresConfig:
         raise ConfigError(f"a config is a SpheresConfig; got {type(config).__name__}")
     if is_validated(config):
         return config
-    for s in settings():
-        _set(config, s.name, _check_setting(s, _get(config, s.name)))
+    check_settings(config)
     _check_rules(config)
     check_resources(config)
     mark_validated(config)

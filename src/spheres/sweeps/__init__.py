@@ -1,12 +1,12 @@
-"""Many simulations: running a sweep through Hydra's launchers, its progress, and collecting it.
+"""Many simulations: a sweep through Hydra's launchers, its jobs, its progress, its store.
 
-``job`` runs one job of a sweep (skip, run, or record a failure), ``progress`` follows the sweep
-from the ``spheres`` process and decides its exit code, ``collect`` turns a sweep directory into
-``sweep.duckdb`` and Parquet tables, ``cli`` and ``bench`` are the ``spheres collect`` and
-``spheres bench-sweep`` commands. The default sweeper of ``spheres run -m``, which composes a
-sweep's config once per group choice, is the Hydra plugin ``hydra_plugins.spheres_sweeper``.
+- ``progress``: launching a sweep from the ``spheres`` process (``run_sweep``), its progress
+  across all runs and, at the end, its collection and the list of failed runs.
+- ``job``: one job of a sweep (skip a run already done, else run it; record a failure).
+- ``collect``: a sweep directory into ``sweep.duckdb`` and Parquet tables (``spheres collect``).
+- ``grid``: the jobs of a grid sweep and their configs, as Hydra's basic sweeper makes them:
+  the parts the default sweeper (``hydra_plugins.spheres_sweeper``) shares.
+- ``sensitivity``: Sobol designs and indices, shared with ``hydra_plugins.spheres_sobol_sweeper``.
+
+This package's ``__init__`` imports nothing, so that its modules can import each other.
 """
-
-from spheres.sweeps.collect import CollectError, collect
-
-__all__ = ["CollectError", "collect"]

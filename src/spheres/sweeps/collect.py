@@ -6,11 +6,13 @@ other started run is ``incomplete``. ``collect`` writes the tables ``runs``, ``s
 ``strategies``, ``steps``, ``sellers``, ``flows`` and ``agents`` (and ``sensitivity`` when a
 Sobol sweep left ``sensitivity.parquet``) into ``SWEEP_DIR/sweep.duckdb`` and as
 ``SWEEP_DIR/<table>.parquet``. The per-step tables are read by DuckDB straight from the runs'
-Parquet files. The README's "Sweeps" section documents every column.
+Parquet files. The README's "Sweeps" section documents every column. ``spheres collect``
+(:func:`collect_main`) does this for a sweep directory; every sweep does it when it ends.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -19,9 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
+import yaml
+from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from spheres.analysis.store import EXPERIMENT, SEED
+from spheres.analysis.store import EXPERIMENT, SEED, Store
 from spheres.errors import CollectError
 from spheres.paths import DATABASE, ERROR, SUMMARY
 
@@ -64,8 +69,6 @@ def run_dirs(sweep_dir: Path) -> list[tuple[int, Path]]:
 
 def parse_overrides(lines: list[str]) -> dict[str, Any]:
     """Hydra override strings (``key=value``) as a dict of typed values, keyed without ``+``."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
     parsed = OverridesParser.create().parse_overrides(list(lines))
     return {o.key_or_group: o.value() for o in parsed if not o.is_delete()}
 
@@ -80,8 +83,6 @@ def read_error(run_dir: Path) -> dict[str, Any] | None:
 
 def read_run(job: int, path: Path) -> Run:
     """What a run directory holds: its overrides, status, summary or error."""
-    import yaml
-
     overrides_file = path / ".hydra" / "overrides.yaml"
     lines = yaml.safe_load(overrides_file.read_text()) if overrides_file.is_file() else []
     run = Run(job, path, parse_overrides(lines or []), "incomplete")
@@ -105,13 +106,9 @@ def swept_keys(sweep_dir: Path, runs: list[Run]) -> list[str]:
     A key is swept when the sweep's command gave it several values (``multirun.yaml``) or when
     its value differs between runs (as with a sampling sweeper).
     """
-    import yaml
-
     keys: list[str] = []
     multirun = sweep_dir / "multirun.yaml"
     if multirun.is_file():
-        from hydra.core.override_parser.overrides_parser import OverridesParser
-
         task = yaml.safe_load(multirun.read_text())["hydra"]["overrides"]["task"] or []
         parsed = OverridesParser.create().parse_overrides(task)
         keys += [o.key_or_group for o in parsed if o.is_sweep_override()]
@@ -185,8 +182,6 @@ def _seed(run: Run) -> int | None:
         return int(run.summary[SEED])
     config = run.path / ".hydra" / "config.yaml"
     if config.is_file():
-        import yaml
-
         try:  # a job killed while Hydra wrote it leaves the file empty or cut short
             composed = yaml.safe_load(config.read_text())
         except yaml.YAMLError:
@@ -218,8 +213,6 @@ def collect(sweep_dir: Path | str) -> Path:
     ``runs`` with their status; only complete runs contribute rows to the other tables. Every
     file is written under a temporary name and renamed when complete. Returns the database path.
     """
-    import duckdb
-
     sweep = Path(sweep_dir)
     if not sweep.is_dir():
         raise CollectError(f"SWEEP_DIR: {sweep} is not a directory")
@@ -281,9 +274,30 @@ def collect(sweep_dir: Path | str) -> Path:
 
 def status_counts(database: Path) -> dict[str, int]:
     """How many runs of a collected sweep are ``ok``, ``failed`` and ``incomplete``."""
-    import duckdb
+    with Store(database) as store:
+        found = store.df("SELECT status, count(*) AS n FROM runs GROUP BY status")
+    counts = dict(zip(found["status"], found["n"], strict=True))
+    return {status: int(counts.get(status, 0)) for status in ("ok", "failed", "incomplete")}
 
-    with duckdb.connect(str(database), read_only=True) as con:
-        rows = con.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
-    found = dict(rows)
-    return {status: int(found.get(status, 0)) for status in ("ok", "failed", "incomplete")}
+
+def format_counts(counts: dict[str, int]) -> str:
+    """``'20 runs: 18 ok, 1 failed, 1 incomplete'`` (statuses with no runs left out)."""
+    total = sum(counts.values())
+    parts = [f"{n} {status}" for status, n in counts.items() if n]
+    return f"{total} runs: {', '.join(parts) or 'none'}"
+
+
+def collect_main(argv: list[str]) -> int:
+    """``spheres collect SWEEP_DIR``: write the sweep's store (``CollectError``: not a sweep)."""
+    parser = argparse.ArgumentParser(
+        prog="spheres collect",
+        description="Gather every run of a sweep directory (complete, failed or incomplete) "
+                    "into SWEEP_DIR/sweep.duckdb and SWEEP_DIR/<table>.parquet. Safe to run on "
+                    "a partial, failed or resumed sweep, and again after more runs finished.")
+    parser.add_argument("sweep_dir", metavar="SWEEP_DIR", type=Path,
+                        help="a sweep directory (hydra.sweep.dir), holding run directories "
+                             "0/, 1/, ...")
+    args = parser.parse_args(argv)
+    database = collect(args.sweep_dir)
+    print(f"collected {format_counts(status_counts(database))} into {database}")
+    return 0

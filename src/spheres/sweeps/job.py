@@ -11,20 +11,18 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from spheres.config import to_dict
+from omegaconf import DictConfig
+
+from spheres.config import SpheresConfig, to_dict, validate
+from spheres.config.compose import from_hydra
+from spheres.errors import SpheresError
 from spheres.paths import ERROR, SUMMARY, atomic_write
-from spheres.results import write_results
+from spheres.run.files import write_results
+from spheres.run.task import run_in
 from spheres.sweeps.collect import parse_overrides
-
-if TYPE_CHECKING:
-    from omegaconf import DictConfig
-
-    from spheres.config import SpheresConfig
-    from spheres.results import Results
 
 log = logging.getLogger("spheres.sweep")
 
@@ -47,22 +45,24 @@ def has_result(run_dir: Path, config: SpheresConfig) -> bool:
 
 
 def run_job(cfg: DictConfig, run_dir: Path, overrides: list[str],
-            load: Callable[[DictConfig], SpheresConfig],
-            simulate: Callable[[SpheresConfig], Results],
-            user_errors: tuple[type[Exception], ...] = ()) -> str:
-    """Run one job of a sweep into ``run_dir``; return ``'ok'``, ``'skipped'`` or ``'failed'``."""
+            cwd: str | Path | None = None) -> str:
+    """Run one job of a sweep into ``run_dir``; return ``'ok'``, ``'skipped'`` or ``'failed'``.
+
+    ``cfg`` is the job's composed config and ``overrides`` its override strings; a relative
+    ``network.path`` is read from ``cwd``. The config is validated once, as the sweep runs it.
+    """
     t0 = time.perf_counter()
     (run_dir / ERROR).unlink(missing_ok=True)
     try:
-        config = sweep_config(load(cfg), overrides)
+        config = validate(sweep_config(from_hydra(cfg, cwd), overrides))
         if has_result(run_dir, config):
             log.info("skipped: %s already holds the result of this config", run_dir)
             return "skipped"
         (run_dir / SUMMARY).unlink(missing_ok=True)
-        write_results(simulate(config), run_dir)
+        write_results(run_in(config, run_dir, console=False), run_dir)
     except Exception as err:
         (run_dir / SUMMARY).unlink(missing_ok=True)
-        message = str(err) if isinstance(err, user_errors) else f"{type(err).__name__}: {err}"
+        message = str(err) if isinstance(err, SpheresError) else f"{type(err).__name__}: {err}"
         message = " ".join(message.split())
         log.info("failed: %s", message, exc_info=True)
         record_failure(run_dir, overrides, message, time.perf_counter() - t0)
@@ -73,7 +73,6 @@ def run_job(cfg: DictConfig, run_dir: Path, overrides: list[str],
 
 def record_failure(run_dir: Path, overrides: list[str], message: str, wall_time_s: float) -> None:
     """Write ``error.json``: the job's overrides, its one-line error and its wall time."""
-
     record: dict[str, Any] = {"overrides": overrides, "error": message,
                               "wall_time_s": round(wall_time_s, 3)}
     run_dir.mkdir(parents=True, exist_ok=True)

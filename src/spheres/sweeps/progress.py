@@ -1,10 +1,11 @@
-"""A sweep's life in the parent process: progress across all runs, collection, failures.
+"""A sweep's life in the parent process: launching, progress, collection, failures.
 
-Jobs record their outcome in their run directories (``summary.json`` or ``error.json``) and
-never raise, so the launcher always reaches the end of the sweep. The parent watches those files
-from a thread: this works the same for joblib, Ray and submitit, whose jobs share the
-filesystem but not the parent's memory. At the end the sweep is collected and every failed run
-is listed.
+:func:`run_sweep` runs the Hydra multirun and decides the sweep's exit code. Jobs record their
+outcome in their run directories (``summary.json`` or ``error.json``) and never raise, so the
+launcher always reaches the end of the sweep. The parent watches those files from a thread
+(:class:`SweepCallback`, :class:`Watcher`): this works the same for joblib, Ray and submitit,
+whose jobs share the filesystem but not the parent's memory. At the end the sweep is collected
+and every failed run is listed.
 """
 
 from __future__ import annotations
@@ -18,11 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from tqdm import tqdm
 
+from spheres.config import one_line
+from spheres.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from spheres.paths import ERROR, SUMMARY
-from spheres.sweeps.collect import read_error, run_dirs
+from spheres.sweeps import grid, sensitivity
+from spheres.sweeps.collect import collect, format_counts, read_error, run_dirs, status_counts
 
 POLL_S = 1.0
 # A run directory counts as started in this sweep when Hydra wrote its overrides after the
@@ -31,35 +39,25 @@ SLACK_S = 1.0
 
 
 def sweep_size(config: DictConfig) -> int | None:
-    """The number of runs Hydra's basic sweeper (or a subclass) or the Sobol sweeper makes of
-    ``config``.
+    """The number of runs a sweep of ``config`` makes, known before any starts.
 
-    ``None`` for other sweepers, whose runs are not known before they start.
+    Known for a grid sweep (the spheres sweeper, or Hydra's basic sweeper: every combination of
+    the swept values) and a Sobol sweep (the design's runs); ``None`` for other sweepers.
     """
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.utils import get_class
-
-    from hydra_plugins.spheres_sobol_sweeper.sobol_sweeper import SobolSweeper
-    from spheres.sweeps.sensitivity import design_runs
-
-    try:
-        sweeper = get_class(str(config.hydra.sweeper.get("_target_")))
-    except (ImportError, ValueError):
-        return None
-    if not issubclass(sweeper, BasicSweeper | SobolSweeper):
+    target = str(config.hydra.sweeper.get("_target_"))
+    if target not in (grid.SWEEPER, grid.BASIC_SWEEPER, sensitivity.SWEEPER):
         return None
     params = config.hydra.sweeper.get("params") or {}
     arguments = [f"{k}={v}" for k, v in params.items()]
     arguments += list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
     try:
         overrides = OverridesParser.create().parse_overrides(arguments)
-        if issubclass(sweeper, SobolSweeper):
+        if target == sensitivity.SWEEPER:
             varied = {o.key_or_group for o in overrides if o.is_interval_sweep()}
-            return design_runs(int(config.hydra.sweeper.n), len(varied),
-                               bool(config.hydra.sweeper.calc_second_order))
-        return sum(len(b) for b in BasicSweeper.split_arguments(overrides, None))
-    except Exception:
+            return sensitivity.design_runs(int(config.hydra.sweeper.n), len(varied),
+                                           bool(config.hydra.sweeper.calc_second_order))
+        return len(grid.job_overrides(overrides))
+    except Exception:  # a sweep Hydra will refuse: no total to show
         return None
 
 
@@ -94,8 +92,7 @@ class Watcher:
     """A thread that shows runs done of total, failures, elapsed and time left on a bar."""
 
     def __init__(self, sweep_dir: Path, total: int | None, stream: TextIO | None = None) -> None:
-        from tqdm import tqdm
-
+        """Watch ``sweep_dir`` for ``total`` runs (unknown: ``None``), drawing on ``stream``."""
         self.sweep_dir = sweep_dir
         self.since = time.time()
         self.bar = tqdm(total=total, desc="sweep", unit="run", file=stream or sys.stderr,
@@ -106,9 +103,11 @@ class Watcher:
         self._thread = threading.Thread(target=self._watch, name="sweep-progress", daemon=True)
 
     def start(self) -> None:
+        """Start watching, in a thread of its own."""
         self._thread.start()
 
     def update(self) -> Tally:
+        """Count the finished runs now and move the bar; return the count."""
         counts = tally(self.sweep_dir, self.since)
         self.bar.set_postfix_str(f"{counts.failed} failed", refresh=False)
         self.bar.update(counts.done - self.bar.n)
@@ -139,6 +138,7 @@ class Session:
     failures: list[str] = field(default_factory=list)
 
     def start(self, sweep_dir: Path, total: int | None) -> None:
+        """Begin a sweep into ``sweep_dir`` of ``total`` runs: start watching it."""
         self.sweep_dir, self.ended, self.failures = sweep_dir, False, []
         self.watcher = Watcher(sweep_dir, total)
         self.watcher.start()
@@ -151,9 +151,6 @@ class Session:
 
     def end(self) -> None:
         """Stop watching, collect the sweep and print one line per failed run."""
-        from spheres.sweeps.cli import format_counts
-        from spheres.sweeps.collect import collect, status_counts
-
         self.stop_watching()
         assert self.sweep_dir is not None
         database = collect(self.sweep_dir)
@@ -186,12 +183,14 @@ class SweepCallback(Callback):
     """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Start watching the sweep's directory, with its number of runs when known."""
         if "ray_launcher" in str(config.hydra.launcher.get("_target_")):
             # A local Ray instance started by the sweep then reports no usage statistics.
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         SESSION.start(Path(config.hydra.sweep.dir), sweep_size(config))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Collect the sweep and list its failed runs."""
         SESSION.end()
 
 
@@ -201,11 +200,6 @@ def run_sweep(task: Callable[[], object]) -> int:
     0 when every run succeeded, 1 when any run failed (each is listed) or the sweep broke off,
     2 when the sweep as a whole is misconfigured (Hydra could not compose it), 130 on Ctrl-C.
     """
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    from spheres.config import one_line
-
     previous = os.environ.get("HYDRA_FULL_ERROR")
     # Hydra then lets its errors through to here instead of printing them and exiting with 1.
     os.environ["HYDRA_FULL_ERROR"] = "1"
@@ -213,12 +207,12 @@ def run_sweep(task: Callable[[], object]) -> int:
     try:
         task()
     except (HydraException, OmegaConfBaseException) as err:
-        error = (2, one_line(err))
+        error = (EXIT_USAGE, one_line(err))
     except Exception as err:
-        error = (1, f"the sweep stopped: {type(err).__name__}: {_describe(err)}")
+        error = (EXIT_FAILED, f"the sweep stopped: {type(err).__name__}: {_describe(err)}")
     except KeyboardInterrupt:
         where = f" hydra.sweep.dir={SESSION.sweep_dir}" if SESSION.sweep_dir else ""
-        error = (130, f"interrupted; the same command with{where} resumes the sweep")
+        error = (EXIT_INTERRUPTED, f"interrupted; the same command with{where} resumes the sweep")
     finally:
         SESSION.stop_watching(leave=False)
         if previous is None:
@@ -226,11 +220,11 @@ def run_sweep(task: Callable[[], object]) -> int:
         else:
             os.environ["HYDRA_FULL_ERROR"] = previous
     if error is None and not SESSION.ended:
-        error = (1, "the sweep ended without being collected")
+        error = (EXIT_FAILED, "the sweep ended without being collected")
     if error is not None:
         print(f"error: {error[1]}", file=sys.stderr)
         return error[0]
-    return 1 if SESSION.failures else 0
+    return EXIT_FAILED if SESSION.failures else 0
 
 
 def _describe(err: BaseException) -> str:

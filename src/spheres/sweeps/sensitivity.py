@@ -26,9 +26,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import sobol as sobol_sample
 
 from spheres.errors import SensitivityError
 
+# The ``_target_`` of the Sobol sweeper (hydra/sweeper=sobol), whose runs make the design.
+SWEEPER = "hydra_plugins.spheres_sobol_sweeper.sobol_sweeper.SobolSweeper"
 SOBOL_DIR = "sobol"
 PROBLEM = "problem.json"
 DESIGN = "design.parquet"
@@ -112,9 +116,7 @@ def sample(parameters: Sequence[Parameter], settings: Settings) -> pd.DataFrame:
 
     ``n * (D + 2)`` rows for D parameters, ``n * (2 D + 2)`` with second-order indices.
     """
-    from SALib.sample import sobol
-
-    values = sobol.sample(problem(parameters), settings.n,
+    values = sobol_sample.sample(problem(parameters), settings.n,
                           calc_second_order=settings.calc_second_order, seed=settings.seed)
     design = pd.DataFrame({"row": np.arange(len(values))})
     for i, p in enumerate(parameters):
@@ -202,8 +204,6 @@ def analyze(parameters: Sequence[Parameter], settings: Settings,
     Returns the indices (:data:`INDEX_COLUMNS`) and, with second-order indices, a table of
     ``outcome``, ``parameter_1``, ``parameter_2``, ``S2``, ``S2_conf``.
     """
-    from SALib.analyze import sobol
-
     spec = problem(parameters)
     ordered = runs.sort_values("row")
     first: list[dict[str, Any]] = []
@@ -215,7 +215,7 @@ def analyze(parameters: Sequence[Parameter], settings: Settings,
             first += [{"outcome": outcome, "parameter": name, "S1": math.nan, "S1_conf": math.nan,
                        "ST": math.nan, "ST_conf": math.nan} for name in spec["names"]]
             continue
-        result = sobol.analyze(spec, y, calc_second_order=settings.calc_second_order,
+        result = sobol_analyze.analyze(spec, y, calc_second_order=settings.calc_second_order,
                                num_resamples=settings.num_resamples,
                                conf_level=settings.conf_level,
                                seed=np.random.default_rng(settings.seed))

@@ -34,13 +34,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
-if TYPE_CHECKING:
-    import numpy as np
+import numpy as np
+from omegaconf import OmegaConf
 
-    from spheres.config import SpheresConfig
-    from spheres.model.network import Graph
+from spheres.bench.graphs import graph_table, model_graph
+from spheres.config import ConfigError, SellersConfig, SpheresConfig, make_config
+from spheres.model.model import MarketModel
+from spheres.model.network import Graph
+from spheres.paths import config_dir
 
 DEFAULT_SIZES = "1000,10000,100000,1000000"
 DEFAULT_SELLERS = "10"
@@ -64,10 +67,10 @@ RATIO_TITLE = {"market": "vector/agent", "diffusion": "spheres/numpy"}
 
 
 def scaled_mix(sellers: int) -> dict[str, int]:
-    """The default seller mix's presets scaled to ``sellers`` sellers in all (largest
-    remainders; the default mix itself at its own size)."""
-    from spheres.config import SellersConfig
+    """The default seller mix's presets scaled to ``sellers`` sellers in all.
 
+    Counts are shared by largest remainders; at its own size the default mix itself.
+    """
     base = SellersConfig().mix
     total = sum(base.values())
     exact = {k: v * sellers / total for k, v in base.items()}
@@ -80,11 +83,11 @@ def scaled_mix(sellers: int) -> dict[str, int]:
 
 def market_config(n: int, sellers: int, engine: str, steps: int, seed: int, max_known: int = 0,
                   entrants: int = 0) -> SpheresConfig:
-    """The default market with ``n`` buyers and ``sellers`` sellers (:func:`scaled_mix`), each
-    buyer holding up to ``max_known`` sellers in mind (0: all), and room for ``entrants``
-    entrants (entry on) when given."""
-    from spheres.config import make_config
+    """The default market with ``n`` buyers and ``sellers`` sellers (:func:`scaled_mix`).
 
+    Each buyer holds up to ``max_known`` sellers in mind (0: all); with ``entrants``, entry is on
+    with room for that many entrants.
+    """
     entry = {"mechanisms.entry": True, "sellers.max_entrants": entrants} if entrants else {}
     return make_config({"sellers": {"mix": scaled_mix(sellers)}}, n_buyers=n, steps=steps,
                        seed=seed, engine=engine, **{"output.progress": False,
@@ -93,21 +96,17 @@ def market_config(n: int, sellers: int, engine: str, steps: int, seed: int, max_
 
 def diffusion_switches() -> dict[str, bool]:
     """The mechanism switches of the diffusion study, read from its experiment file."""
-    from omegaconf import OmegaConf
-
-    from spheres.paths import config_dir
-
     node = OmegaConf.load(config_dir() / "experiment" / "diffusion.yaml")
     return {str(k): bool(v) for k, v in node["mechanisms"].items()}
 
 
 def diffusion_config(n: int, steps: int, seed: int, switches: dict[str, bool],
                      **market: Any) -> SpheresConfig:
-    """The bare diffusion job: one broadcasting seller whose budget always pays ``p_ad``, the
-    given switches, an Erdős–Rényi graph of mean degree 10; ``market`` overrides
-    ``market.*`` settings."""
-    from spheres.config import make_config
+    """The bare diffusion job's config.
 
+    One broadcasting seller whose budget always pays ``p_ad``, the given switches, an
+    Erdős–Rényi graph of mean degree 10; ``market`` overrides ``market.*`` settings.
+    """
     return make_config({"sellers": {"mix": {"broadcast": 1}, "marketing_budget": 1.0,
                                      "fixed_cost_per_buyer": 0},
                         "mechanisms": switches, "market": market,
@@ -116,20 +115,11 @@ def diffusion_config(n: int, steps: int, seed: int, switches: dict[str, bool],
                        **{"output.progress": False})
 
 
-def model_graph(cfg: SpheresConfig) -> Graph:
-    """The buyer graph a ``MarketModel`` of ``cfg`` builds (the model's first draw seeds it)."""
-    import numpy as np
-
-    from spheres.model.network import build_network
-
-    seed = int(np.random.default_rng(cfg.seed).integers(2**62))
-    return build_network(cfg.network, cfg.n_buyers, seed)[0]
-
-
 def numpy_diffusion(cfg: SpheresConfig, graph: Graph, rng: np.random.Generator
                     ) -> tuple[list[float], list[float]]:
-    """A plain numpy version of the bare diffusion on ``graph``: the CPU time of each step and
-    the share of buyers aware after it.
+    """A plain numpy version of the bare diffusion on ``graph``.
+
+    Returns the CPU time of each step and the share of buyers aware after it.
 
     Each buyer starts aware with probability ``initial_awareness``. Each step, each buyer has a
     need with probability ``p_need`` and asks ``contacts`` neighbours drawn with replacement; it
@@ -137,8 +127,6 @@ def numpy_diffusion(cfg: SpheresConfig, graph: Graph, rng: np.random.Generator
     the awareness at the start of the step); then the ad reaches each buyer with probability
     ``p_ad``.
     """
-    import numpy as np
-
     mk = cfg.market
     indptr, indices = graph.indptr, graph.indices
     n = indptr.size - 1
@@ -163,14 +151,12 @@ def numpy_diffusion(cfg: SpheresConfig, graph: Graph, rng: np.random.Generator
 
 
 def measure(spec: dict[str, Any]) -> dict[str, Any]:
-    """Build one configuration and time its steps: ``spec`` has ``job`` (market or diffusion),
-    ``n_buyers``, ``sellers``, ``engine`` (vector, agent; spheres or numpy), ``steps``,
-    ``seed`` and, for a market, ``max_known`` and ``entrants``; for the diffusion,
-    ``switches``."""
-    import numpy as np
+    """Build one configuration and time its steps.
 
-    from spheres.model.model import MarketModel
-
+    ``spec`` has ``job`` (market or diffusion), ``n_buyers``, ``sellers``, ``engine`` (vector,
+    agent; spheres or numpy), ``steps``, ``seed`` and, for a market, ``max_known`` and
+    ``entrants``; for the diffusion, ``switches``.
+    """
     n, steps, seed, engine = spec["n_buyers"], spec["steps"], spec["seed"], spec["engine"]
     if spec["job"] == "market":
         cfg = market_config(n, spec["sellers"], engine, steps, seed, spec["max_known"],
@@ -203,8 +189,9 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _run_child(spec: dict[str, Any]) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "spheres.bench", "--child", json.dumps(spec)]
+def run_child(spec: dict[str, Any]) -> dict[str, Any]:
+    """Measure ``spec`` (see :func:`measure`) in a fresh Python process; return its record."""
+    cmd = [sys.executable, "-m", "spheres.bench.engines", "--child", json.dumps(spec)]
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     out = subprocess.run(cmd, capture_output=True, text=True, check=False,
                          env={**os.environ, **threads})
@@ -215,25 +202,31 @@ def _run_child(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _agent_steps(n: int, sellers: int, budget_s: float) -> int:
-    """Steps of the agent engine that fit the time budget (roughly 40 us per buyer-step at 10
-    sellers and 1 us more per seller)."""
+    """Steps of the agent engine that fit the time budget.
+
+    Roughly 40 us per buyer-step at 10 sellers and 1 us more per seller.
+    """
     per_step = n * 1e-6 * (30 + sellers)
     return max(2, min(20, int(budget_s / per_step)))
 
 
 def interleaved(specs: list[dict[str, Any]], repeats: int) -> list[list[dict[str, Any]]]:
-    """Run each spec ``repeats`` times, alternating between them (a, b, a, b, ...): the runs
-    of each spec, in the order of ``specs``."""
+    """Run each spec ``repeats`` times, alternating between them (a, b, a, b, ...).
+
+    Returns the runs of each spec, in the order of ``specs``.
+    """
     runs: list[list[dict[str, Any]]] = [[] for _ in specs]
     for _ in range(repeats):
         for i, spec in enumerate(specs):
-            runs[i].append(_run_child(spec))
+            runs[i].append(run_child(spec))
     return runs
 
 
 def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One row from repeated runs of a configuration and version: medians of set-up, per-run
-    median step time, total and final reach; the largest peak RSS."""
+    """One row from repeated runs of a configuration and version.
+
+    Medians of set-up, per-run median step time, total and final reach; the largest peak RSS.
+    """
     row = dict(runs[0])
     row["repeats"] = len(runs)
     row["setup_s"] = statistics.median(r["setup_s"] for r in runs)
@@ -264,8 +257,10 @@ def _config(row: dict[str, Any]) -> tuple[int, int, int, int]:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    """The rows of one job (all market or all diffusion) as a Markdown table, with the ratio
-    of the two versions' median step times per configuration."""
+    """The rows of one job (all market or all diffusion) as a Markdown table.
+
+    Its last column is the ratio of the two versions' median step times per configuration.
+    """
     job = rows[0].get("job", "market")
     shown, num, den = RATIOS[job]
     median = {(*_config(r), r["engine"]): statistics.median(r["step_s"]) for r in rows}
@@ -296,36 +291,6 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"{first} {r['steps']} | {r['setup_s']:.2f} | {_ms(med)} | {med / n * 1e9:.0f} |"
             f"{reach} {r['total_s']:.1f} | {r['peak_rss_mb']:.0f} | {ratio} |")
-    return "\n".join(lines)
-
-
-def graph_table(n: int, seed: int) -> str:
-    """Time every generated network kind at ``n`` nodes (mean degree 10) and the loading of an
-    edge-list file of ``10 n`` edges; a Markdown table."""
-    import tempfile
-
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    from spheres.config import NetworkConfig
-    from spheres.model.network import build_network
-
-    lines = ["| network | nodes | edges | seconds |", "|---|---:|---:|---:|"]
-    for kind in ("erdos_renyi", "watts_strogatz", "barabasi_albert", "sbm"):
-        t = time.perf_counter()
-        graph, _ = build_network(NetworkConfig(kind=kind, mean_degree=10.0), n, seed)
-        lines.append(f"| {kind} | {n:,} | {graph.n_edges:,} | {time.perf_counter() - t:.2f} |")
-    rng = np.random.default_rng(seed)
-    m = 10 * n
-    edges = pa.table({"a": rng.integers(0, n, m), "b": rng.integers(0, n, m)})
-    with tempfile.TemporaryDirectory() as tmp:
-        path = f"{tmp}/edges.csv"
-        pacsv.write_csv(edges, path, pacsv.WriteOptions(include_header=False))
-        t = time.perf_counter()
-        graph, _ = build_network(NetworkConfig(kind="edgelist", path=path), n, seed)
-        lines.append(f"| edge-list file, {m:,} lines | {n:,} | {graph.n_edges:,} "
-                     f"| {time.perf_counter() - t:.2f} |")
     return "\n".join(lines)
 
 
@@ -432,10 +397,11 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 def _plan(parser: argparse.ArgumentParser, args: argparse.Namespace
           ) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Every configuration to measure: a progress label and one run spec per version. Each
-    configuration is validated first, so that a bad one stops the benchmark before it starts."""
-    from spheres.config import ConfigError
+    """Every configuration to measure: a progress label and one run spec per version.
 
+    Each configuration is validated first, so that a bad one stops the benchmark before it
+    starts.
+    """
     plan = []
     base = {"seed": args.seed}
     try:
@@ -499,8 +465,6 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-
-    from spheres.config import SellersConfig
 
     presets = ", ".join(SellersConfig().mix)
     print(f"spheres bench on {platform.python_implementation()} {platform.python_version()}, "

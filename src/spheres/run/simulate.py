@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from spheres.config import SpheresConfig, make_config, validate
-from spheres.results import Results, assemble
+from spheres.model.model import MarketModel
+from spheres.run.tables import Results, assemble
 
 
 def simulate(
@@ -16,10 +17,10 @@ def simulate(
 ) -> Results:
     """Build the model from ``config``, run all steps and collect the results.
 
-    ``progress(step, steps)`` is called after every step when given.
+    ``config`` is a ``SpheresConfig`` (checked here unless it was validated and has not changed
+    since), a dict of overrides for :func:`spheres.config.make_config`, or ``None`` for the
+    defaults. ``progress(step, steps)`` is called after every step when given.
     """
-    from spheres.model.model import MarketModel
-
     if config is None:
         cfg = make_config()
     elif isinstance(config, SpheresConfig):
