@@ -22,10 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
-
-from spheres.cli import config_dir
-from spheres.sweeps.collect import DATABASE
+from spheres.analysis.store import Store
+from spheres.paths import DATABASE, config_dir
 
 
 def studies() -> list[str]:
@@ -43,10 +41,10 @@ def spheres(*args: str) -> subprocess.CompletedProcess[str]:
 
 def runs_of(sweep_dir: Path) -> tuple[int, int]:
     """Complete runs and all runs of a collected sweep."""
-    with duckdb.connect(str(sweep_dir / DATABASE), read_only=True) as con:
-        ok, total = con.execute("SELECT count(*) FILTER (status = 'ok'), count(*) FROM runs"
-                                ).fetchone()
-    return int(ok), int(total)
+    with Store(sweep_dir / DATABASE) as store:
+        counts = store.df("SELECT count(*) FILTER (status = 'ok') AS ok, count(*) AS total "
+                          "FROM runs")
+    return int(counts.ok[0]), int(counts.total[0])
 
 
 def figures_of(sweep_dir: Path) -> list[str]:

@@ -227,7 +227,7 @@ def test_the_layout_docs_match_the_tree(doc: str, heading: str, depth: int | Non
     block = listing(DOCS / doc, heading)
     files = listed_files(block)
     dirs = set(re.findall(r"\b(\w+)/", block))
-    for name, path in MODULES.items():
+    for path in MODULES.values():
         rel = path.relative_to(SRC)
         for package in rel.parts[:-1]:
             assert package in dirs, f"{doc} does not list {package}/"

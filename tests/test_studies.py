@@ -24,8 +24,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 import spheres
 from spheres.analysis.store import SEED
-from spheres.cli import load_config
 from spheres.config import SpheresConfig
+from spheres.config.compose import load_config
 from spheres.model.sellers import TARGETING
 from spheres.paths import DATABASE, config_dir
 from spheres.sweeps.progress import sweep_size

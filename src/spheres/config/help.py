@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from spheres.config.validate import Setting, settings
 
 SECTIONS = {
@@ -10,8 +12,13 @@ SECTIONS = {
 }
 
 
-def _section(name: str) -> str:
-    return name.split(".")[0] if "." in name else ""
+def _by_section() -> Iterator[tuple[str | None, Setting]]:
+    """Every setting, with the title of its section where a new section starts (else None)."""
+    current = None
+    for s in settings():
+        section = s.name.split(".")[0] if "." in s.name else ""
+        yield (SECTIONS[section] if section != current else None), s
+        current = section
 
 
 def _default_text(s: Setting) -> str:
@@ -30,14 +37,11 @@ def settings_markdown() -> str:
     ``spheres settings`` prints them; a test checks that both documents hold exactly this text.
     """
     out: list[str] = []
-    current = None
-    for s in settings():
-        section = _section(s.name)
-        if section != current:
-            current = section
+    for title, s in _by_section():
+        if title is not None:
             if out:
                 out.append("")
-            out += [f"**{SECTIONS[section]}**", "",
+            out += [f"**{title}**", "",
                     "| setting | default | allowed | unit | symbol | meaning |",
                     "| --- | --- | --- | --- | --- | --- |"]
         allowed = s.allowed().replace("|", "\\|")
@@ -49,12 +53,9 @@ def settings_markdown() -> str:
 def settings_text(width: int = 100) -> str:
     """The settings as plain text for ``spheres run --help``: name, default, allowed, meaning."""
     out: list[str] = []
-    current = None
-    for s in settings():
-        section = _section(s.name)
-        if section != current:
-            current = section
-            out.append(f"\n{SECTIONS[section]}:")
+    for title, s in _by_section():
+        if title is not None:
+            out.append(f"\n{title}:")
         unit = f" ({s.spec.unit})" if s.spec.unit else ""
         out.append(f"  {s.name}={_default_text(s)}{unit}")
         out.append(f"      {s.spec.meaning}; {s.allowed()}")

@@ -1,7 +1,7 @@
 """The measures of the market, as small named functions.
 
 Per step (:func:`observe`) and at the end (scores, network value). Assembling a run's tables is
-``spheres.results.assemble``.
+``spheres.run.tables.assemble``.
 """
 
 from __future__ import annotations
