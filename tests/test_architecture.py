@@ -235,3 +235,14 @@ def test_the_layout_docs_match_the_tree(doc: str, heading: str, depth: int | Non
             assert path.name in files, f"{doc} does not list {rel}"
     every = {p.name for p in MODULES.values()}
     assert files <= every, f"{doc} lists files that are not in src/: {sorted(files - every)}"
+
+
+def test_the_odd_names_every_rule() -> None:
+    """Each function of ``model/rules.py`` is named in docs/ODD.md, beside the rule it writes."""
+    tree = ast.parse(MODULES["spheres.model.rules"].read_text())
+    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)
+                 and not n.name.startswith("_")}
+    odd = (DOCS / "docs" / "ODD.md").read_text()
+    named = set(re.findall(r"rules\.(\w+)", odd))
+    assert functions, "rules.py defines no function"
+    assert functions <= named, f"docs/ODD.md does not name {sorted(functions - named)}"
