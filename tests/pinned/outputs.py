@@ -1,10 +1,13 @@
 """Fingerprints of what a fixed set of runs, sweeps and reports write, to pin the outputs.
 
-Every case runs the real ``spheres`` command into a fresh directory; every table, summary and
-report it leaves is reduced to a SHA-256 of its content. Only what changes from one identical
-run to the next is left out: the wall times, the resolved Hydra files and logs (they hold
-paths and clocks), the DuckDB file (its bytes hold a creation time; its tables are written as
-Parquet beside it, and those are compared) and the PNG figures (drawings, not numbers).
+The cases: the default run; the per-agent engine; every experiment at a small size with its
+report; a Sobol sweep with its report; every sellers preset with entry; a memory cap with entry
+in both engines. Every case runs the real ``spheres`` command into a fresh directory; every
+table, summary and report it leaves is reduced to a SHA-256 of its content. Only what changes
+from one identical run to the next is left out: the wall times, the resolved Hydra files and
+logs (they hold paths and clocks), the DuckDB file (its bytes hold a creation time; its tables
+are written as Parquet beside it, and those are compared) and the PNG figures (drawings, not
+numbers).
 
 ``python tests/pinned/outputs.py`` writes ``reference.json`` beside this file; the test
 ``tests/test_pinned_outputs.py`` runs the same cases and compares.
@@ -36,6 +39,12 @@ VOLATILE_COLUMNS = {"wall_time_s"}
 WALL_TIME = re.compile(rb'"wall_time_s": [-0-9.eE+naNIfity]+')
 
 
+# Every sellers preset (configs/sellers), swept in one case.
+PRESETS = ("all_broadcast", "all_cocreate", "all_inert", "all_lagging", "all_listen", "all_seed",
+           "all_sponsor", "lagging_vs_listening", "listen_vs_broadcast", "mixed", "seed_vs_sponsor")
+ENTRY = ("mechanisms.entry=true", "sellers.p_entry=0.2")
+
+
 @dataclass(frozen=True)
 class Case:
     """One pinned command: a run (``sweep`` false) or a sweep, and whether it gets a report."""
@@ -44,7 +53,6 @@ class Case:
     overrides: tuple[str, ...]
     sweep: bool = False
     report: bool = False
-    slow: bool = True
 
 
 CASES = (
@@ -55,7 +63,13 @@ CASES = (
       for study in STUDIES),
     Case("sensitivity_q1", ("experiment=sensitivity_q1", *TINY, "hydra.sweeper.n=4"),
          sweep=True, report=True),
+    Case("presets", (f"sellers={','.join(PRESETS)}", "n_buyers=300", "steps=40",
+                     *ENTRY), sweep=True),
+    Case("memory_cap", ("n_buyers=600", "steps=80", "market.max_known=2", *ENTRY)),
+    Case("agent_memory_cap", ("engine=agent", "n_buyers=300", "steps=40", "market.max_known=2",
+                              *ENTRY)),
 )
+# The cases the default test run checks; the others are marked slow.
 FAST = ("default", "q6_targeting")
 
 
