@@ -1,10 +1,11 @@
 """The house plan holds: imports point down the layers, never in a circle, never at a private name.
 
 Read from the source with ``ast`` (nothing is imported): every ``import`` of every module under
-``src/``, wherever it stands, except those under ``if TYPE_CHECKING:`` (names for annotations
-only, never run). Importing ``spheres.a.b`` runs ``spheres/a/__init__.py`` first, so an import
-is also an arrow to each package above the module it names (but the root ``spheres``, the
-public face, which imports from every layer and is imported by none).
+``src/``, wherever it stands, those under ``if TYPE_CHECKING:`` included (an annotation is an
+arrow too: a module that names another's class depends on it). Importing ``spheres.a.b`` runs
+``spheres/a/__init__.py`` first, so an import is also an arrow to each package above the module
+it names (but the root ``spheres``, the public face, which imports from every layer and is
+imported by none).
 docs/ARCHITECTURE.md draws the layers.
 """
 
@@ -52,29 +53,16 @@ def is_package(name: str) -> bool:
     return MODULES[name].name == "__init__.py"
 
 
-def type_checking_nodes(tree: ast.Module) -> set[int]:
-    """Ids of the import nodes under an ``if TYPE_CHECKING:`` block."""
-    ids: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            for stmt in node.body:
-                ids.update(id(n) for n in ast.walk(stmt))
-    return ids
-
-
 def imports(name: str) -> list[tuple[ast.AST, str, list[str], bool]]:
     """Each import of a module: the node, the module it names, the names taken, and whether it
     stands at the top of the module (outside functions)."""
     tree = ast.parse(MODULES[name].read_text(), str(MODULES[name]))
-    skip = type_checking_nodes(tree)
     at_top = {id(n) for n in tree.body}
     at_top |= {id(n) for stmt in tree.body if isinstance(stmt, ast.If | ast.Try)
                for n in ast.walk(stmt)}
     package = name if is_package(name) else name.rpartition(".")[0]
     found = []
     for node in ast.walk(tree):
-        if id(node) in skip:
-            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 found.append((node, alias.name, [], id(node) in at_top))

@@ -1,6 +1,8 @@
 """One simulation: the market model, its state, network, phases, strategies, ledger and measures.
 
 - ``model``: ``MarketModel`` (a ``mesa.Model``): set-up, and ``step()`` listing the phases in order.
+- ``market``: ``Market``, the model as the phases see it (the engines, draws, sellers, levers and
+  measures take a ``Market``, so none of them imports ``model``).
 - ``state``: the struct-of-arrays state of buyers and sellers.
 - ``memory``: what buyers know and believe about sellers (awareness, beliefs, claims, forgetting).
 - ``network``: graph builders and edge-list loading, all stored as CSR.

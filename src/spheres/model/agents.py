@@ -28,12 +28,12 @@ import mesa
 import numpy as np
 
 from spheres.model import rules
+from spheres.model.market import Market
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
 from spheres.model.strategies import STRATEGIES
 
 if TYPE_CHECKING:
     from spheres.model import draws as dr
-    from spheres.model.model import MarketModel
     from spheres.model.strategies import Trials
 
 
@@ -87,9 +87,9 @@ class Inbox:
 class RowView(mesa.Agent):
     """A Mesa agent that is a view of one row of the model's state arrays."""
 
-    model: MarketModel
+    model: Market
 
-    def __init__(self, model: MarketModel, row: int) -> None:
+    def __init__(self, model: Market, row: int) -> None:
         """Register with ``model`` as the view of row ``row``."""
         super().__init__(model)
         self.row = row
@@ -440,24 +440,24 @@ class AgentEngine:
         """Visit agents in a random order (``shuffle``), or in row order."""
         self.shuffle = shuffle
 
-    def attach(self, model: MarketModel) -> None:
+    def attach(self, model: Market) -> None:
         """Create the buyer and influencer agents (views of their rows)."""
         model.buyers  # noqa: B018 - creates the views
 
-    def _visit(self, model: MarketModel, rows: np.ndarray) -> mesa.agent.AgentSet:
+    def _visit(self, model: Market, rows: np.ndarray) -> mesa.agent.AgentSet:
         agents = mesa.agent.AgentSet([model.buyer_agent(int(r)) for r in rows],
                                      random=model.random)
         return agents.shuffle() if self.shuffle else agents
 
-    def drift(self, model: MarketModel) -> None:
+    def drift(self, model: Market) -> None:
         """Phase 1 for every buyer."""
         self._visit(model, np.arange(model.n_buyers)).do("drift")
 
-    def needs(self, model: MarketModel, drawn: np.ndarray) -> None:
+    def needs(self, model: Market, drawn: np.ndarray) -> None:
         """Phase 2 for every buyer."""
         self._visit(model, np.arange(model.n_buyers)).do("feel_need", drawn)
 
-    def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:
+    def conversations(self, model: Market, d: dr.ConversationDraws) -> None:
         """Phase 3: every buyer with a need asks its contacts, then all commit."""
         pos = {int(r): i for i, r in enumerate(d.rows)}
         talkers = self._visit(model, d.rows)
@@ -465,7 +465,7 @@ class AgentEngine:
         for agent, talk in talks:
             agent.learn_from_contacts(talk)
 
-    def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
+    def posts(self, model: Market, d: dr.PostDraws) -> None:
         """Phase 4: posting influencers deliver posts, then followers read them.
 
         Then the posters found out lose credibility.
@@ -481,7 +481,7 @@ class AgentEngine:
             b.exposed[poster] += hits
             model.step_counts["exposures"] += hits
 
-    def marketing(self, model: MarketModel, ads: dr.AdDraws, trials: Trials) -> None:
+    def marketing(self, model: Market, ads: dr.AdDraws, trials: Trials) -> None:
         """Phase 5: each reached buyer sees its ads, and each seeded buyer tries the offering."""
         claims = model.seller_claim(np.array(ads.sellers, dtype=np.int64))
         seen: dict[int, list[tuple[int, float]]] = {}
@@ -495,7 +495,7 @@ class AgentEngine:
         self._visit(model, rows).do(
             lambda a: a.see_marketing(seen.get(a.row, []), tried.get(a.row, [])))
 
-    def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def purchase(self, model: Market, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Phase 6: each buyer with a need chooses; returns the choices in row order."""
         pos = {int(r): i for i, r in enumerate(rows)}
         choice = np.full(rows.size, -1, dtype=np.int64)
@@ -504,7 +504,7 @@ class AgentEngine:
             choice[pos[agent.row]] = pick
         return choice
 
-    def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
+    def experience(self, model: Market, rows: np.ndarray, sellers: np.ndarray,
                    noise: np.ndarray) -> np.ndarray:
         """Phase 7: buyers who bought learn; then advisors are credited and rewarded.
 
@@ -524,7 +524,7 @@ class AgentEngine:
             b.credibility[who] = rules.credibility_after(b.credibility[who], delta, rate)
         return felt
 
-    def economy(self, model: MarketModel) -> None:
+    def economy(self, model: Market) -> None:
         """Phase 8 (buyers' part): every buyer with currency cashes out and burns."""
         rows = np.flatnonzero(model.buyers_state.currency > 0)
         self._visit(model, rows).do("spend_currency")

@@ -11,12 +11,10 @@ made where they are used, in ``spheres.model``, shared by both engines.)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from spheres.model.model import MarketModel
+from spheres.model.market import Market
 
 
 @dataclass
@@ -75,7 +73,7 @@ def bernoulli_mask(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     return mask
 
 
-def initial_awareness(model: MarketModel, shape: int | tuple[int, ...]) -> np.ndarray:
+def initial_awareness(model: Market, shape: int | tuple[int, ...]) -> np.ndarray:
     """Which buyers know a seller from its start (``initial_awareness``): float32 uniforms.
 
     At set-up one row per buyer and a column per initial seller; at an entry one per buyer.
@@ -83,17 +81,17 @@ def initial_awareness(model: MarketModel, shape: int | tuple[int, ...]) -> np.nd
     return model.rng.random(shape, dtype=np.float32) < model.cfg.market.initial_awareness
 
 
-def drift(model: MarketModel) -> np.ndarray:
+def drift(model: Market) -> np.ndarray:
     """Noise of the frontier's move: ``(D,)`` standard normals."""
     return model.rng.standard_normal(model.dims)
 
 
-def needs(model: MarketModel) -> np.ndarray:
+def needs(model: Market) -> np.ndarray:
     """Which buyers have a need (bool per buyer), each with probability ``p_need``."""
     return bernoulli_mask(model.rng, model.n_buyers, model.cfg.market.p_need)
 
 
-def conversations(model: MarketModel) -> ConversationDraws:
+def conversations(model: Market) -> ConversationDraws:
     """Contacts of each buyer with a need, and whether word of mouth would pass.
 
     Contacts are drawn from the buyer's neighbours with replacement; word of mouth is drawn for
@@ -116,7 +114,7 @@ def conversations(model: MarketModel) -> ConversationDraws:
     return ConversationDraws(rows, contacts, lucky)
 
 
-def posts(model: MarketModel) -> PostDraws:
+def posts(model: Market) -> PostDraws:
     """Who posts this step, and which of their follower edges are read.
 
     Influencers, and buyers under a sponsorship contract, post with probability ``p_post``;
@@ -136,7 +134,7 @@ def posts(model: MarketModel) -> PostDraws:
     return PostDraws(posters, model.follows.targets_at(key_pos), owner, found)
 
 
-def advertising(model: MarketModel) -> AdDraws:
+def advertising(model: Market) -> AdDraws:
     """The buyers each alive seller's ads reach this step.
 
     For each alive seller whose marketing reaches buyers, each buyer is reached with the
@@ -152,22 +150,22 @@ def advertising(model: MarketModel) -> AdDraws:
     return AdDraws(sellers, reached)
 
 
-def purchase(model: MarketModel, rows: np.ndarray) -> np.ndarray:
+def purchase(model: Market, rows: np.ndarray) -> np.ndarray:
     """One uniform per buyer with a need."""
     return model.rng.random(rows.size)
 
 
-def experience(model: MarketModel, n_purchases: int) -> np.ndarray:
+def experience(model: Market, n_purchases: int) -> np.ndarray:
     """One standard normal per purchase (experience noise), in buyer order."""
     return model.rng.standard_normal(n_purchases)
 
 
-def feedback(model: MarketModel, n_purchases: int) -> np.ndarray:
+def feedback(model: Market, n_purchases: int) -> np.ndarray:
     """Which purchases' buyers give the seller feedback (``p_feedback``), in buyer order."""
     return bernoulli_mask(model.rng, n_purchases, model.cfg.market.p_feedback)
 
 
-def drift_rates(model: MarketModel) -> np.ndarray:
+def drift_rates(model: Market) -> np.ndarray:
     """Each buyer's own drift rate, at most 1.
 
     Lognormal around ``drift_rate`` (mean ``drift_rate``, log s.d. ``drift_spread``).
@@ -178,6 +176,6 @@ def drift_rates(model: MarketModel) -> np.ndarray:
     return np.minimum(mk.drift_rate * np.exp(sd * z - 0.5 * sd * sd), 1.0)
 
 
-def audience_growth(model: MarketModel, count: int) -> tuple[np.ndarray, np.ndarray]:
+def audience_growth(model: Market, count: int) -> tuple[np.ndarray, np.ndarray]:
     """Uniforms choosing whom a new follower follows, and the new followers' rows."""
     return model.rng.random(count), model.rng.integers(0, model.n_buyers, size=count)

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from spheres.model.agents import AgentEngine
+from spheres.model.market import Market
 from spheres.model.vector import VectorEngine
 
 if TYPE_CHECKING:
     from spheres.model import draws as dr
-    from spheres.model.model import MarketModel
     from spheres.model.strategies import Trials
 
 
@@ -30,34 +30,34 @@ class Engine(Protocol):
 
     name: str
 
-    def attach(self, model: MarketModel) -> None:
+    def attach(self, model: Market) -> None:
         """Prepare for a model (the per-agent engine creates its agents)."""
 
-    def drift(self, model: MarketModel) -> None:
+    def drift(self, model: Market) -> None:
         """1. Expectations follow the frontier, each buyer at its own rate."""
 
-    def needs(self, model: MarketModel, drawn: np.ndarray) -> None:
+    def needs(self, model: Market, drawn: np.ndarray) -> None:
         """2. Who has a need this step (the drawn mask)."""
 
-    def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:
+    def conversations(self, model: Market, d: dr.ConversationDraws) -> None:
         """3. Buyers with a need ask contacts: awareness, beliefs, claims, thank-yous, pull."""
 
-    def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
+    def posts(self, model: Market, d: dr.PostDraws) -> None:
         """4. Influencers post; followers read, or find out an undisclosed sponsorship."""
 
-    def marketing(self, model: MarketModel, ads: dr.AdDraws, trials: Trials) -> None:
+    def marketing(self, model: Market, ads: dr.AdDraws, trials: Trials) -> None:
         """5. Reached buyers see ads; seeded buyers try the offering."""
 
-    def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def purchase(self, model: Market, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """6. Each buyer with a need picks a known seller by logit, or nothing (-1)."""
         ...
 
-    def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
+    def experience(self, model: Market, rows: np.ndarray, sellers: np.ndarray,
                    noise: np.ndarray) -> np.ndarray:
         """7. Buyers learn the true fit (returned, per purchase) and reward helpful advice."""
         ...
 
-    def economy(self, model: MarketModel) -> None:
+    def economy(self, model: Market) -> None:
         """8. Buyers cash out above the threshold; balances decay."""
 
 

@@ -6,15 +6,13 @@ Per step (:func:`observe`) and at the end (scores, network value). Assembling a 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from spheres.model import rules
 from spheres.model.currency import BURN, CONVERT_IN, CONVERT_OUT, MINT, TRANSFER
-
-if TYPE_CHECKING:
-    from spheres.model.model import MarketModel
+from spheres.model.market import Market
 
 
 def gini(values: np.ndarray) -> float:
@@ -51,7 +49,7 @@ CHANGED_BY: dict[str, tuple[str, ...]] = {
 }
 
 
-def buyer_means(model: MarketModel, name: str) -> np.ndarray:
+def buyer_means(model: Market, name: str) -> np.ndarray:
     """Column means of the per-buyer array ``name`` (a key of :data:`CHANGED_BY`).
 
     They are kept from the first call while no mechanism that changes the array is switched on.
@@ -79,7 +77,7 @@ TRUST_COLUMNS = {"peers": "trust_peers", "influencers": "trust_influencers",
 OBSERVABLE = ("n_followers", "talks", "posts", "reads", "thanks")
 
 
-def klout_score(model: MarketModel) -> np.ndarray:
+def klout_score(model: Market) -> np.ndarray:
     """A Klout-like score in [0, 100] per buyer, from what an outside service could see.
 
     audience = friends + followers, activity = posts + replies (times it answered a contact),
@@ -97,7 +95,7 @@ def klout_score(model: MarketModel) -> np.ndarray:
     return 100.0 * score / len(parts)
 
 
-def network_value(model: MarketModel) -> np.ndarray:
+def network_value(model: Market) -> np.ndarray:
     """Spend that each buyer's advice caused in others, recursively (cents, float).
 
     Each buyer's awareness of a seller has one source; the sources form a forest per seller. A
@@ -127,7 +125,7 @@ def network_value(model: MarketModel) -> np.ndarray:
     return value
 
 
-def observe(model: MarketModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def observe(model: Market) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The step's market-level measures and the per-seller measures."""
     b, m, led = model.buyers_state, model.sellers_state, model.ledger
     n = model.n_buyers

@@ -10,19 +10,16 @@ does not have and markets less as it grows poor).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spheres.model import draws as dr
 from spheres.model import measures, rules
+from spheres.model.market import Market
 from spheres.model.state import NO_SOURCE
 
-if TYPE_CHECKING:
-    from spheres.model.model import MarketModel
-
 # How sponsors and seeders rank buyers: a key per buyer, highest first (ties: lowest row first).
-TARGETING: dict[str, Callable[[MarketModel], np.ndarray]] = {
+TARGETING: dict[str, Callable[[Market], np.ndarray]] = {
     "score": lambda model: measures.klout_score(model),
     "degree": lambda model: model.degree.astype(float),
     "followers": lambda model: model.buyers_state.n_followers.astype(float),
@@ -31,7 +28,7 @@ TARGETING: dict[str, Callable[[MarketModel], np.ndarray]] = {
 }
 
 
-def campaign_step(model: MarketModel) -> bool:
+def campaign_step(model: Market) -> bool:
     """Contracts are renewed and seeding rounds given every ``campaign_period`` steps."""
     return (model.steps - 1) % model.cfg.sellers.campaign_period == 0
 
@@ -42,7 +39,7 @@ def top_k(key: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
     return np.sort(candidates[order[:k]])
 
 
-def spend(model: MarketModel, row: int, cents: int) -> None:
+def spend(model: Market, row: int, cents: int) -> None:
     """Book marketing spend of seller ``row`` against its budget and costs."""
     m = model.sellers_state
     m.budget[row] -= cents
@@ -51,7 +48,7 @@ def spend(model: MarketModel, row: int, cents: int) -> None:
 
 
 # -- phase 9: the sellers' phase ----------------------------------------------------------------
-def act(model: MarketModel) -> None:
+def act(model: Market) -> None:
     """Book fixed costs; sense expectations and adapt the offering; book cash; exit; enter."""
     cfg, m, n = model.cfg, model.sellers_state, model.n_buyers
     m.costs[m.alive] += cfg.sellers.fixed_cost_per_buyer * n
@@ -69,7 +66,7 @@ def act(model: MarketModel) -> None:
     m.knowledge_step[m.exists & (m.knowledge_step < 0) & known] = model.steps
 
 
-def sense_and_adapt(model: MarketModel, z: np.ndarray) -> None:
+def sense_and_adapt(model: Market, z: np.ndarray) -> None:
     """Each alive seller senses by its method, and adapts to what it sensed.
 
     ``z`` holds one normal draw per seller and dimension. A seller that sensed something updates
@@ -96,7 +93,7 @@ def sense_and_adapt(model: MarketModel, z: np.ndarray) -> None:
         m.costs[rows] += rules.adapt_cost(cfg.sellers.adapt_cost_per_buyer, model.n_buyers, moved)
 
 
-def close(model: MarketModel, seller: int) -> None:
+def close(model: Market, seller: int) -> None:
     """Seller ``seller`` leaves the market; its contracts end."""
     m, b = model.sellers_state, model.buyers_state
     m.alive[seller] = False
@@ -108,7 +105,7 @@ def close(model: MarketModel, seller: int) -> None:
     model.events["exits"] += 1
 
 
-def maybe_enter(model: MarketModel) -> None:
+def maybe_enter(model: Market) -> None:
     """With probability ``p_entry`` a new seller enters ``entry_lead`` ahead of the frontier."""
     m, s = model.sellers_state, model.cfg.sellers
     u = model.rng.random()

@@ -45,11 +45,11 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from spheres.model import rules
+from spheres.model.market import Market
 from spheres.model.sellers import TARGETING, campaign_step, spend, top_k
 from spheres.model.state import INFLUENCER_SRC
 
 if TYPE_CHECKING:
-    from spheres.model.model import MarketModel
     from spheres.schema import SpheresConfig
 
 
@@ -76,7 +76,7 @@ class Sensing:
         """Standard deviation of the noise on the sensed expectation."""
         return getattr(cfg.sellers, self.noise_setting) if self.noise_setting else 0.0
 
-    def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
+    def sense(self, model: Market, rows: np.ndarray) -> Sensed:
         """Sums of the evidence for sellers ``rows``, already divided into means."""
         d = model.dims
         return Sensed(np.zeros((rows.size, d)), np.zeros(rows.size), np.zeros(rows.size))
@@ -117,7 +117,7 @@ class LaggingSales(Sensing):
     name = "lagging_sales"
     noise_setting = "sense_noise"
 
-    def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
+    def sense(self, model: Market, rows: np.ndarray) -> Sensed:
         """Mean expectation and experienced fit of the customers of ``sense_delay`` steps ago."""
         m, delay = model.sellers_state, model.cfg.sellers.sense_delay
         late = model.steps - delay
@@ -135,7 +135,7 @@ class Conversations(Sensing):
     name = "conversations"
     noise_setting = "listen_noise"
 
-    def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
+    def sense(self, model: Market, rows: np.ndarray) -> Sensed:
         """Mean expectation and mean belief of the talkers whose favourite it is."""
         m = model.sellers_state
         n = m.talk_n[rows].astype(float)
@@ -148,7 +148,7 @@ class Customers(Sensing):
 
     name = "customers"
 
-    def sense(self, model: MarketModel, rows: np.ndarray) -> Sensed:
+    def sense(self, model: Market, rows: np.ndarray) -> Sensed:
         """Mean expectation and experienced fit of this step's customers who gave feedback."""
         m = model.sellers_state
         n = m.feedback_n[rows].astype(float)
@@ -172,15 +172,15 @@ class Marketing:
         """What the lever's claims add to the fit the seller believes it has."""
         return getattr(cfg.sellers, self.overclaim_setting) if self.overclaim_setting else 0.0
 
-    def reach(self, model: MarketModel, row: int) -> float:
+    def reach(self, model: Market, row: int) -> float:
         """Probability that an ad of seller ``row`` reaches a given buyer this step."""
         return 0.0
 
-    def trials(self, model: MarketModel, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    def trials(self, model: Market, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Free trials sellers ``rows`` give this step: (seller, buyers) pairs."""
         return []
 
-    def settle(self, model: MarketModel, rows: np.ndarray) -> None:
+    def settle(self, model: Market, rows: np.ndarray) -> None:
         """Phase-8 payments of sellers ``rows``."""
 
 
@@ -195,7 +195,7 @@ class Advertise(Marketing):
     name = "advertise"
     overclaim_setting = "ad_overclaim"
 
-    def reach(self, model: MarketModel, row: int) -> float:
+    def reach(self, model: Market, row: int) -> float:
         """``p_ad``, lowered so that the expected cost fits the seller's budget."""
         cfg = model.cfg
         if not cfg.mechanisms.advertising:
@@ -212,7 +212,7 @@ class Sponsor(Marketing):
     name = "sponsor"
     overclaim_setting = "sponsor_overclaim"
 
-    def settle(self, model: MarketModel, rows: np.ndarray) -> None:
+    def settle(self, model: Market, rows: np.ndarray) -> None:
         """Contract influencers, pay them, and let them share with followers who bought.
 
         On campaign steps each sponsor (in row order) contracts up to ``sponsor_k`` buyers with
@@ -248,7 +248,7 @@ class Sponsor(Marketing):
         self.share_with_followers(model)
 
     @staticmethod
-    def share_with_followers(model: MarketModel) -> None:
+    def share_with_followers(model: Market) -> None:
         """Sponsored influencers share points with the followers who bought on their posts.
 
         A sponsored influencer passes ``follower_share`` points to each follower who bought its
@@ -274,7 +274,7 @@ class Cocreate(Marketing):
 
     name = "cocreate"
 
-    def settle(self, model: MarketModel, rows: np.ndarray) -> None:
+    def settle(self, model: Market, rows: np.ndarray) -> None:
         """Reward this step's customers who gave feedback, as far as budgets pay.
 
         Each seller gives ``cocreate_reward`` points to each of them, customers in row order.
@@ -301,7 +301,7 @@ class Seed(Marketing):
 
     name = "seed"
 
-    def trials(self, model: MarketModel, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    def trials(self, model: Market, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Free trials of sellers ``rows``, on campaign steps.
 
         Each seller picks up to ``seed_k`` buyers not yet aware of it, by the targeting rule, as
@@ -394,7 +394,7 @@ class Trials:
     noise: np.ndarray
 
 
-def by_lever(model: MarketModel) -> list[tuple[Marketing, np.ndarray]]:
+def by_lever(model: Market) -> list[tuple[Marketing, np.ndarray]]:
     """The alive sellers grouped by marketing lever, with one lever object of each group.
 
     Groups come in the levers' registry order, rows ascending within a group.
@@ -406,7 +406,7 @@ def by_lever(model: MarketModel) -> list[tuple[Marketing, np.ndarray]]:
             for name in MARKETING if name in groups]
 
 
-def trials(model: MarketModel) -> Trials:
+def trials(model: Market) -> Trials:
     """Phase 5: the free trials every lever gives this step, with one normal draw each."""
     given = [pair for lever, rows in by_lever(model) for pair in lever.trials(model, rows)]
     if not given:
@@ -416,7 +416,7 @@ def trials(model: MarketModel) -> Trials:
     return Trials(sellers, buyers, model.rng.standard_normal(buyers.size))
 
 
-def settle(model: MarketModel) -> None:
+def settle(model: Market) -> None:
     """Phase 8: each lever's payments in social currency, levers in registry order.
 
     Sponsorship and the shares it funds, co-creation rewards.

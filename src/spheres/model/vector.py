@@ -14,10 +14,10 @@ import numpy as np
 
 from spheres.model import draws as dr
 from spheres.model import rules
+from spheres.model.market import Market
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
 
 if TYPE_CHECKING:
-    from spheres.model.model import MarketModel
     from spheres.model.strategies import Trials
 
 
@@ -30,11 +30,11 @@ class VectorEngine:
         """Start without the drift's working buffer (made on first use)."""
         self._move: np.ndarray | None = None
 
-    def attach(self, model: MarketModel) -> None:
+    def attach(self, model: Market) -> None:
         """Prepare for a model (nothing to build for this engine)."""
 
     # 1. Drift -------------------------------------------------------------------------------
-    def drift(self, model: MarketModel) -> None:
+    def drift(self, model: Market) -> None:
         """Expectations move toward the frontier plus each buyer's taste, at its own rate.
 
         ``rules.drift`` in place, through one kept buffer for the targets.
@@ -46,12 +46,12 @@ class VectorEngine:
         rules.drift(b.expect, target, b.drift_rate[:, None], out=b.expect)
 
     # 2. Needs -------------------------------------------------------------------------------
-    def needs(self, model: MarketModel, drawn: np.ndarray) -> None:
+    def needs(self, model: Market, drawn: np.ndarray) -> None:
         """A buyer has a need this step with probability ``p_need`` (the drawn mask)."""
         model.buyers_state.need[:] = drawn
 
     # 3. Conversations -----------------------------------------------------------------------
-    def conversations(self, model: MarketModel, d: dr.ConversationDraws) -> None:
+    def conversations(self, model: Market, d: dr.ConversationDraws) -> None:
         """Buyers with a need ask contacts what they know.
 
         They learn of sellers, blend beliefs (the contacts' claims), thank the helpful, and move
@@ -137,7 +137,7 @@ class VectorEngine:
             b.expect[moved] = expect
 
     @staticmethod
-    def _pull(model: MarketModel, rows: np.ndarray, cs: np.ndarray, valid: np.ndarray
+    def _pull(model: Market, rows: np.ndarray, cs: np.ndarray, valid: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
         """Askers pulled by a contact further along, and their expectations moved toward it.
 
@@ -155,7 +155,7 @@ class VectorEngine:
                                     model.cfg.market.peer_pull)
 
     # 4. Influencer posts --------------------------------------------------------------------
-    def posts(self, model: MarketModel, d: dr.PostDraws) -> None:
+    def posts(self, model: Market, d: dr.PostDraws) -> None:
         """Posting influencers recommend one seller; reached followers learn and blend claims.
 
         A follower who finds out an undisclosed sponsored post ignores it and trusts influencers
@@ -196,7 +196,7 @@ class VectorEngine:
             model.step_counts["exposures"] += int(caught.sum())
 
     # 5. Marketing ---------------------------------------------------------------------------
-    def marketing(self, model: MarketModel, ads: dr.AdDraws, trials: Trials) -> None:
+    def marketing(self, model: Market, ads: dr.AdDraws, trials: Trials) -> None:
         """Reached buyers learn of the advertiser and blend its claim; seeded buyers try.
 
         Ads that miss what they want cost trust in sellers; seeded buyers try the offering and
@@ -225,7 +225,7 @@ class VectorEngine:
                                  AD, phase=5)
 
     # 6. Purchase ----------------------------------------------------------------------------
-    def purchase(self, model: MarketModel, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def purchase(self, model: Market, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Each buyer with a need picks a known seller by logit, or buys nothing (-1)."""
         b, m, mk = model.buyers_state, model.sellers_state, model.cfg.market
         who, seller, cell = model.memory.known_pairs(rows)
@@ -235,7 +235,7 @@ class VectorEngine:
                                   rules.outside_utility(mk.choice_beta, mk.outside_option), u)
 
     # 7. Experience --------------------------------------------------------------------------
-    def experience(self, model: MarketModel, rows: np.ndarray, sellers: np.ndarray,
+    def experience(self, model: Market, rows: np.ndarray, sellers: np.ndarray,
                    noise: np.ndarray) -> np.ndarray:
         """Buyers learn the true fit; returns the experienced fit of each purchase.
 
@@ -273,7 +273,7 @@ class VectorEngine:
         return felt
 
     # 8. Currency economy (buyers' part) -----------------------------------------------------
-    def economy(self, model: MarketModel) -> None:
+    def economy(self, model: Market) -> None:
         """Buyers convert currency into money above a threshold; then attention fades (burn)."""
         b, k, mech = model.buyers_state, model.cfg.currency, model.cfg.mechanisms
         if mech.cashout:
