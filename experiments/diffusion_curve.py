@@ -8,9 +8,11 @@ Run the study, then this script on its run directory:
 With everything switched off except advertising and word of mouth, a buyer who does not know an
 advertising seller learns of it in one step with probability
 
-    1 - (1 - p_ad) * (1 - p_need * (1 - (1 - p_word_of_mouth * a)^contacts))
+    1 - (1 - ad) * (1 - need * (1 - (1 - p_word_of_mouth * a)^contacts))
 
-where ``a`` is the share of buyers who already know it (a mean-field approximation: contacts are
+where ``ad`` and ``need`` are the chances per step of the yearly rates ``ad_rate`` and
+``need_rate`` (``1 - exp(-rate / time.steps_per_year)``), and
+``a`` is the share of buyers who already know it (a mean-field approximation: contacts are
 treated as random buyers). The script prints the simulated reach (mean over sellers) beside that
 recursion, step by step.
 """
@@ -24,13 +26,18 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from spheres.model.rules import step_chance
 
-def mean_field(a0: float, steps: int, p_ad: float, p_need: float, p_wom: float,
+
+def mean_field(a0: float, steps: int, ad: float, need: float, p_wom: float,
                contacts: int) -> list[float]:
-    """Share of buyers aware of one advertiser after each step, by the mean-field recursion."""
+    """Share of buyers aware of one advertiser after each step, by the mean-field recursion.
+
+    ``ad`` and ``need`` are chances per step.
+    """
     out, a = [], a0
     for _ in range(steps):
-        learn = 1.0 - (1.0 - p_ad) * (1.0 - p_need * (1.0 - (1.0 - p_wom * a) ** contacts))
+        learn = 1.0 - (1.0 - ad) * (1.0 - need * (1.0 - (1.0 - p_wom * a) ** contacts))
         a = a + (1.0 - a) * learn
         out.append(a)
     return out
@@ -55,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     reach = ads.groupby("step")["reach"].mean()
-    model = mean_field(mk["initial_awareness"], int(reach.index.max()), mk["p_ad"],
-                       mk["p_need"], mk["p_word_of_mouth"], mk["contacts"])
+    n = cfg["time"]["steps_per_year"]
+    model = mean_field(mk["initial_awareness"], int(reach.index.max()),
+                       step_chance(mk["ad_rate"], n), step_chance(mk["need_rate"], n),
+                       mk["p_word_of_mouth"], mk["contacts"])
     print(f"{'step':>5} {'simulated':>10} {'mean-field':>11}")
     for step, value in reach.items():
         print(f"{step:>5} {value:>10.4f} {model[step - 1]:>11.4f}")

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print("2. lagging vs listening sellers, same marketing (none), entry off")
     rows = []
-    for label, speed in (("frontier still", 0.0), ("default speed", 0.01), ("fast", 0.03)):
+    for label, speed in (("frontier still", 0.0), ("default speed", 0.52), ("fast", 1.56)):
         rows += strategy_rows(runs(s, n, **{"sellers.mix": {"lagging": 5, "listen": 5},
                                             "market.frontier_speed": speed,
                                             "mechanisms.entry": False}), label)
@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     print("3. final share by strategy (default mix, entry off)")
     rows = strategy_rows(runs(s, n, **{"mechanisms.entry": False}), "defaults")
     rows += strategy_rows(runs(s, n, **{"mechanisms.entry": False,
-                                        "market.frontier_speed": 0.03}),
-                          "market.frontier_speed=0.03")
+                                        "market.frontier_speed": 1.56}),
+                          "market.frontier_speed=1.56")
     print(pd.DataFrame(rows).to_string(index=False), "\n")
 
     print("3b. broadcast sellers as the cost of an ad grows (default mix, entry off)")

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import REASON_SWITCH, SWITCHES
+from conftest import REASON_SWITCH, SWITCHES, weekly_config
 from spheres import Results
 from spheres.config import (
     ConfigError,
@@ -33,33 +33,33 @@ from spheres.run.tables import assemble
 
 def test_defaults_are_valid_and_round_trip() -> None:
     """The defaults validate, and a config survives to_dict / to_config unchanged."""
-    cfg = make_config()
+    cfg = weekly_config()
     assert cfg == SpheresConfig()
     assert to_config(to_dict(cfg)) == cfg
 
 
 def test_nested_and_dotted_overrides() -> None:
     """Nested dicts and dotted keywords (``a.b`` or ``a__b``) set values; dotted keywords win."""
-    cfg = make_config({"market": {"p_need": 0.2, "contacts": 4}}, n_buyers=500,
-                      market__p_need=0.3, **{"sellers.price": 900})
-    assert (cfg.n_buyers, cfg.market.p_need, cfg.market.contacts, cfg.sellers.price) == (
-        500, 0.3, 4, 900)
+    cfg = make_config({"market": {"need_rate": 2.0, "contacts": 4}}, n_buyers=500,
+                      market__need_rate=3.0, **{"sellers.price": 900})
+    assert (cfg.n_buyers, cfg.market.need_rate, cfg.market.contacts, cfg.sellers.price) == (
+        500, 3.0, 4, 900)
 
 
 def test_a_given_mix_replaces_the_default_mix() -> None:
     """A mix in the overrides is the whole mix, not added to the default one."""
-    assert make_config({"sellers": {"mix": {"listen": 3}}}).sellers.mix == {"listen": 3}
+    assert weekly_config({"sellers": {"mix": {"listen": 3}}}).sellers.mix == {"listen": 3}
 
 
 def test_model_takes_a_validated_config() -> None:
     """``MarketModel`` runs the validated config it is given and refuses one never validated,
     or changed since it was (the model does not check settings itself)."""
-    model = MarketModel(make_config(n_buyers=50, **{"sellers.price": 700}))
+    model = MarketModel(weekly_config(n_buyers=50, **{"sellers.price": 700}))
     assert model.cfg.n_buyers == 50 and np.all(model.sellers_state.price[model.sellers_state.exists]
                                                == 700)
     with pytest.raises(ConfigError, match="validated config"):
         MarketModel(SpheresConfig())
-    changed = make_config(n_buyers=50)
+    changed = weekly_config(n_buyers=50)
     changed.n_buyers = 1
     with pytest.raises(ConfigError, match="validated config"):
         MarketModel(changed)
@@ -122,7 +122,7 @@ BAD_RULES = [
     ({"network.kind": "sbm", "network.blocks": 0}, "network.blocks", "from 1"),
     ({"sellers.max_entrants": 995}, "sellers.max_entrants", "1000"),
     ({"market.nosuch": 1}, "market.nosuch", "no such setting"),
-    ({"market.pneed": 0.5}, "market.pneed", "did you mean market.p_need"),
+    ({"market.need_rat": 0.5}, "market.need_rat", "did you mean market.need_rate"),
     ({"network.rewire": 0.3}, "network.rewire", "does not use it"),
     ({"network.path": "x.txt"}, "network.path", "does not use it"),
     ({"sellers.mix": {}}, "sellers.mix", "between 1 and 1000"),
@@ -171,9 +171,9 @@ def test_bad_nested_values_are_refused_naming_the_setting(nested: dict[str, Any]
 
 def test_boundary_values_are_accepted() -> None:
     """Probabilities 0 and 1, two buyers on a complete graph, one seller and one step are fine."""
-    cfg = make_config({"sellers": {"mix": {"inert": 1}}}, n_buyers=2, steps=1,
-                      network__kind="complete", market__p_need=1.0,
-                      market__p_ad=0.0, market__contacts=100, currency__decay=1.0,
+    cfg = weekly_config({"sellers": {"mix": {"inert": 1}}}, n_buyers=2, steps=1,
+                      network__kind="complete", market__need_rate=1.0,
+                      market__ad_rate=0.0, market__contacts=100, currency__decay=1.0,
                       network__influencer_share=1.0)
     model = MarketModel(cfg)
     model.step()
@@ -191,21 +191,21 @@ def test_a_setting_the_network_kind_ignores_is_refused(kind: str, setting: str,
                                                        value: Any) -> None:
     """A graph setting changed from its default but unused by the chosen kind is refused."""
     with pytest.raises(ConfigError, match=f"{setting} = .* does not use it"):
-        make_config(n_buyers=30, **{"network.kind": kind, setting: value})
-    assert make_config(n_buyers=3, network__kind=kind, network__mean_degree=2.0
+        weekly_config(n_buyers=30, **{"network.kind": kind, setting: value})
+    assert weekly_config(n_buyers=3, network__kind=kind, network__mean_degree=2.0
                        if kind != "complete" else 10.0).n_buyers == 3
 
 
 def test_dotted_and_nested_forms_mean_the_same() -> None:
     """``{"sellers.mix": ...}`` and ``{"sellers": {"mix": ...}}`` give the same config."""
-    dotted = make_config(**{"sellers.mix": {"listen": 10}, "market.p_need": 0.2})
-    nested = make_config({"sellers": {"mix": {"listen": 10}}, "market": {"p_need": 0.2}})
+    dotted = weekly_config(**{"sellers.mix": {"listen": 10}, "market.need_rate": 0.2})
+    nested = weekly_config({"sellers": {"mix": {"listen": 10}}, "market": {"need_rate": 0.2}})
     assert dotted == nested and dotted.sellers.mix == {"listen": 10}
-    assert make_config({"sellers.mix": {"listen": 3}}).sellers.mix == {"listen": 3}
-    one_count = make_config(**{"sellers.mix.listen": 4}).sellers.mix
+    assert weekly_config({"sellers.mix": {"listen": 3}}).sellers.mix == {"listen": 3}
+    one_count = weekly_config(**{"sellers.mix.listen": 4}).sellers.mix
     assert one_count == {**SpheresConfig().sellers.mix, "listen": 4}
     with pytest.raises(ConfigError, match=r"sellers\.mix"):
-        make_config({"sellers.mix": {}})
+        weekly_config({"sellers.mix": {}})
 
 
 @pytest.mark.parametrize(("field", "value"), [("n_buyers", "300"), ("steps", 5.5),
@@ -221,10 +221,10 @@ def test_a_hand_built_config_with_a_wrong_type_names_the_setting(field: str, val
 
 def test_validation_runs_once_per_state_of_a_config() -> None:
     """A validated config is not checked again until it changes."""
-    cfg = make_config(n_buyers=100)
+    cfg = weekly_config(n_buyers=100)
     assert validate(cfg) is cfg
-    cfg.market.p_need = 3.0
-    with pytest.raises(ConfigError, match=r"market\.p_need"):
+    cfg.market.need_rate = -1.0
+    with pytest.raises(ConfigError, match=r"market\.need_rate"):
         validate(cfg)
 
 
@@ -232,8 +232,9 @@ def test_validation_runs_once_per_state_of_a_config() -> None:
 def test_a_preferential_attachment_mean_degree_must_be_even(mean_degree: float) -> None:
     """Barabási–Albert links m = mean_degree/2 per new buyer: an odd degree is refused."""
     with pytest.raises(ConfigError, match=r"^network\.mean_degree = .*even"):
-        make_config(n_buyers=50, network__kind="barabasi_albert", network__mean_degree=mean_degree)
-    cfg = make_config(n_buyers=50, network__kind="barabasi_albert", network__mean_degree=2.0)
+        make_config(n_buyers=50, network__kind="barabasi_albert",
+                    network__mean_degree=mean_degree)
+    cfg = weekly_config(n_buyers=50, network__kind="barabasi_albert", network__mean_degree=2.0)
     assert MarketModel(cfg).graph.n_nodes == 50
 
 
@@ -242,11 +243,11 @@ def test_a_preferential_attachment_mean_degree_must_be_even(mean_degree: float) 
 
 @cache
 def _run(steps: int, switches: tuple[tuple[str, bool], ...]) -> tuple[MarketModel, Results]:
-    cfg = make_config({"mechanisms": dict(switches),
+    cfg = weekly_config({"mechanisms": dict(switches),
                        "sellers": {"mix": dict.fromkeys(STRATEGIES, 2)}},
-                      n_buyers=300, steps=steps, seed=7, market__p_need=0.4,
-                      market__audience_growth=0.02, market__p_ad=0.1,
-                      sellers__sense_delay=steps + 5, sellers__p_entry=1.0,
+                      n_buyers=300, steps=steps, seed=7, market__need_rate=0.4,
+                      market__audience_growth=0.02, market__ad_rate=0.1,
+                      sellers__sense_delay=steps + 5, sellers__entry_rate=1.0,
                       sellers__max_entrants=3, network__influencer_share=0.03,
                       currency__cashout_threshold=40)
     model = MarketModel(cfg)
@@ -311,7 +312,7 @@ def influencer_effects(model: MarketModel, res: Results) -> bool:
 
 def audience_effects(model: MarketModel, res: Results) -> bool:
     """Follower counts changed from the initial audiences."""
-    start = MarketModel(model.cfg)
+    start = MarketModel(model.config)
     return bool(not np.array_equal(model.follows.keys, start.follows.keys)
                 or not np.array_equal(model.buyers_state.n_followers,
                                       start.buyers_state.n_followers))
@@ -452,7 +453,7 @@ def test_drift_and_peer_pull_off_freeze_expectations() -> None:
     they stay too (nobody is ahead of a frontier that does not move); with only peer pull off
     they follow the frontier."""
     model, _ = run(drift=False, peer_pull=False)
-    start = MarketModel(model.cfg)
+    start = MarketModel(model.config)
     assert np.array_equal(model.buyers_state.expect, start.buyers_state.expect)
     model, _ = run(drift=False)
     assert np.array_equal(model.buyers_state.expect, start.buyers_state.expect)
@@ -496,7 +497,7 @@ def test_reputation_off_gives_every_adviser_weight_one() -> None:
 
 def test_exit_off_keeps_broke_sellers() -> None:
     """With exit off, sellers whose fixed costs exceed their cash stay in the market."""
-    cfg = make_config(n_buyers=100, steps=3, sellers__fixed_cost_per_buyer=1000,
+    cfg = weekly_config(n_buyers=100, steps=3, sellers__fixed_cost_per_buyer=1000,
                       mechanisms__exit=False, mechanisms__entry=False)
     model = MarketModel(cfg)
     for _ in range(3):
@@ -508,6 +509,6 @@ def test_exit_off_keeps_broke_sellers() -> None:
 
 def test_every_mechanism_has_a_switch_on_by_default() -> None:
     """Every switch of the schema is on by default and has an effect tested above."""
-    switches = to_dict(make_config())["mechanisms"]
+    switches = to_dict(weekly_config())["mechanisms"]
     assert set(switches) == set(SWITCHES) == set(EFFECTS)
     assert all(switches.values())

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import spheres
-from conftest import used_graph_settings
-from spheres.config import MechanismsConfig, SpheresConfig, make_config, validate
+from conftest import used_graph_settings, weekly_config
+from spheres.config import MechanismsConfig, SpheresConfig, validate
 from spheres.model import agents
 from spheres.model.currency import KINDS, REASONS
 from spheres.model.model import MarketModel
@@ -43,13 +43,13 @@ BASE: dict[str, Any] = {
     "network.mean_degree": 6,
     "network.influencer_share": 0.1,
     "network.followers_per_influencer": 10,
-    "market.p_need": 0.5,
+    "market.need_rate": 0.5,
     "market.p_word_of_mouth": 0.3,
-    "market.p_post": 0.8,
-    "market.p_ad": 0.1,
+    "market.post_rate": 0.8,
+    "market.ad_rate": 0.1,
     "market.audience_growth": 0.1,
     "market.promote_at": 4,
-    "sellers.p_entry": 0.3,
+    "sellers.entry_rate": 0.3,
     "sellers.initial_cash_per_buyer": 40,
     "sellers.fixed_cost_per_buyer": 20,
     "sellers.sense_delay": 3,
@@ -87,7 +87,7 @@ def config(tmp_path: Path | None = None, **overrides: Any) -> SpheresConfig:
     if flat.get("network.kind") == "edgelist":
         assert tmp_path is not None
         flat["network.path"] = write_edgelist(tmp_path / "edges.txt", flat["n_buyers"])
-    return make_config({"sellers": {"mix": dict(mix)}} if mix else None, **flat)
+    return weekly_config({"sellers": {"mix": dict(mix)}} if mix else None, **flat)
 
 
 def vector_counts(cfg: SpheresConfig) -> dict[str, int]:
@@ -222,7 +222,7 @@ EQUALITY_CASES = [
     pytest.param({"market.max_known": 1, "market.p_word_of_mouth": 0.5,
                   "sellers.mix": {"sponsor": 2, "seed": 2, "broadcast": 2, "listen": 2}},
                  id="memory-1-every-source"),
-    pytest.param({"market.max_known": 3, "mechanisms.entry": True, "sellers.p_entry": 0.3,
+    pytest.param({"market.max_known": 3, "mechanisms.entry": True, "sellers.entry_rate": 0.3,
                   "sellers.max_entrants": 6, "steps": 30}, id="memory-3-entry"),
 ]
 

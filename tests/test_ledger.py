@@ -10,9 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REASON_SWITCH, SWITCHES, used_graph_settings
+from conftest import REASON_SWITCH, SWITCHES, used_graph_settings, weekly_config
 from spheres import Results, simulate
-from spheres.config import make_config
 from spheres.model.currency import (
     AGENT_TYPES,
     BURN,
@@ -313,14 +312,14 @@ def run_configs(draw: st.DrawFn, max_buyers: int = 300, max_steps: int = 30) -> 
             }).items()
         },
         "market": {
-            "p_need": draw(st.floats(0.05, 1.0)),
+            "need_rate": draw(st.floats(0.05, 1.0)),
             "post_reach": draw(PROBABILITY),
             "contacts": draw(st.integers(1, 5)),
             "p_word_of_mouth": draw(PROBABILITY),
             "initial_awareness": draw(st.floats(0.0, 1.0)),
             "audience_growth": draw(st.sampled_from([0.0, 0.01, 0.05])),
             "promote_at": draw(st.integers(1, 30)),
-            "p_ad": draw(st.sampled_from([0.0, 0.05, 0.5])),
+            "ad_rate": draw(st.sampled_from([0.0, 0.05, 0.5])),
             "p_feedback": draw(PROBABILITY),
             "p_exposure": draw(PROBABILITY),
         },
@@ -336,7 +335,7 @@ def run_configs(draw: st.DrawFn, max_buyers: int = 300, max_steps: int = 30) -> 
             "trial_cost": draw(st.sampled_from([0, 50, 500])),
             "cocreate_reward": draw(st.integers(0, 20)),
             "sense_delay": draw(st.integers(0, 10)),
-            "p_entry": draw(st.sampled_from([0.0, 0.2, 1.0])),
+            "entry_rate": draw(st.sampled_from([0.0, 0.2, 1.0])),
             "max_entrants": draw(st.integers(0, 4)),
         },
         "currency": {
@@ -387,7 +386,7 @@ def assert_identities(res: Results) -> None:
 @given(run_configs())
 def test_currency_and_money_identities_hold_in_every_run(overrides: dict[str, Any]) -> None:
     """The currency and money identities hold exactly in varied runs (see assert_identities)."""
-    assert_identities(simulate(make_config(overrides)))
+    assert_identities(simulate(weekly_config(overrides)))
 
 
 def test_every_reason_has_a_switch() -> None:
@@ -401,7 +400,7 @@ def test_every_reason_has_a_switch() -> None:
 def test_a_switched_off_mechanism_moves_no_currency(overrides: dict[str, Any]) -> None:
     """With random switches on and off, both identities hold, and every reason whose switch is
     off has a total of zero (in the summary, the flows and the metrics)."""
-    res = simulate(make_config(overrides))
+    res = simulate(weekly_config(overrides))
     assert res.summary["ledger_identity_holds"] and res.summary["money_identity_holds"]
     assert_identities(res)
     on = overrides["mechanisms"]

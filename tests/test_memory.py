@@ -12,14 +12,15 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import weekly_config
 from spheres import simulate
-from spheres.config import ConfigError, make_config
+from spheres.config import ConfigError
 from spheres.model.model import MarketModel
 from spheres.model.state import NO_SOURCE
 from spheres.run.tables import assemble
 
 SMALL: dict[str, Any] = {"n_buyers": 200, "steps": 30, "seed": 3, "output.progress": False,
-                         "market.p_word_of_mouth": 0.4, "market.p_need": 0.4}
+                         "market.p_word_of_mouth": 0.4, "market.need_rate": 0.4}
 
 
 def check_memory(model: MarketModel) -> None:
@@ -39,9 +40,9 @@ def check_memory(model: MarketModel) -> None:
 def test_memory_stays_consistent_under_a_cap(k: int) -> None:
     """With a cap, after every step no buyer knows more than ``k`` sellers, the index and the
     cells agree, and the cells have ``k`` columns."""
-    model = MarketModel(make_config(**SMALL, **{"market.max_known": k,
+    model = MarketModel(weekly_config(**SMALL, **{"market.max_known": k,
                                                 "mechanisms.entry": True,
-                                                "sellers.p_entry": 0.3,
+                                                "sellers.entry_rate": 0.3,
                                                 "sellers.max_entrants": 5}))
     assert model.buyers_state.belief.shape == (200, k)
     forgot = False
@@ -56,8 +57,8 @@ def test_memory_stays_consistent_under_a_cap(k: int) -> None:
 
 def test_no_cap_and_a_cap_above_the_sellers_are_the_same_run() -> None:
     """A cap of at least the number of seller slots changes nothing: same tables."""
-    free = simulate(make_config(**SMALL))
-    roomy = simulate(make_config(**SMALL, **{"market.max_known": 10}))
+    free = simulate(weekly_config(**SMALL))
+    roomy = simulate(weekly_config(**SMALL, **{"market.max_known": 10}))
     for name in ("metrics", "sellers", "flows", "agents"):
         a, b = getattr(free, name), getattr(roomy, name)
         assert a.equals(b), name
@@ -65,8 +66,8 @@ def test_no_cap_and_a_cap_above_the_sellers_are_the_same_run() -> None:
 
 def test_a_cap_changes_the_market() -> None:
     """A cap of one seller is a different market: buyers know fewer sellers."""
-    free = MarketModel(make_config(**SMALL))
-    one = MarketModel(make_config(**SMALL, **{"market.max_known": 1}))
+    free = MarketModel(weekly_config(**SMALL))
+    one = MarketModel(weekly_config(**SMALL, **{"market.max_known": 1}))
     for _ in range(10):
         free.step()
         one.step()
@@ -78,7 +79,7 @@ def full_buyer(beliefs: list[float], alive: list[bool] | None = None) -> MarketM
     """A model whose buyer 0 holds sellers 0..k-1 (k = len(beliefs)) with these beliefs,
     learned at time 0, and knows nothing else."""
     k = len(beliefs)
-    model = MarketModel(make_config(**{**SMALL, "market.max_known": k,
+    model = MarketModel(weekly_config(**{**SMALL, "market.max_known": k,
                                        "market.initial_awareness": 0.0}))
     b = model.buyers_state
     assert not b.aware.any()
@@ -128,7 +129,7 @@ def test_forgetting_order_gone_then_belief_then_older_then_higher_row() -> None:
 
 def test_lifetime_value_counts_spend_at_forgotten_sellers() -> None:
     """A buyer's lifetime value is all it spent, also at sellers it no longer holds in mind."""
-    model = MarketModel(make_config(**SMALL, **{"market.max_known": 1}))
+    model = MarketModel(weekly_config(**SMALL, **{"market.max_known": 1}))
     for _ in range(30):
         model.step()
     b = model.buyers_state
@@ -143,7 +144,7 @@ def test_lifetime_value_counts_spend_at_forgotten_sellers() -> None:
 def test_a_bad_cap_is_refused(value: Any) -> None:
     """A cap that is not a whole number of sellers from 0 is refused, naming the setting."""
     with pytest.raises(ConfigError, match=r"market\.max_known"):
-        make_config(**{"market.max_known": value})
+        weekly_config(**{"market.max_known": value})
 
 
 def test_ranking_in_chunks_gives_the_same_run(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,7 +152,7 @@ def test_ranking_in_chunks_gives_the_same_run(monkeypatch: pytest.MonkeyPatch) -
     ranking them all at once."""
     from spheres.model import memory
 
-    cfg = make_config(**SMALL, **{"market.max_known": 2})
+    cfg = weekly_config(**SMALL, **{"market.max_known": 2})
     whole = simulate(cfg)
     monkeypatch.setattr(memory, "ROWS_AT_ONCE", 3)
     chunked = simulate(cfg)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spheres.config import ConfigError, NetworkConfig, make_config
+from conftest import weekly_config
+from spheres.config import ConfigError, NetworkConfig
 from spheres.model.model import MarketModel
 from spheres.model.network import (
     GRAPH_SETTINGS,
@@ -521,8 +522,8 @@ def test_model_shows_network_notes_as_warnings(tmp_path, caplog):
     path = write(tmp_path, ring + "n11 n12\n")  # 13 names
     settings = {"network.kind": "edgelist", "network.path": path}
     with pytest.raises(NetworkError, match="has 13 distinct node ids but n_buyers is 14"):
-        MarketModel(make_config(n_buyers=14, steps=1, **settings))
-    config = make_config(n_buyers=12, steps=1, **settings)
+        MarketModel(weekly_config(n_buyers=14, steps=1, **settings))
+    config = weekly_config(n_buyers=12, steps=1, **settings)
     with caplog.at_level(logging.INFO, logger="spheres.model.model"):
         model = MarketModel(config)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

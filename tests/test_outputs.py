@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import weekly_config
 from spheres import Results
-from spheres.config import make_config
 from spheres.model.currency import KINDS, REASONS
 from spheres.run import files
 from spheres.run.files import write_results
@@ -22,7 +22,7 @@ STRATEGIES = ("inert", "broadcast", "listen")
 
 def small_results(dashboard: bool = False, ledger: bool = False, steps: int = 4) -> Results:
     """A hand-made Results with the columns of a real run, for writing tests."""
-    config = make_config(steps=steps, n_buyers=20, **{"output.dashboard": dashboard})
+    config = weekly_config(steps=steps, n_buyers=20, **{"output.dashboard": dashboard})
     rng = np.random.default_rng(0)
     metrics = pd.DataFrame({
         "step": np.arange(1, steps + 1),

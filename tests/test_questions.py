@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import spheres
-from spheres.config import make_config
+from conftest import weekly_config
 from spheres.model import rules
 from spheres.model.currency import REASONS
 from spheres.model.measures import OBSERVABLE, klout_score
@@ -26,7 +26,7 @@ QUIET = {"output.progress": False, "output.dashboard": False}
 
 def simulate(**overrides: Any) -> spheres.Results:
     """One run with the given dotted overrides, quietly."""
-    return spheres.simulate(make_config(**{**QUIET, **overrides}))
+    return spheres.simulate(weekly_config(**{**QUIET, **overrides}))
 
 
 def mean_lag(**overrides: Any) -> float:
@@ -52,7 +52,7 @@ def test_more_contacts_shrink_the_lag_of_expectations(seed: int) -> None:
 def test_the_pull_never_moves_a_buyer_backwards() -> None:
     """A buyer moves only toward a contact whose known frontier is further along, so the pull
     never lowers a buyer's position along the frontier's direction."""
-    model = MarketModel(make_config(**QUIET, **SMALL, **{"market.p_need": 0.5}))
+    model = MarketModel(weekly_config(**QUIET, **SMALL, **{"market.need_rate": 0.5}))
     b = model.buyers_state
     for _ in range(10):
         model.step()
@@ -66,7 +66,7 @@ def test_the_pull_never_moves_a_buyer_backwards() -> None:
 # -- Q1: sensing can be set with marketing held equal ------------------------------------------
 def test_sensing_and_marketing_of_a_preset_can_be_replaced() -> None:
     """``sellers.sensing.<preset>`` and ``sellers.marketing.<preset>`` change one part only."""
-    cfg = make_config(**{"sellers.sensing": {"broadcast": "conversations"},
+    cfg = weekly_config(**{"sellers.sensing": {"broadcast": "conversations"},
                          "sellers.marketing": {"listen": "advertise"}})
     broadcast, listen = build_strategy("broadcast", cfg), build_strategy("listen", cfg)
     assert (broadcast.marketing.name, broadcast.sensing.name) == ("advertise", "conversations")
@@ -119,7 +119,7 @@ def test_overclaiming_ads_cost_trust_in_sellers(seed: int) -> None:
 def test_claims_depend_on_the_offering() -> None:
     """What a seller's ads claim is the fit it believes it has plus its overclaim, so sellers
     that believe different fits claim different things."""
-    model = MarketModel(make_config(**QUIET, n_buyers=300, **{"sellers.mix": {"broadcast": 3}}))
+    model = MarketModel(weekly_config(**QUIET, n_buyers=300, **{"sellers.mix": {"broadcast": 3}}))
     model.sellers_state.believed_fit[:3] = [0.2, 0.5, 0.95]
     assert model.seller_claim(np.arange(3)) == pytest.approx([0.3, 0.6, 1.0])
 
@@ -148,7 +148,7 @@ def test_marketing_never_spends_more_than_the_budget() -> None:
 
 
 def test_a_smaller_budget_reaches_fewer_buyers() -> None:
-    """Advertising reach falls when the budget share cannot pay for ``p_ad``."""
+    """Advertising reach falls when the budget share cannot pay for ``ad_rate``."""
     def reach(share: float) -> int:
         return int(simulate(n_buyers=1000, steps=20, **{
             "sellers.mix": {"broadcast": 4}, "sellers.marketing_budget": share,
@@ -219,7 +219,7 @@ class Observable:
 def test_the_score_reads_only_what_an_outsider_sees() -> None:
     """``klout_score`` gives the same scores from a view that refuses the attribution arrays
     (who made whom aware, purchases caused, claims)."""
-    model = MarketModel(make_config(**QUIET, n_buyers=300, steps=20))
+    model = MarketModel(weekly_config(**QUIET, n_buyers=300, steps=20))
     for _ in range(20):
         model.step()
 
@@ -239,9 +239,9 @@ def test_seeding_by_degree_picks_the_best_connected_unaware_buyers() -> None:
     """On a campaign step a seeding seller gives trials to the ``seed_k`` highest-degree buyers
     that do not know it yet; at random, to buyers of every degree."""
     def seeded(how: str) -> np.ndarray:
-        model = MarketModel(make_config(**QUIET, n_buyers=1000, steps=1, **{
+        model = MarketModel(weekly_config(**QUIET, n_buyers=1000, steps=1, **{
             "sellers.mix": {"seed": 1}, "sellers.targeting": how, "sellers.seed_k": 40,
-            "market.initial_awareness": 0.0, "market.p_need": 0.0,
+            "market.initial_awareness": 0.0, "market.need_rate": 0.0,
             "mechanisms.influencers": False}))
         model.step()
         return np.flatnonzero(model.buyers_state.aware[:, 0])
@@ -255,7 +255,7 @@ def test_seeding_by_degree_picks_the_best_connected_unaware_buyers() -> None:
 
 def model_degree_rank(rows: np.ndarray) -> np.ndarray:
     """Degree rank (0 = lowest) of buyers in the default 1,000-buyer network of seed 0."""
-    model = MarketModel(make_config(**QUIET, n_buyers=1000, **{"sellers.mix": {"seed": 1},
+    model = MarketModel(weekly_config(**QUIET, n_buyers=1000, **{"sellers.mix": {"seed": 1},
                                                                  "mechanisms.influencers": False}))
     ranks = np.argsort(np.argsort(model.degree, kind="stable"), kind="stable")
     return ranks[rows]
@@ -264,7 +264,7 @@ def model_degree_rank(rows: np.ndarray) -> np.ndarray:
 def test_sponsors_contract_buyers_with_an_audience() -> None:
     """Sponsorship targets come from every buyer with followers (promoted ones included), by
     the targeting rule."""
-    model = MarketModel(make_config(**QUIET, n_buyers=800, **{
+    model = MarketModel(weekly_config(**QUIET, n_buyers=800, **{
         "sellers.mix": {"sponsor": 2}, "sellers.targeting": "followers", "sellers.sponsor_k": 3,
         "sellers.campaign_period": 5}))
     for _ in range(6):
@@ -300,10 +300,10 @@ def test_disclosed_sponsorship_is_never_found_out() -> None:
 def test_a_sponsored_buyer_with_followers_posts() -> None:
     """A buyer contracted for its audience posts about its sponsor even before it is counted an
     influencer: sponsors never pay for posts that cannot happen."""
-    model = MarketModel(make_config(**QUIET, n_buyers=800, **{
+    model = MarketModel(weekly_config(**QUIET, n_buyers=800, **{
         "sellers.mix": {"sponsor": 3}, "sellers.targeting": "random", "sellers.sponsor_k": 10,
         "sellers.campaign_period": 30, "market.audience_growth": 0.02,
-        "market.p_post": 1.0}))
+        "market.post_rate": 1.0}))
     b = model.buyers_state
     for _ in range(31):  # audiences grow; contracts are signed at step 31
         model.step()

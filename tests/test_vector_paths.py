@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spheres.config import make_config
+from conftest import weekly_config
 from spheres.model import draws as dr
 from spheres.model import measures
 from spheres.model.model import MarketModel
@@ -57,7 +57,7 @@ def test_entry_opens_a_reserved_column_without_copying_the_state() -> None:
     """The per-(buyer, seller) arrays have a column for every slot from the start; an entrant
     opens one: the arrays stay the same objects, and the entrant's column starts unknown to all
     but its initial awareness, at the prior belief."""
-    cfg = make_config(n_buyers=300, steps=6, seed=2, **{"sellers.p_entry": 1.0,
+    cfg = weekly_config(n_buyers=300, steps=6, seed=2, **{"sellers.entry_rate": 1.0,
                                                         "sellers.max_entrants": 3})
     model = MarketModel(cfg)
     b = model.buyers_state
@@ -75,7 +75,7 @@ def test_entry_opens_a_reserved_column_without_copying_the_state() -> None:
 def test_word_of_mouth_is_drawn_over_opened_sellers_only() -> None:
     """Slots not yet opened are never passed on, and the draw over the opened ones is the one
     an array of their width alone would get (the same generator state after it)."""
-    cfg = make_config(n_buyers=400, steps=1, seed=4, **{"market.p_need": 0.5,
+    cfg = weekly_config(n_buyers=400, steps=1, seed=4, **{"market.need_rate": 0.5,
                                                         "market.p_word_of_mouth": 0.5,
                                                         "sellers.max_entrants": 5})
     model = MarketModel(cfg)
@@ -99,11 +99,11 @@ def test_means_of_unchanging_arrays_are_kept_only_while_nothing_changes_them() -
     with drift on, the mean expectation is recomputed every step and follows the drift."""
     off = {f"mechanisms.{name}": False for names in measures.CHANGED_BY.values()
            for name in names}
-    still = MarketModel(make_config(n_buyers=200, steps=3, seed=1, **off))
+    still = MarketModel(weekly_config(n_buyers=200, steps=3, seed=1, **off))
     for _ in range(3):
         still.step()
     assert set(still.kept_means) == {"taste", "expect", "trust"}
-    moving = MarketModel(make_config(n_buyers=200, steps=3, seed=1))
+    moving = MarketModel(weekly_config(n_buyers=200, steps=3, seed=1))
     for _ in range(3):
         moving.step()
     assert set(moving.kept_means) == {"taste"}

@@ -35,6 +35,9 @@ class Spec:
     choices: str | None = None  # the registry of allowed names (keys)
     values: str | None = None  # the registry of allowed values (a map)
     symbol: str = ""  # the symbol of docs/ODD.md's equations
+    per: str = ""  # how the value converts to one step (spheres.model.clock.CONVERSIONS)
+    source: str = ""  # a published figure's reference (docs/ODD.md, References), or "assumption"
+    tries: tuple[float, float] | None = None  # the range a user should try
 
 
 def setting(default: Any, meaning: str, **spec: Any) -> Any:
@@ -48,9 +51,19 @@ def setting(default: Any, meaning: str, **spec: Any) -> Any:
     return field(default=default, metadata=meta)
 
 
-def prob(default: float, meaning: str, symbol: str = "") -> Any:
+def prob(default: float, meaning: str, symbol: str = "", **spec: Any) -> Any:
     """Declare a probability or share: a number from 0 to 1."""
-    return setting(default, meaning, low=0.0, high=1.0, symbol=symbol)
+    return setting(default, meaning, low=0.0, high=1.0, symbol=symbol, **spec)
+
+
+def rate(default: float, meaning: str, symbol: str, high: float = 1e6, **spec: Any) -> Any:
+    """Declare a rate per year (a hazard: events per year, at least 0); each step uses its share.
+
+    A step of ``1/n`` years turns rate ``r`` into the probability ``1 - exp(-r / n)`` (the
+    chance of at least one event in the step), so runs with different step lengths agree.
+    """
+    return setting(default, meaning, unit="per year", low=0.0, high=high, symbol=symbol,
+                   per="rate", **spec)
 
 
 @dataclass
@@ -79,13 +92,16 @@ class MarketConfig:
     """Market conditions: what the world does, outside any seller's control."""
 
     dims: int = setting(2, "dimensions of the expectation space", low=1, high=16, symbol="D")
-    frontier_speed: float = setting(0.01, "frontier step along its direction per step", low=0.0,
-                                    high=1.0, symbol="v")
-    frontier_noise: float = setting(0.002, "s.d. of the frontier's random move", low=0.0,
-                                    high=1.0, symbol="σ_F")
+    frontier_speed: float = setting(0.52, "distance the frontier moves along its direction in a "
+                                          "year", unit="per year", low=0.0, high=52.0, symbol="v",
+                                    per="speed")
+    frontier_noise: float = setting(0.0144, "s.d. of the frontier's random move over a year "
+                                            "(a random walk: the s.d. of a step is this / √n)",
+                                    unit="per √year", low=0.0, high=7.0, symbol="σ_F",
+                                    per="spread")
     taste_spread: float = setting(0.3, "s.d. of tastes and initial offerings", low=0.0,
                                   high=10.0, symbol="σ_θ")
-    drift_rate: float = prob(0.1, "mean rate at which expectations follow frontier + taste",
+    drift_rate: float = rate(5.48, "mean rate at which expectations follow frontier + taste",
                              "ρ")
     drift_spread: float = setting(1.0, "s.d. of the log of buyers' own drift rates (0: all "
                                        "follow at ρ)", low=0.0, high=5.0, symbol="σ_ρ")
@@ -96,7 +112,7 @@ class MarketConfig:
     max_known: int = setting(0, "most sellers a buyer holds in mind, forgetting the one it "
                                 "ranks lowest to learn another (0: no limit)", unit="sellers",
                              low=0, high=1000, symbol="M")
-    p_need: float = prob(0.1, "probability of a need per step", "p_n")
+    need_rate: float = rate(5.48, "mean number of needs a buyer has in a year", "λ_n")
     contacts: int = setting(3, "contacts asked per buyer with a need", unit="buyers", low=1,
                             high=100, symbol="K")
     p_word_of_mouth: float = prob(0.1, "probability a contact makes the buyer aware of a seller "
@@ -122,12 +138,13 @@ class MarketConfig:
     trust_influencers: float = prob(0.5, "initial trust in influencers", "τ0_infl")
     trust_sellers: float = prob(0.4, "initial trust in sellers", "τ0_sell")
     trust_rate: float = prob(0.05, "trust update toward the outcome", "γ")
-    p_post: float = prob(0.5, "probability an influencer (or a sponsored buyer) posts per step",
-                         "p_post")
+    post_rate: float = rate(36.0, "posts an influencer (or a sponsored buyer) makes in a year",
+                            "λ_post")
     post_reach: float = prob(0.3, "probability a follower edge reads a post", "r")
     influencer_weight: float = prob(0.5, "weight of a post (× credibility × trust)", "ω_I")
     credibility_rate: float = prob(0.02, "credibility update per advised purchase", "γ_κ")
-    p_ad: float = prob(0.02, "probability an advertiser reaches a buyer per step", "p_ad")
+    ad_rate: float = rate(1.05, "times in a year an advertiser reaches a buyer (while it can "
+                                "pay)", "λ_ad")
     ad_weight: float = prob(0.3, "weight of an ad (× trust in sellers)", "ω_A")
     spam_threshold: float = prob(0.3, "an ad whose true fit for the buyer is below this is spam",
                                  "φ_spam")
@@ -141,8 +158,9 @@ class MarketConfig:
                                         "out", "ε_x")
     credibility_loss: float = prob(0.02, "credibility an influencer loses each time it is found "
                                          "out", "κ_x")
-    audience_growth: float = prob(0.005, "new follow attempts per step, as a share of buyers",
-                                  "g")
+    audience_growth: float = setting(0.26, "new follow attempts in a year, as a share of buyers",
+                                     unit="per year", low=0.0, high=52.0, symbol="g",
+                                     per="speed")
     promote_at: int = setting(8, "followers at which a buyer becomes an influencer",
                               unit="buyers", low=1, high=10**9, symbol="ν*")
     reputation_cap: float = setting(5.0, "cap of the reputation multiplier", low=1.0,
@@ -174,19 +192,20 @@ class SellersConfig:
                          symbol="p")
     initial_cash_per_buyer: int = setting(200, "initial cash = this × buyers", unit="cents",
                                           low=0, high=10**9)
-    fixed_cost_per_buyer: int = setting(5, "fixed cost per step = this × buyers", unit="cents",
-                                        low=0, high=10**9)
-    adapt_rate: float = prob(0.2, "partial adjustment of the offering per step", "μ")
+    fixed_cost_per_buyer: int = setting(260, "fixed cost in a year = this × buyers",
+                                        unit="cents per year", low=0, high=10**9, per="cost")
+    adapt_rate: float = rate(11.6, "rate at which the offering closes the gap to what the seller "
+                                   "sensed", "μ")
     adapt_cost_per_buyer: int = setting(20, "adaptation cost = this × buyers × distance moved",
                                         unit="cents", low=0, high=10**9, symbol="k_A")
-    sense_delay: int = setting(8, "delay of sales-based sensing", unit="steps", low=0,
-                               high=10**5, symbol="L")
+    sense_delay: int = setting(8, "delay of sales-based sensing", unit="weeks", low=0,
+                               high=10**5, symbol="L", per="duration")
     sense_noise: float = setting(0.05, "s.d. of sales-based sensing noise", low=0.0, high=10.0,
                                  symbol="σ_S")
     listen_noise: float = setting(0.02, "s.d. of conversation-based sensing noise", low=0.0,
                                   high=10.0, symbol="σ_L")
-    marketing_budget: float = prob(0.1, "share of its cash a seller may spend on marketing per "
-                                        "step", "m")
+    marketing_budget: float = rate(5.48, "rate at which a seller may spend its cash on "
+                                         "marketing (each step: 1 − exp(−m/n) of its cash)", "m")
     ad_cost: int = setting(20, "cost per buyer reached by an ad", unit="cents", low=0,
                            high=10**9)
     ad_overclaim: float = setting(0.1, "what an ad adds to the fit the seller believes it has",
@@ -196,10 +215,10 @@ class SellersConfig:
                                        symbol="o_sp")
     sponsor_k: int = setting(3, "buyers with an audience contracted per sponsoring seller",
                              unit="buyers", low=0, high=10**6, symbol="k_sp")
-    sponsor_fee: int = setting(2000, "fee per contracted buyer per step", unit="cents",
-                               low=0, high=10**12)
-    campaign_period: int = setting(20, "steps between sponsorship renewals and seeding rounds",
-                                   unit="steps", low=1, high=10**7, symbol="P")
+    sponsor_fee: int = setting(104000, "fee per contracted buyer in a year",
+                               unit="cents per year", low=0, high=10**12, per="cost")
+    campaign_period: int = setting(20, "time between sponsorship renewals and seeding rounds",
+                                   unit="weeks", low=1, high=10**7, symbol="P", per="duration")
     targeting: str = setting("score", "how sponsors and seeders choose buyers (sponsors among "
                                       "those with an audience, seeders among all)",
                              choices="targeting")
@@ -210,7 +229,7 @@ class SellersConfig:
     disclosure_discount: float = prob(0.5, "weight factor of a disclosed sponsored post", "ζ")
     cocreate_reward: int = setting(5, "points a co-creating seller gives each customer who gives "
                                       "it feedback", unit="points", low=0, high=10**6)
-    p_entry: float = prob(0.02, "probability of an entry per step", "p_entry")
+    entry_rate: float = rate(1.05, "entries in a year (while slots are left)", "λ_entry")
     max_entrants: int = setting(10, "maximum entries over the run", unit="sellers", low=0,
                                 high=1000)
     entry_lead: float = setting(0.2, "how far ahead of the frontier entrants are placed",
@@ -226,7 +245,8 @@ class CurrencyConfig:
                                      "satisfies", unit="points", low=0, high=10**6)
     thank_you: int = setting(1, "points an asker transfers to each contact that introduced a "
                                 "seller", unit="points", low=0, high=10**6)
-    decay: float = prob(0.02, "share of a balance burned per step (rounded up)", "d_c")
+    decay: float = rate(1.05, "rate at which balances are burned (each step 1 − exp(−d/n) of a "
+                              "balance, rounded up)", "d_c")
     cents_per_point: int = setting(10, "cents per point, for every conversion", unit="cents",
                                    low=1, high=10**6, symbol="χ")
     cashout_threshold: int = setting(200, "balance at or above which a buyer cashes out",
@@ -288,6 +308,19 @@ class OutputConfig:
                        high=1000)
 
 
+# A year of 52 weeks: durations are set in weeks, and weekly steps count them exactly.
+WEEKS_PER_YEAR = 52
+
+
+@dataclass
+class TimeConfig:
+    """The length of a step: rates are set per year and durations in weeks, and each converts."""
+
+    steps_per_year: float = setting(52.0, "steps in a year (52: a step is a week; 12: a month)",
+                                    unit="steps per year", low=1.0, high=365.0 * 24,
+                                    symbol="n_y")
+
+
 @dataclass
 class SpheresConfig:
     """One simulation: sizes, engine, seed and the parts above."""
@@ -295,10 +328,11 @@ class SpheresConfig:
     seed: int = setting(0, "seed of the model's random generator", low=0, high=2**63 - 1)
     engine: str = setting("vector", "engine: the same results, by arrays or per agent",
                           choices="engines")
-    steps: int = setting(200, "number of steps (one step is one period, a week by default)",
+    steps: int = setting(200, "number of steps (time.steps_per_year of them make a year)",
                          unit="steps", low=1, high=10**7, symbol="T")
     n_buyers: int = setting(3000, "number of buyers", unit="buyers", low=2, high=2**31 - 1,
                             symbol="N")
+    time: TimeConfig = field(default_factory=TimeConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     market: MarketConfig = field(default_factory=MarketConfig)
     sellers: SellersConfig = field(default_factory=SellersConfig)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from spheres.config.validate import Setting, settings
 
 SECTIONS = {
-    "": "Run", "network": "Network", "market": "Market", "sellers": "Sellers",
+    "": "Run", "time": "Time", "network": "Network", "market": "Market", "sellers": "Sellers",
     "currency": "Currency", "mechanisms": "Mechanisms", "output": "Output",
 }
 
@@ -31,6 +31,14 @@ def _default_text(s: Setting) -> str:
     return f"{s.default:g}" if isinstance(s.default, float) else str(s.default)
 
 
+def _tries(s: Setting) -> str:
+    """The range a user should try, ``low–high``, or nothing."""
+    if s.spec.tries is None:
+        return ""
+    low, high = s.spec.tries
+    return f"{low:g}–{high:g}"
+
+
 def settings_markdown() -> str:
     """The parameter tables of the README and docs/ODD.md, one per section, from the declarations.
 
@@ -42,11 +50,11 @@ def settings_markdown() -> str:
             if out:
                 out.append("")
             out += [f"**{title}**", "",
-                    "| setting | default | allowed | unit | symbol | meaning |",
-                    "| --- | --- | --- | --- | --- | --- |"]
+                    "| setting | default | allowed | unit | symbol | meaning | source | try |",
+                    "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         allowed = s.allowed().replace("|", "\\|")
         out.append(f"| `{s.name}` | {_default_text(s)} | {allowed} | {s.spec.unit} | "
-                   f"{s.spec.symbol} | {s.spec.meaning} |")
+                   f"{s.spec.symbol} | {s.spec.meaning} | {s.spec.source} | {_tries(s)} |")
     return "\n".join(out) + "\n"
 
 

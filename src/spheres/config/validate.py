@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from spheres.errors import ConfigError
+from spheres.model import clock
 from spheres.model.engine import ENGINES
 from spheres.model.network import GRAPH_SETTINGS, KINDS, SELECTIONS
 from spheres.model.sellers import TARGETING
@@ -240,7 +241,7 @@ def _check_rules(c: SpheresConfig) -> None:
 
 def _check_money(c: SpheresConfig) -> None:
     """Refuse sizes and amounts whose money or currency totals could overflow 64-bit integers."""
-    s, k, n = c.sellers, c.currency, c.n_buyers
+    s, k, n = clock.per_step(c).sellers, c.currency, c.n_buyers  # amounts per step
     sellers = sum(s.mix.values()) + s.max_entrants
     per_buyer_step = (s.price + s.fixed_cost_per_buyer + s.adapt_cost_per_buyer + s.ad_cost
                       + s.trial_cost
@@ -281,7 +282,7 @@ def estimate_memory(c: SpheresConfig) -> int:
     cells = int(1.5 * n * (sellers * (1 + index) + held * (34 + 2 * capped)))
     graph = int(n * degree * 40)
     followers = int(n * c.network.influencer_share * c.network.followers_per_influencer * 24)
-    history = (c.sellers.sense_delay + 1) * sellers * (d + 1) * 8
+    history = (clock.per_step(c).sellers.sense_delay + 1) * sellers * (d + 1) * 8
     rows = c.steps * (6_000 + sellers * (d + 20) * 16)
     agents = n * 2_000 if c.engine == "agent" else 0
     return int(base + buyers + cells + graph + followers + history + rows + agents)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spheres.model import rules
 from spheres.model.market import Market
 
 
@@ -87,8 +88,8 @@ def drift(model: Market) -> np.ndarray:
 
 
 def needs(model: Market) -> np.ndarray:
-    """Which buyers have a need (bool per buyer), each with probability ``p_need``."""
-    return bernoulli_mask(model.rng, model.n_buyers, model.cfg.market.p_need)
+    """Which buyers have a need (bool per buyer), each with probability ``need_rate``."""
+    return bernoulli_mask(model.rng, model.n_buyers, model.cfg.market.need_rate)
 
 
 def conversations(model: Market) -> ConversationDraws:
@@ -117,13 +118,13 @@ def conversations(model: Market) -> ConversationDraws:
 def posts(model: Market) -> PostDraws:
     """Who posts this step, and which of their follower edges are read.
 
-    Influencers, and buyers under a sponsorship contract, post with probability ``p_post``;
+    Influencers, and buyers under a sponsorship contract, post with probability ``post_rate``;
     each follower edge of a poster is read with probability ``post_reach``.
     """
     b = model.buyers_state
     infl = np.flatnonzero(b.is_influencer | (b.sponsor_of >= 0))
     u = model.rng.random(infl.size)
-    posters = infl[u < model.cfg.market.p_post]
+    posters = infl[u < model.cfg.market.post_rate]
     lo, hi = model.follows.ranges(posters)
     ends = np.cumsum(hi - lo)
     read = bernoulli_positions(model.rng, int(ends[-1]) if ends.size else 0,
@@ -138,7 +139,7 @@ def advertising(model: Market) -> AdDraws:
     """The buyers each alive seller's ads reach this step.
 
     For each alive seller whose marketing reaches buyers, each buyer is reached with the
-    lever's probability (``p_ad``, lowered to what the budget pays).
+    lever's probability (``ad_rate``, lowered to what the budget pays).
     """
     m = model.sellers_state
     sellers, reached = [], []
@@ -166,14 +167,15 @@ def feedback(model: Market, n_purchases: int) -> np.ndarray:
 
 
 def drift_rates(model: Market) -> np.ndarray:
-    """Each buyer's own drift rate, at most 1.
+    """Each buyer's own drift rate per step: the mean's hazard times a lognormal factor.
 
-    Lognormal around ``drift_rate`` (mean ``drift_rate``, log s.d. ``drift_spread``).
+    The factor has mean 1 and log s.d. ``drift_spread``, so buyers follow at ``drift_rate`` per
+    year on average.
     """
     mk = model.cfg.market
     z = model.rng.standard_normal(model.n_buyers)
     sd = mk.drift_spread
-    return np.minimum(mk.drift_rate * np.exp(sd * z - 0.5 * sd * sd), 1.0)
+    return rules.hazard_scaled(mk.drift_rate, np.exp(sd * z - 0.5 * sd * sd))
 
 
 def audience_growth(model: Market, count: int) -> tuple[np.ndarray, np.ndarray]:

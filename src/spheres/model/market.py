@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class Market(Protocol):
     """The state of a market and the few questions its phases ask of it."""
 
-    cfg: SpheresConfig
+    cfg: SpheresConfig  # every time-dependent value per step (spheres.model.clock.per_step)
     rng: np.random.Generator
     random: Any  # the model's random.Random (Mesa), for AgentSet's shuffles
     steps: int

@@ -9,8 +9,8 @@ import mesa
 import numpy as np
 
 from spheres.errors import ConfigError
+from spheres.model import clock, measures, rules, sellers, strategies
 from spheres.model import draws as dr
-from spheres.model import measures, rules, sellers, strategies
 from spheres.model.agents import Buyer, Influencer, Seller
 from spheres.model.currency import Ledger
 from spheres.model.engine import ENGINES, Engine
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class MarketModel(mesa.Model):
     """Buyers, influencers and sellers on a social network, trading goods and social currency.
 
-    ``MarketModel(spheres.make_config(n_buyers=500, **{"market.p_need": 0.2}))``: the model
+    ``MarketModel(spheres.make_config(n_buyers=500, **{"market.need_rate": 0.2}))``: the model
     trusts the validated config it is given and refuses one that was not validated. The state
     lives in arrays (``buyers_state``, ``sellers_state``), and what buyers know and believe about
     sellers changes through :attr:`memory` (a :class:`~spheres.model.memory.Memory`); ``Buyer``,
@@ -45,9 +45,10 @@ class MarketModel(mesa.Model):
         if not is_validated(config):
             raise ConfigError("MarketModel takes a validated config: build it with "
                               "spheres.make_config(...) or spheres.config.validate(config)")
-        cfg = config
+        cfg = clock.per_step(config)
         super().__init__(rng=cfg.seed)
-        self.cfg = cfg
+        self.config = config  # as given: rates per year, durations in weeks
+        self.cfg = cfg  # as the phases read it: every time-dependent value per step
         self.n_buyers = cfg.n_buyers
         self.dims = cfg.market.dims
         n_start = sum(cfg.sellers.mix.values())
@@ -263,7 +264,7 @@ class MarketModel(mesa.Model):
         self.engine.drift(self)
 
     def needs(self) -> None:
-        """Phase 2: each buyer has a need with probability ``p_need``."""
+        """Phase 2: each buyer has a need with probability ``need_rate``."""
         self.engine.needs(self, dr.needs(self))
 
     def conversations(self) -> None:

@@ -8,6 +8,7 @@ same formulas as equations and names the function of each.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +19,37 @@ if TYPE_CHECKING:
     from spheres.schema import MarketConfig, MechanismsConfig
 
 Array = np.ndarray | float
+
+
+# -- time: from a year to a step ---------------------------------------------------------------
+def step_chance(rate: float, steps_per_year: float) -> float:
+    """Chance of an event in one step at ``rate`` per year: ``1 - exp(-rate / n)``."""
+    return -math.expm1(-rate / steps_per_year)
+
+
+def step_share(per_year: float, steps_per_year: float) -> float:
+    """The step's part of an amount per year that grows with time: ``amount / n``."""
+    return per_year / steps_per_year
+
+
+def step_spread(per_root_year: float, steps_per_year: float) -> float:
+    """The s.d. of one step of a random walk whose s.d. over a year is given: ``s / sqrt(n)``."""
+    return per_root_year / math.sqrt(steps_per_year)
+
+
+def step_cents(per_year: int, steps_per_year: float) -> int:
+    """Whole cents per step of an amount per year, rounded half to even."""
+    return round(per_year / steps_per_year)
+
+
+def step_count(weeks: int, steps_per_year: float, weeks_per_year: int) -> int:
+    """Whole steps in a duration given in weeks, rounded half to even."""
+    return round(weeks * steps_per_year / weeks_per_year)
+
+
+def hazard_scaled(p: Array, factor: Array) -> Array:
+    """Chance of an event at ``factor`` times the hazard of chance ``p``: ``1 - (1 - p)^factor``."""
+    return -np.expm1(np.asarray(factor) * np.log1p(-np.asarray(p, dtype=float)))
 
 
 # -- fit and expectations -----------------------------------------------------------------------

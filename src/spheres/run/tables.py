@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from spheres.config import to_dict
+from spheres.model import clock
 from spheres.model.currency import AGENT_TYPES, KINDS, REASON_NAMES, REASONS
 from spheres.model.measures import klout_score, network_value
 from spheres.model.strategies import STRATEGIES
@@ -99,7 +100,7 @@ def assemble(model: MarketModel) -> Results:
         for col in ("source_type", "destination_type"):
             entries[col] = np.asarray(AGENT_TYPES)[entries[col].to_numpy()]
     summary = _summary(model, agents_df, flows_df)
-    return Results(model.cfg, metrics_df, sellers_df, flows_df, agents_df, summary, entries)
+    return Results(model.config, metrics_df, sellers_df, flows_df, agents_df, summary, entries)
 
 
 def _top(agents: pd.DataFrame, column: str, k: int) -> list[dict[str, Any]]:
@@ -139,6 +140,8 @@ def _summary(model: MarketModel, agents: pd.DataFrame, flows: pd.DataFrame) -> d
     by_reason = flows.groupby("reason")["amount"].sum() if len(flows) else pd.Series(dtype=int)
     return {
         "steps": model.steps,
+        "steps_per_year": model.config.time.steps_per_year,
+        "time": clock.describe(model.config),
         "n_buyers": model.n_buyers,
         "seed": model.cfg.seed,
         "engine": model.cfg.engine,
@@ -168,5 +171,5 @@ def _summary(model: MarketModel, agents: pd.DataFrame, flows: pd.DataFrame) -> d
         "credibility_final": (float(b.credibility[b.is_influencer].mean())
                               if b.is_influencer.any() else float("nan")),
         "network_facts": dict(model.network_facts),
-        "config": to_dict(model.cfg),
+        "config": to_dict(model.config),
     }

@@ -19,7 +19,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     """
     lines: list[str] = []
     if "n_buyers" in summary and "steps" in summary:
-        head = f"{summary['n_buyers']} buyers, {summary['steps']} steps"
+        steps = summary.get("time") or f"{summary['steps']} steps"
+        head = f"{summary['n_buyers']} buyers, {steps}"
         if "seed" in summary:
             head += f", seed {summary['seed']}"
         if "engine" in summary:

@@ -110,7 +110,7 @@ def key_effects(store: Store, frame: pd.DataFrame, column: str, key: str,
 
     Without ``base``: the largest value against the smallest; with it, every other value against
     ``base``. One entry per comparison and combination of the other swept keys: ``(where, value,
-    base value, difference)``, the values named like scenarios (``market.frontier_speed=0.03``).
+    base value, difference)``, the values named like scenarios (``market.frontier_speed=1.56``).
     Empty if ``key`` does not take two values in ``frame`` (or ``base`` is not one of them).
     """
     values = ordered(frame[key]) if key in store.keys else []

@@ -44,7 +44,7 @@ def market_view(model: MarketModel) -> None:
                      "Showing the classroom defaults instead.</p>")
     parts.append(f"<b>{escape(title)}</b>")
     built = " · ".join(f'<span title="{escape(s.meaning)}">'
-                       f"{escape(s.setting)}={default_value(s.setting, model.cfg)}</span>"
+                       f"{escape(s.setting)}={default_value(s.setting, model.config)}</span>"
                        for s in SLIDERS)  # hover over a setting to read what it does
     parts.append(f'<div style="color:#666;font-size:11px">built with {built}</div>')
     parts.append("<ul style='margin:2px 0 4px 0'>"
