@@ -121,7 +121,10 @@ class MarketConfig:
     trust_peers: float = prob(0.6, "initial trust in peers", "τ0_peer")
     trust_influencers: float = prob(0.5, "initial trust in influencers", "τ0_infl")
     trust_sellers: float = prob(0.4, "initial trust in sellers", "τ0_sell")
-    trust_rate: float = prob(0.05, "trust update toward the outcome", "γ")
+    trust_rate: float = prob(1.0, "learning rate of trust: an experience moves trust τ in the "
+                                  "kind of source whose claim it answers by γ τ(1−τ)(felt − "
+                                  "claim), up or down alike; the logistic factor τ(1−τ) keeps "
+                                  "trust in (0, 1)", "γ")
     p_post: float = prob(0.5, "probability an influencer (or a sponsored buyer) posts per step",
                          "p_post")
     post_reach: float = prob(0.3, "probability a follower edge reads a post", "r")
@@ -129,11 +132,10 @@ class MarketConfig:
     credibility_rate: float = prob(0.02, "credibility update per advised purchase", "γ_κ")
     p_ad: float = prob(0.02, "probability an advertiser reaches a buyer per step", "p_ad")
     ad_weight: float = prob(0.3, "weight of an ad (× trust in sellers)", "ω_A")
-    spam_threshold: float = prob(0.3, "an ad whose true fit for the buyer is below this is spam",
-                                 "φ_spam")
-    spam_penalty: float = prob(0.05, "multiplicative loss of trust in sellers per spam ad", "ε")
-    claim_penalty: float = prob(0.3, "loss of trust in a source per unit its claim exceeded the "
-                                     "experience", "γ_c")
+    spam_threshold: float = prob(0.5, "an ad's fit for its reader at which it is neither spam "
+                                      "nor welcome", "φ_spam")
+    spam_rate: float = prob(0.05, "learning rate of trust in sellers from ads: each moves it by "
+                                  "ε τ(1−τ)(fit − φ_spam)", "ε")
     p_feedback: float = prob(0.3, "probability a customer gives the seller feedback", "p_f")
     p_exposure: float = prob(0.05, "probability a follower finds out an undisclosed sponsored "
                                    "post it reads", "p_x")
@@ -265,10 +267,10 @@ class MechanismsConfig:
                                   "(phase 8)")
     decay: bool = setting(True, "balances fade: currency burned (phase 8)")
     reputation: bool = setting(True, "advice weighted by the adviser's balance (phase 3)")
-    trust: bool = setting(True, "trust moves toward the outcome of claimed purchases (phase 7)")
-    claims: bool = setting(True, "trust falls with the gap between claim and experience "
-                                 "(phase 7)")
-    spam_penalty: bool = setting(True, "ads that miss lower trust in sellers (phase 5)")
+    trust: bool = setting(True, "trust moves with the gap between experience and claim "
+                                "(phase 7)")
+    spam: bool = setting(True, "ads move trust in sellers with their fit for the reader "
+                               "(phase 5)")
     exposure: bool = setting(True, "undisclosed sponsored posts can be found out (phase 4)")
     adaptation: bool = setting(True, "sellers sense and adapt their offering (phase 9)")
     exit: bool = setting(True, "sellers with negative cash leave (phase 9)")

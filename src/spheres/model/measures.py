@@ -45,7 +45,7 @@ def column_means(x: np.ndarray) -> np.ndarray:
 CHANGED_BY: dict[str, tuple[str, ...]] = {
     "taste": (),
     "expect": ("drift", "peer_pull"),
-    "trust": ("trust", "claims", "spam_penalty", "exposure"),
+    "trust": ("trust", "spam", "exposure"),
 }
 
 
