@@ -137,8 +137,10 @@ class MarketConfig:
     spam_rate: float = prob(0.05, "learning rate of trust in sellers from ads: each moves it by "
                                   "ε τ(1−τ)(fit − φ_spam)", "ε")
     p_feedback: float = prob(0.3, "probability a customer gives the seller feedback", "p_f")
-    p_exposure: float = prob(0.05, "probability a follower finds out an undisclosed sponsored "
-                                   "post it reads", "p_x")
+    p_exposure: float = prob(0.07, "probability a follower recognises an undisclosed sponsored "
+                                   "post it reads as advertising, per read (0.07: 7% recognised "
+                                   "native advertising as advertising, Wojdynski & Evans 2016, "
+                                   "Journal of Advertising 45(2), study 1)", "p_x")
     exposure_penalty: float = prob(0.1, "multiplicative loss of trust in influencers when found "
                                         "out", "ε_x")
     credibility_loss: float = prob(0.02, "credibility an influencer loses each time it is found "

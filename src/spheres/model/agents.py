@@ -60,7 +60,7 @@ class Post:
     claim: float
     factor: float
     hidden: bool  # an undisclosed sponsored post
-    found: bool  # this follower would find out a hidden sponsorship (the edge's draw)
+    found: bool  # this follower would recognise a sponsored post as advertising (the edge's draw)
 
 
 @dataclass
@@ -266,8 +266,8 @@ class Buyer(RowView):
         """
         model, b, mk = self.model, self.model.buyers_state, self.model.cfg.market
         posts = sorted(posts, key=lambda p: p.poster)
-        caught = [p for p in posts if p.hidden and p.found]
-        kept = [p for p in posts if not (p.hidden and p.found)]
+        caught = [p for p in posts if rules.found_out(p.hidden, p.found)]
+        kept = [p for p in posts if not rules.found_out(p.hidden, p.found)]
         trust = b.trust[self.row, 1]
         belief = self.belief
         sellers, posters, said, claims = sorted({p.seller for p in kept}), [], [], []

@@ -159,6 +159,14 @@ def shrink(value: Array, penalty: float, count: Array) -> Array:
     return value * (1.0 - penalty) ** count
 
 
+def found_out(hidden: Array, recognised: Array) -> Array:
+    """Whether a read finds out a post: undisclosed sponsorship recognised as advertising.
+
+    ``recognised`` is the read's draw, true with probability ``p_exposure``.
+    """
+    return hidden & recognised
+
+
 def advised(kind: Array) -> Array:
     """Whether a source of awareness is a buyer's advice (a peer's or an influencer's post)."""
     return (kind == PEER) | (kind == INFLUENCER_SRC)

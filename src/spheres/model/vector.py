@@ -168,7 +168,7 @@ class VectorEngine:
         t_edge = topic[d.owner]
         ok = t_edge >= 0
         f, o, t_edge, found = d.followers[ok], d.owner[ok], t_edge[ok], d.found[ok]
-        caught = found & hidden[o]
+        caught = rules.found_out(hidden[o], found)
         # decisions, from the state at the start of the phase
         read = ~caught
         fr, orr, tr = f[read], o[read], t_edge[read]
