@@ -147,6 +147,11 @@ class MarketConfig:
                                          "out", "κ_x")
     audience_growth: float = prob(0.005, "new follow attempts per step, as a share of buyers",
                                   "g")
+    follow_by: str = setting("reach", "whom new followers follow, in proportion to: reach "
+                                      "(followers plus balance: preferential attachment, "
+                                      "Barabási & Albert 1999), advice (satisfying advice "
+                                      "given) or random (every buyer alike)",
+                             choices="follow_by")
     promote_at: int = setting(8, "followers at which a buyer becomes an influencer",
                               unit="buyers", low=1, high=10**9, symbol="ν*")
     reputation_cap: float = setting(5.0, "cap of the reputation multiplier", low=1.0,
@@ -253,8 +258,8 @@ class MechanismsConfig:
     peer_pull: bool = setting(True, "expectations move toward more advanced contacts' (phase 3)")
     influencers: bool = setting(True, "influencers and sponsored buyers post to their "
                                       "followers (phase 4)")
-    audience_growth: bool = setting(True, "new followers attach to attention; promotions "
-                                          "(phase 8)")
+    audience_growth: bool = setting(True, "new followers attach by market.follow_by; "
+                                          "promotions (phase 8)")
     advertising: bool = setting(True, "the advertise lever's ads (phase 5)")
     seeding: bool = setting(True, "the seed lever's free trials (phase 5)")
     sponsorship: bool = setting(True, "the sponsor lever's contracts, payments and sponsored "

@@ -373,6 +373,7 @@ class Buyer(RowView):
         who = outcome.advisor
         b.caused[who] += 1
         b.caused_spend[who] += outcome.paid
+        b.helped[who] += int(outcome.satisfied)
         if outcome.advisor_kind == INFLUENCER_SRC:
             credibility[who] = credibility.get(who, 0.0) + rules.credibility_delta(
                 outcome.satisfied, b.credibility[who])

@@ -267,6 +267,7 @@ class VectorEngine:
         advised = rules.advised(kind)
         np.add.at(b.caused, who[advised], 1)
         np.add.at(b.caused_spend, who[advised], model.paid[advised])
+        np.add.at(b.helped, who[advised & satisfied], 1)
         reward = rules.gated(mech.advice_reward, cfg.currency.advice_reward)
         if reward > 0:
             model.ledger.mint(who[advised & satisfied], reward, "advice")
