@@ -13,8 +13,12 @@ Prints one table per check, each a mean over seeds with its standard deviation:
    presets) and with a fast frontier, where the ranking changes; broadcast sellers as the cost
    of an ad grows, since marketing is paid from a budget that is a share of cash (Q2);
 4. trust in peers, influencers and sellers at the end of all-broadcast, all-listen and
-   all-sponsor runs (Q7);
-5. promotions per default run and the degree percentile of the promoted (spheres);
+   all-sponsor runs (Q7); 4b. trust meets experience symmetrically: trust in sellers and peers
+   after 260 weekly steps of all-broadcast runs whose ads claim 0.2 less, the same as or 0.2 more
+   than the seller believes, with and without the ads' own move of trust (spam), and the steps
+   trust took to settle;
+5. promotions per default run and the degree percentile of the promoted (spheres), and 5b. the
+   same under each rule of whom buyers follow (``market.follow_by``);
 6. every currency flow's total in a default run, by reason (Q3).
 
 These are the figures docs/ODD.md (section 5, "Why these defaults") quotes; the named studies
@@ -116,12 +120,44 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(row)
     print(pd.DataFrame(rows).to_string(index=False), "(start: 0.6, 0.5, 0.4)\n")
 
+    print("4b. trust after 260 steps of all-broadcast runs, by what the ads claim")
+    rows = []
+    for spam in (True, False):
+        for over in (-0.2, 0.0, 0.2):
+            rs = runs(s, n, steps=260, **{"sellers.mix": {"broadcast": 10},
+                                          "sellers.ad_overclaim": over, "mechanisms.spam": spam})
+            row: dict[str, Any] = {"mechanisms.spam": spam, "sellers.ad_overclaim": over}
+            for source in ("sellers", "peers"):
+                row[source] = mean_sd([r.summary["trust_final"][source] for r in rs])
+                settled = [r.summary["trust_settle_steps"][source] for r in rs]
+                row[f"{source} settled at"] = " ".join("-" if v is None else str(v)
+                                                       for v in settled)
+            rows.append(row)
+    print(pd.DataFrame(rows).to_string(index=False),
+          "(start: sellers 0.4, peers 0.6; '-': not settled)\n")
+
     defaults = runs(s, n)
     print("5. promotions per default run")
     promoted = [r.summary["promotions"] for r in defaults]
     pct = [r.summary["promoted_degree_percentile_median"] for r in defaults]
     print(f"promotions {mean_sd(promoted)} (per seed {promoted}); median degree percentile of "
           f"the promoted {mean_sd([p for p in pct if p == p])}\n")
+
+    print("5b. promotions by whom buyers follow (market.follow_by), at the defaults and with")
+    print("    twice the follow attempts and half the followers needed (random following")
+    print("    rarely gives a buyer 8 followers at the defaults)")
+    rows = []
+    faster = {"market.audience_growth": 0.01, "market.promote_at": 4}
+    for label, growth in (("defaults", {}), ("growth 0.01, promote at 4", faster)):
+        for rule in ("reach", "advice", "random"):
+            rs = (defaults if rule == "reach" and not growth
+                  else runs(s, n, **growth, **{"market.follow_by": rule}))
+            pct = [r.summary["promoted_degree_percentile_median"] for r in rs]
+            rows.append({"setting": label, "market.follow_by": rule,
+                         "promotions": mean_sd([r.summary["promotions"] for r in rs]),
+                         "median degree percentile": mean_sd([p for p in pct if p == p])
+                         if any(p == p for p in pct) else "none promoted"})
+    print(pd.DataFrame(rows).to_string(index=False), "\n")
 
     print("6. currency flows in a default run, by reason (points)")
     table = pd.DataFrame([r.summary["currency_by_reason"] for r in defaults])

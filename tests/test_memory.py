@@ -58,7 +58,7 @@ def test_memory_stays_consistent_under_a_cap(k: int) -> None:
 def test_no_cap_and_a_cap_above_the_sellers_are_the_same_run() -> None:
     """A cap of at least the number of seller slots changes nothing: same tables."""
     free = simulate(weekly_config(**SMALL))
-    roomy = simulate(weekly_config(**SMALL, **{"market.max_known": 10}))
+    roomy = simulate(weekly_config(**SMALL, **{"market.max_known": 20}))  # 10 sellers + 10 entrants
     for name in ("metrics", "sellers", "flows", "agents"):
         a, b = getattr(free, name), getattr(roomy, name)
         assert a.equals(b), name

@@ -98,19 +98,21 @@ def test_listeners_keep_their_niches_apart() -> None:
 
 
 # -- Q2/Q7: claims meet experience; cash limits marketing --------------------------------------
-def test_trust_falls_more_the_larger_the_gap() -> None:
-    """The trust rule: the same outcome costs more trust when the claim outran it by more."""
-    small = rules.trust_after(0.5, False, 0.1, 0.05, 0.3)
-    large = rules.trust_after(0.5, False, 0.4, 0.05, 0.3)
-    none = rules.trust_after(0.5, False, -0.2, 0.05, 0.3)
-    assert large < small < none == pytest.approx(0.475)
+def test_trust_moves_with_the_gap_both_ways() -> None:
+    """The trust rule: an experience that beats the claim raises trust as much as one that falls
+    short by the same amount lowers it, more the larger the gap."""
+    small = rules.trust_after(0.5, 0.4, 0.5, 1.0)
+    large = rules.trust_after(0.5, 0.1, 0.5, 1.0)
+    better = rules.trust_after(0.5, 0.6, 0.5, 1.0)
+    assert large < small < 0.5 < better
+    assert better - 0.5 == pytest.approx(0.5 - small) == pytest.approx(0.025)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_overclaiming_ads_cost_trust_in_sellers(seed: int) -> None:
     """All-broadcast markets: ads that overclaim leave buyers trusting sellers less."""
     common = {"n_buyers": 1000, "steps": 100, "seed": seed, "sellers.mix": {"broadcast": 10},
-              "mechanisms.spam_penalty": False}
+              "mechanisms.spam": False}
     honest = simulate(**common, **{"sellers.ad_overclaim": 0.0}).summary["trust_final"]
     boast = simulate(**common, **{"sellers.ad_overclaim": 0.5}).summary["trust_final"]
     assert boast["sellers"] < honest["sellers"] - 0.02
@@ -125,11 +127,12 @@ def test_claims_depend_on_the_offering() -> None:
 
 
 def test_trust_by_source_differs_between_broadcast_and_listen_markets() -> None:
-    """Over a default run, trust in sellers ends visibly lower under all-broadcast than under
-    all-listen, where no seller claims anything."""
+    """Over a default run, trust in sellers never moves under all-listen, where no seller claims
+    anything or advertises, and moves visibly under all-broadcast."""
     broadcast = simulate(**{"sellers.mix": {"broadcast": 10}}).summary["trust_final"]
     listen = simulate(**{"sellers.mix": {"listen": 10}}).summary["trust_final"]
-    assert broadcast["sellers"] < listen["sellers"] - 0.05
+    assert listen["sellers"] == pytest.approx(0.4, abs=1e-12)
+    assert abs(broadcast["sellers"] - listen["sellers"]) > 0.01
 
 
 def test_marketing_never_spends_more_than_the_budget() -> None:
@@ -179,15 +182,16 @@ def test_every_flow_happens_at_the_defaults(default_run: spheres.Results) -> Non
 
 
 def test_every_mechanism_is_at_work_at_the_defaults(default_run: spheres.Results) -> None:
-    """Some exits, some entries, promotions recorded with their degree percentile, trust moved
-    in every source, influencers found out, expectations lagging the frontier."""
+    """Some exits, some entries, promotions recorded with their degree percentile, buyers' trust
+    moved in every source, influencers found out, expectations lagging the frontier."""
     s, m, a = default_run.summary, default_run.metrics, default_run.agents
     assert s["exits"] > 0 and s["entries"] > 0 and s["promotions"] > 0
     assert int((a["promoted_step"] >= 0).sum()) == s["promotions"]
     assert 0 < s["promoted_degree_percentile_median"] <= 1
     assert m["promoted_degree_percentile"].notna().sum() > 0
     start = {"peers": 0.6, "influencers": 0.5, "sellers": 0.4}
-    assert all(abs(s["trust_final"][k] - v) > 0.02 for k, v in start.items()), s["trust_final"]
+    # trust is learned symmetrically, so a mean may stay near its start while buyers' trust moves
+    assert all((a[f"trust_{k}"] - v).abs().mean() > 0.02 for k, v in start.items())
     assert m["exposures"].sum() > 0 and s["credibility_final"] < 1.0
     assert (m["expectation_lag"].iloc[50:] > 0).all()
 

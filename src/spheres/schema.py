@@ -137,7 +137,10 @@ class MarketConfig:
     trust_peers: float = prob(0.6, "initial trust in peers", "τ0_peer")
     trust_influencers: float = prob(0.5, "initial trust in influencers", "τ0_infl")
     trust_sellers: float = prob(0.4, "initial trust in sellers", "τ0_sell")
-    trust_rate: float = prob(0.05, "trust update toward the outcome", "γ")
+    trust_rate: float = prob(1.0, "learning rate of trust: an experience moves trust τ in the "
+                                  "kind of source whose claim it answers by γ τ(1−τ)(felt − "
+                                  "claim), up or down alike; the logistic factor τ(1−τ) keeps "
+                                  "trust in (0, 1)", "γ")
     post_rate: float = rate(36.0, "posts an influencer (or a sponsored buyer) makes in a year",
                             "λ_post")
     post_reach: float = prob(0.3, "probability a follower edge reads a post", "r")
@@ -146,14 +149,15 @@ class MarketConfig:
     ad_rate: float = rate(1.05, "times in a year an advertiser reaches a buyer (while it can "
                                 "pay)", "λ_ad")
     ad_weight: float = prob(0.3, "weight of an ad (× trust in sellers)", "ω_A")
-    spam_threshold: float = prob(0.3, "an ad whose true fit for the buyer is below this is spam",
-                                 "φ_spam")
-    spam_penalty: float = prob(0.05, "multiplicative loss of trust in sellers per spam ad", "ε")
-    claim_penalty: float = prob(0.3, "loss of trust in a source per unit its claim exceeded the "
-                                     "experience", "γ_c")
+    spam_threshold: float = prob(0.5, "an ad's fit for its reader at which it is neither spam "
+                                      "nor welcome", "φ_spam")
+    spam_rate: float = prob(0.05, "learning rate of trust in sellers from ads: each moves it by "
+                                  "ε τ(1−τ)(fit − φ_spam)", "ε")
     p_feedback: float = prob(0.3, "probability a customer gives the seller feedback", "p_f")
-    p_exposure: float = prob(0.05, "probability a follower finds out an undisclosed sponsored "
-                                   "post it reads", "p_x")
+    p_exposure: float = prob(0.07, "probability a follower recognises an undisclosed sponsored "
+                                   "post it reads as advertising, per read (0.07: 7% recognised "
+                                   "native advertising as advertising, Wojdynski & Evans 2016, "
+                                   "Journal of Advertising 45(2), study 1)", "p_x")
     exposure_penalty: float = prob(0.1, "multiplicative loss of trust in influencers when found "
                                         "out", "ε_x")
     credibility_loss: float = prob(0.02, "credibility an influencer loses each time it is found "
@@ -161,6 +165,11 @@ class MarketConfig:
     audience_growth: float = setting(0.26, "new follow attempts in a year, as a share of buyers",
                                      unit="per year", low=0.0, high=52.0, symbol="g",
                                      per="speed")
+    follow_by: str = setting("reach", "whom new followers follow, in proportion to: reach "
+                                      "(followers plus balance: preferential attachment, "
+                                      "Barabási & Albert 1999), advice (satisfying advice "
+                                      "given) or random (every buyer alike)",
+                             choices="follow_by")
     promote_at: int = setting(8, "followers at which a buyer becomes an influencer",
                               unit="buyers", low=1, high=10**9, symbol="ν*")
     reputation_cap: float = setting(5.0, "cap of the reputation multiplier", low=1.0,
@@ -269,8 +278,8 @@ class MechanismsConfig:
     peer_pull: bool = setting(True, "expectations move toward more advanced contacts' (phase 3)")
     influencers: bool = setting(True, "influencers and sponsored buyers post to their "
                                       "followers (phase 4)")
-    audience_growth: bool = setting(True, "new followers attach to attention; promotions "
-                                          "(phase 8)")
+    audience_growth: bool = setting(True, "new followers attach by market.follow_by; "
+                                          "promotions (phase 8)")
     advertising: bool = setting(True, "the advertise lever's ads (phase 5)")
     seeding: bool = setting(True, "the seed lever's free trials (phase 5)")
     sponsorship: bool = setting(True, "the sponsor lever's contracts, payments and sponsored "
@@ -285,10 +294,10 @@ class MechanismsConfig:
                                   "(phase 8)")
     decay: bool = setting(True, "balances fade: currency burned (phase 8)")
     reputation: bool = setting(True, "advice weighted by the adviser's balance (phase 3)")
-    trust: bool = setting(True, "trust moves toward the outcome of claimed purchases (phase 7)")
-    claims: bool = setting(True, "trust falls with the gap between claim and experience "
-                                 "(phase 7)")
-    spam_penalty: bool = setting(True, "ads that miss lower trust in sellers (phase 5)")
+    trust: bool = setting(True, "trust moves with the gap between experience and claim "
+                                "(phase 7)")
+    spam: bool = setting(True, "ads move trust in sellers with their fit for the reader "
+                               "(phase 5)")
     exposure: bool = setting(True, "undisclosed sponsored posts can be found out (phase 4)")
     adaptation: bool = setting(True, "sellers sense and adapt their offering (phase 9)")
     exit: bool = setting(True, "sellers with negative cash leave (phase 9)")

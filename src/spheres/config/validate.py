@@ -20,6 +20,7 @@ from typing import Any, get_type_hints
 
 from spheres.errors import ConfigError
 from spheres.model import clock
+from spheres.model.audiences import FOLLOW_BY
 from spheres.model.engine import ENGINES
 from spheres.model.network import GRAPH_SETTINGS, KINDS, SELECTIONS
 from spheres.model.sellers import TARGETING
@@ -37,7 +38,7 @@ from spheres.schema import (
 REGISTRIES: dict[str, dict[str, Any]] = {
     "engines": ENGINES, "network kinds": KINDS, "selections": SELECTIONS,
     "strategies": STRATEGIES, "targeting": TARGETING, "sensing": SENSING,
-    "marketing": MARKETING,
+    "marketing": MARKETING, "follow_by": FOLLOW_BY,
 }
 
 

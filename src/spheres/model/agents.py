@@ -60,7 +60,7 @@ class Post:
     claim: float
     factor: float
     hidden: bool  # an undisclosed sponsored post
-    found: bool  # this follower would find out a hidden sponsorship (the edge's draw)
+    found: bool  # this follower would recognise a sponsored post as advertising (the edge's draw)
 
 
 @dataclass
@@ -266,8 +266,8 @@ class Buyer(RowView):
         """
         model, b, mk = self.model, self.model.buyers_state, self.model.cfg.market
         posts = sorted(posts, key=lambda p: p.poster)
-        caught = [p for p in posts if p.hidden and p.found]
-        kept = [p for p in posts if not (p.hidden and p.found)]
+        caught = [p for p in posts if rules.found_out(p.hidden, p.found)]
+        kept = [p for p in posts if not rules.found_out(p.hidden, p.found)]
         trust = b.trust[self.row, 1]
         belief = self.belief
         sellers, posters, said, claims = sorted({p.seller for p in kept}), [], [], []
@@ -298,26 +298,26 @@ class Buyer(RowView):
                       ) -> None:
         """Learn of the advertisers and blend their claims by my trust in sellers.
 
-        I lose trust in sellers for each ad that misses what I want; then I try the free trials
-        I was given.
+        My trust in sellers moves with how well the ads fit me, down for those that miss what I
+        want (spam), up for those that fit; then I try the free trials I was given.
         """
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
         mk, offering = cfg.market, model.sellers_state.offering
         w = rules.ad_weight(mk.ad_weight, b.trust[self.row, 2])
-        misses = 0
+        gap = 0.0
         belief = self.belief
         for s, claim in ads:
             belief[s] = rules.blend(belief[s], w * claim, w)
-            misses += rules.is_spam(b.expect[self.row], offering[s], mk.fit_width,
-                                    mk.spam_threshold)
+            gap += rules.relevance(b.expect[self.row], offering[s], mk.fit_width,
+                                   mk.spam_threshold)
         if ads:
             sellers = [s for s, _ in ads]
             self._learn(sellers, belief, sellers, AD, phase=5)
             model.memory.hear_claims(np.full(len(ads), self.row),
                                      np.array(sellers, dtype=np.int64),
                                      np.array([claim for _, claim in ads]), AD)
-        if cfg.mechanisms.spam_penalty and misses:
-            b.trust[self.row, 2] = rules.shrink(b.trust[self.row, 2], mk.spam_penalty, misses)
+        if cfg.mechanisms.spam and ads:
+            b.trust[self.row, 2] = rules.trust_moved(b.trust[self.row, 2], gap, mk.spam_rate)
         if trials:
             belief = self.belief
             for s, z in trials:
@@ -343,8 +343,8 @@ class Buyer(RowView):
     def experience(self, seller: int, noise: float, paid: int) -> Experience:
         """Learn the true fit of what I bought; update my belief and my trust.
 
-        Trust changes in the kind of source whose claim led me here, more the further the
-        experience fell short of it.
+        Trust changes in the kind of source whose claim I heard last, up when the experience beat
+        the claim and down when it fell short, in proportion to the gap.
         """
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
         mk, mech = cfg.market, cfg.mechanisms
@@ -354,11 +354,11 @@ class Buyer(RowView):
                                        mk.learning_rate)
         satisfied = bool(rules.satisfied(felt, mk.satisfaction))
         said = int(told.claim_kind[0])
-        rates = rules.trust_rates(mech, mk)
-        if said > 0 and rates:
+        rate = rules.gated(mech.trust, mk.trust_rate)
+        if said > 0 and rate > 0:
             col = said - 1
-            b.trust[self.row, col] = rules.trust_after(b.trust[self.row, col], satisfied,
-                                                       told.claim[0] - felt, *rates)
+            b.trust[self.row, col] = rules.trust_after(b.trust[self.row, col], felt,
+                                                       told.claim[0], rate)
         return Experience(self.row, seller, float(felt), satisfied, int(told.introducer[0]),
                           int(told.intro_kind[0]), paid)
 
@@ -373,6 +373,7 @@ class Buyer(RowView):
         who = outcome.advisor
         b.caused[who] += 1
         b.caused_spend[who] += outcome.paid
+        b.helped[who] += int(outcome.satisfied)
         if outcome.advisor_kind == INFLUENCER_SRC:
             credibility[who] = credibility.get(who, 0.0) + rules.credibility_delta(
                 outcome.satisfied, b.credibility[who])

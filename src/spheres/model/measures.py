@@ -45,7 +45,7 @@ def column_means(x: np.ndarray) -> np.ndarray:
 CHANGED_BY: dict[str, tuple[str, ...]] = {
     "taste": (),
     "expect": ("drift", "peer_pull"),
-    "trust": ("trust", "claims", "spam_penalty", "exposure"),
+    "trust": ("trust", "spam", "exposure"),
 }
 
 
@@ -69,12 +69,37 @@ def hhi(shares: np.ndarray) -> float:
     return float((shares * shares).sum())
 
 
-# What an outside scoring service can see of a buyer: never who made whom aware or which purchases
-# advice caused (the attribution from which true influence is counted).
 # The metrics column of mean trust in each kind of source.
 TRUST_COLUMNS = {"peers": "trust_peers", "influencers": "trust_influencers",
                  "sellers": "trust_sellers"}
+# What an outside scoring service can see of a buyer: never who made whom aware or which purchases
+# advice caused (the attribution from which true influence is counted).
 OBSERVABLE = ("n_followers", "talks", "posts", "reads", "thanks")
+
+
+# How settling is judged: a rolling mean over half a year of weekly steps, and a band around its
+# final value narrower than one answered claim of 0.1 moves trust at tau = 0.4 (0.024).
+SETTLE_WINDOW = 26  # steps
+SETTLE_BAND = 0.01  # trust
+
+
+def settle_step(values: np.ndarray, window: int = SETTLE_WINDOW, band: float = SETTLE_BAND
+                ) -> int | None:
+    """The step after which a per-step series has settled, or None if it has not in the run.
+
+    ``values[t - 1]`` is the value at step ``t``. The series has settled at the first step ``t``
+    from which its trailing ``window``-step mean stays within ``band`` of that mean at the last
+    step; it must then stay so for at least ``window`` more steps, else it has not settled.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.size < 2 * window:
+        return None
+    sums = np.cumsum(values)
+    rolling = (sums[window - 1:] - np.r_[0.0, sums[:-window]]) / window  # steps window..T
+    away = np.flatnonzero(np.abs(rolling - rolling[-1]) > band)
+    first = 0 if away.size == 0 else int(away[-1]) + 1  # index into rolling
+    step = first + window
+    return step if step <= values.size - window else None
 
 
 def klout_score(model: Market) -> np.ndarray:

@@ -9,7 +9,7 @@ import mesa
 import numpy as np
 
 from spheres.errors import ConfigError
-from spheres.model import clock, measures, rules, sellers, strategies
+from spheres.model import audiences, clock, measures, rules, sellers, strategies
 from spheres.model import draws as dr
 from spheres.model.agents import Buyer, Influencer, Seller
 from spheres.model.currency import Ledger
@@ -375,28 +375,18 @@ class MarketModel(mesa.Model):
         """Phase 8: the social-currency economy, then audiences grow.
 
         Sponsorship (money into currency), influencers' shares with followers who bought,
-        co-creation rewards, cash-outs and decay; then audiences grow in proportion to the
-        attention earned (balance plus followers).
+        co-creation rewards, cash-outs and decay; then audiences grow by the rule of
+        ``market.follow_by`` (``model.audiences``), and buyers with enough followers are promoted.
         """
         strategies.settle(self)
         self.engine.economy(self)
         self._grow_audiences()
 
     def _grow_audiences(self) -> None:
-        mech, b = self.cfg.mechanisms, self.buyers_state
-        count = round(self.cfg.market.audience_growth * self.n_buyers)
-        if not mech.audience_growth or count == 0:
+        """New followers attach by ``market.follow_by`` (``audiences.grow``); promotions."""
+        b = self.buyers_state
+        if audiences.grow(self).size == 0:
             return
-        weight = b.currency + b.n_followers
-        total = int(weight.sum())
-        if total == 0:
-            return
-        u, followers = dr.audience_growth(self, count)
-        targets = np.searchsorted(np.cumsum(weight), u * total, side="right")
-        followed = self.follows.add(targets, followers)
-        if followed.size == 0:
-            return
-        np.add.at(b.n_followers, followed, 1)
         promoted = np.flatnonzero(~b.is_influencer & (b.n_followers >= self.cfg.market.promote_at))
         if promoted.size:
             self._promote(promoted)

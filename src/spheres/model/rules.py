@@ -9,14 +9,10 @@ same formulas as equations and names the function of each.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spheres.model.state import INFLUENCER_SRC, PEER
-
-if TYPE_CHECKING:
-    from spheres.schema import MarketConfig, MechanismsConfig
 
 Array = np.ndarray | float
 
@@ -70,10 +66,13 @@ def satisfied(felt: Array, threshold: float) -> Array:
     return felt >= threshold
 
 
-def is_spam(expect: np.ndarray, offering: np.ndarray, width: float, threshold: float
-            ) -> np.ndarray:
-    """Whether an ad misses what its reader wants: its offering fits below ``threshold``."""
-    return fit(expect, offering, width) < threshold
+def relevance(expect: np.ndarray, offering: np.ndarray, width: float, threshold: float
+              ) -> np.ndarray:
+    """How far an ad's offering fits its reader above ``threshold``: ``fit - threshold``.
+
+    Negative for an ad that misses what the reader wants (spam), positive for one that fits.
+    """
+    return fit(expect, offering, width) - threshold
 
 
 def drift(expect: np.ndarray, target: np.ndarray, rate: Array,
@@ -169,31 +168,36 @@ def gated(on: bool, amount: Array) -> Array:
     return amount if on else 0 * amount
 
 
-def trust_rates(mech: MechanismsConfig, market: MarketConfig) -> tuple[float, float] | None:
-    """How an experience moves trust in the source of the claim it answers.
+def trust_moved(trust: Array, gap: Array, rate: float) -> Array:
+    """Trust moved by evidence ``gap``: ``clip(t + rate t (1 - t) gap, 0, 1)``.
 
-    Returns the rate at which trust follows outcomes and the penalty per unit of shortfall from
-    the claim, each 0 when its mechanism is off; None when both are off (trust does not move).
+    Up when the evidence is positive, down when negative, by the same amount for the same size:
+    the logistic factor ``t (1 - t)`` slows the move near 0 and 1, so that with ``rate <= 1``
+    and ``|gap| <= 1`` trust stays inside (0, 1) without the clip.
     """
-    if not (mech.trust or mech.claims):
-        return None
-    return gated(mech.trust, market.trust_rate), gated(mech.claims, market.claim_penalty)
+    return np.clip(trust + rate * trust * (1.0 - trust) * gap, 0.0, 1.0)
 
 
-def trust_after(trust: Array, satisfied: Array, gap: Array, rate: float, gap_rate: float
-                ) -> Array:
+def trust_after(trust: Array, felt: Array, claim: Array, rate: float) -> Array:
     """Trust in the source of a claim after the experience it led to.
 
-    ``t + rate (satisfied - t) - gap_rate max(0, claim - felt)``, in [0, 1]: trust moves toward
-    the outcome and falls further the more the experience fell short of the claim.
+    ``clip(t + rate t (1 - t) (felt - claim), 0, 1)`` (:func:`trust_moved`): a source whose
+    claims match experience on average keeps trust on average.
     """
-    return np.clip(trust + rate * (satisfied - trust) - gap_rate * np.maximum(gap, 0.0),
-                   0.0, 1.0)
+    return trust_moved(trust, felt - claim, rate)
 
 
 def shrink(value: Array, penalty: float, count: Array) -> Array:
-    """``value (1 - penalty)^count``: a multiplicative loss per event (spam, being found out)."""
+    """``value (1 - penalty)^count``: a multiplicative loss per event (being found out)."""
     return value * (1.0 - penalty) ** count
+
+
+def found_out(hidden: Array, recognised: Array) -> Array:
+    """Whether a read finds out a post: undisclosed sponsorship recognised as advertising.
+
+    ``recognised`` is the read's draw, true with probability ``p_exposure``.
+    """
+    return hidden & recognised
 
 
 def advised(kind: Array) -> Array:

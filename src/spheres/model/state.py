@@ -52,6 +52,7 @@ class BuyerArrays:
     purchases: np.ndarray  # int64: purchases made
     caused: np.ndarray  # int64: purchases its advice caused (true influence)
     caused_spend: np.ndarray  # int64: cents spent in the purchases its advice caused
+    helped: np.ndarray  # int64: purchases its advice caused that satisfied the buyer
     talks: np.ndarray  # int64: times it was asked as a contact (activity)
     posts: np.ndarray  # int64: posts made (activity)
     reads: np.ndarray  # int64: follower reads of its posts (engagement)
@@ -240,6 +241,7 @@ def empty_buyers(n: int, s: int, d: int, prior: float, k: int = 0) -> BuyerArray
         purchases=np.full(n, 0, dtype=np.int64),
         caused=np.full(n, 0, dtype=np.int64),
         caused_spend=np.full(n, 0, dtype=np.int64),
+        helped=np.full(n, 0, dtype=np.int64),
         talks=np.full(n, 0, dtype=np.int64),
         posts=np.full(n, 0, dtype=np.int64),
         reads=np.full(n, 0, dtype=np.int64),

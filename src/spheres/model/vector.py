@@ -168,7 +168,7 @@ class VectorEngine:
         t_edge = topic[d.owner]
         ok = t_edge >= 0
         f, o, t_edge, found = d.followers[ok], d.owner[ok], t_edge[ok], d.found[ok]
-        caught = found & hidden[o]
+        caught = rules.found_out(hidden[o], found)
         # decisions, from the state at the start of the phase
         read = ~caught
         fr, orr, tr = f[read], o[read], t_edge[read]
@@ -199,8 +199,8 @@ class VectorEngine:
     def marketing(self, model: Market, ads: dr.AdDraws, trials: Trials) -> None:
         """Reached buyers learn of the advertiser and blend its claim; seeded buyers try.
 
-        Ads that miss what they want cost trust in sellers; seeded buyers try the offering and
-        learn its fit.
+        Each reader's trust in sellers moves with how well the ads it saw fit it (above or below
+        the spam threshold); seeded buyers try the offering and learn its fit.
         """
         b, m, cfg = model.buyers_state, model.sellers_state, model.cfg
         mk = cfg.market
@@ -213,10 +213,11 @@ class VectorEngine:
             w = rules.ad_weight(mk.ad_weight, b.trust[r, 2])
             model.memory.believe(r, s, rules.blend(b.belief_at(r, s), w * c, w), s, AD, phase=5)
             model.memory.hear_claims(r, s, c, AD)
-            if cfg.mechanisms.spam_penalty:
-                hits = r[rules.is_spam(b.expect[r], m.offering[s], mk.fit_width, mk.spam_threshold)]
-                rows, count = np.unique(hits, return_counts=True)
-                b.trust[rows, 2] = rules.shrink(b.trust[rows, 2], mk.spam_penalty, count)
+            if cfg.mechanisms.spam:
+                rows, at = np.unique(r, return_inverse=True)
+                gap = np.bincount(at, weights=rules.relevance(b.expect[r], m.offering[s],
+                                                              mk.fit_width, mk.spam_threshold))
+                b.trust[rows, 2] = rules.trust_moved(b.trust[rows, 2], gap, mk.spam_rate)
         if trials.buyers.size:
             r, s = trials.buyers, trials.sellers
             felt = rules.experienced_fit(b.expect[r], m.offering[s], mk.fit_width,
@@ -250,12 +251,11 @@ class VectorEngine:
         satisfied = rules.satisfied(felt, mk.satisfaction)
         kind, who = told.intro_kind, told.introducer
         has = told.claim_kind > 0
-        rates = rules.trust_rates(mech, mk)
-        if has.any() and rates:
+        rate = rules.gated(mech.trust, mk.trust_rate)
+        if has.any() and rate > 0:
             col = told.claim_kind[has].astype(np.int64) - 1
             r = rows[has]
-            gap = told.claim[has] - felt[has]
-            b.trust[r, col] = rules.trust_after(b.trust[r, col], satisfied[has], gap, *rates)
+            b.trust[r, col] = rules.trust_after(b.trust[r, col], felt[has], told.claim[has], rate)
         by_influencer = kind == INFLUENCER_SRC
         if by_influencer.any():
             p = who[by_influencer]
@@ -267,6 +267,7 @@ class VectorEngine:
         advised = rules.advised(kind)
         np.add.at(b.caused, who[advised], 1)
         np.add.at(b.caused_spend, who[advised], model.paid[advised])
+        np.add.at(b.helped, who[advised & satisfied], 1)
         reward = rules.gated(mech.advice_reward, cfg.currency.advice_reward)
         if reward > 0:
             model.ledger.mint(who[advised & satisfied], reward, "advice")

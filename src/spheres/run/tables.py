@@ -17,7 +17,7 @@ from scipy import stats
 from spheres.config import to_dict
 from spheres.model import clock
 from spheres.model.currency import AGENT_TYPES, KINDS, REASON_NAMES, REASONS
-from spheres.model.measures import klout_score, network_value
+from spheres.model.measures import TRUST_COLUMNS, klout_score, network_value, settle_step
 from spheres.model.strategies import STRATEGIES
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def assemble(model: MarketModel) -> Results:
         entries["reason"] = np.asarray(REASON_NAMES)[entries["reason"].to_numpy()]
         for col in ("source_type", "destination_type"):
             entries[col] = np.asarray(AGENT_TYPES)[entries[col].to_numpy()]
-    summary = _summary(model, agents_df, flows_df)
+    summary = _summary(model, agents_df, flows_df, metrics_df)
     return Results(model.config, metrics_df, sellers_df, flows_df, agents_df, summary, entries)
 
 
@@ -112,7 +112,8 @@ def _top(agents: pd.DataFrame, column: str, k: int) -> list[dict[str, Any]]:
     ]
 
 
-def _summary(model: MarketModel, agents: pd.DataFrame, flows: pd.DataFrame) -> dict[str, Any]:
+def _summary(model: MarketModel, agents: pd.DataFrame, flows: pd.DataFrame,
+             metrics: pd.DataFrame) -> dict[str, Any]:
     b, m, led = model.buyers_state, model.sellers_state, model.ledger
     names = _strategy_names(m.strategy)
     by_strategy: dict[str, dict[str, Any]] = {}
@@ -168,6 +169,9 @@ def _summary(model: MarketModel, agents: pd.DataFrame, flows: pd.DataFrame) -> d
             "influencers": float(b.trust[:, 1].mean()),
             "sellers": float(b.trust[:, 2].mean()),
         },
+        "trust_settle_steps": {source: (settle_step(metrics[column].to_numpy())
+                                        if len(metrics) else None)
+                               for source, column in TRUST_COLUMNS.items()},
         "credibility_final": (float(b.credibility[b.is_influencer].mean())
                               if b.is_influencer.any() else float("nan")),
         "network_facts": dict(model.network_facts),
