@@ -168,7 +168,8 @@ class MarketConfig:
                                   "trust in (0, 1)", "γ", source='assumption', tries=(0.2, 1))
     post_rate: float = rate(36.0, "posts an influencer (or a sponsored buyer) makes in a year",
                             "λ_post",
-                            source='assumption; influencers post about 2 a week [LaterFohr2019]', tries=(26, 365))
+                            source="assumption; influencers post about 2 a week [LaterFohr2019]",
+                            tries=(26, 365))
     post_reach: float = prob(0.3, "probability a follower edge reads a post", "r",
                              source="assumption; organic reach of a page's post 2-12% [Ogilvy2014]",
                              tries=(0.02, 0.4))
