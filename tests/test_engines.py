@@ -186,16 +186,21 @@ def assert_engines_equal(cfg: SpheresConfig, rich: bool = False,
     assert not wrong, f"events not as intended: {wrong} (all counts: {counts})"
 
 
+# Seeds other than BASE's for a strategy alone, where BASE's seed shows none of an event the case
+# demands (four broadcasters at seed 1 all stay solvent: no exit).
+ONLY_SEED = {"broadcast": 2}
+
 EQUALITY_CASES = [
     *[pytest.param({"network.kind": kind}, id=f"network-{kind}") for kind in NETWORK_KINDS],
-    *[pytest.param({"sellers.mix": {name: 4}, "sellers.entry_strategy": name}, id=f"only-{name}")
+    *[pytest.param({"sellers.mix": {name: 4}, "sellers.entry_strategy": name,
+                    "seed": ONLY_SEED.get(name, BASE["seed"])}, id=f"only-{name}")
       for name in STRATEGIES],
     pytest.param({}, id="mixed"),
     *[pytest.param({f"mechanisms.{name}": False}, id=f"no-{name}") for name in MECHANISMS],
     *[pytest.param({"sellers.mix": {"sponsor": 3, "seed": 2}, "sellers.targeting": how,
                     "sellers.entry_strategy": "sponsor"}, id=f"targeting-{how}")
       for how in TARGETING],
-    pytest.param({"seed": 2, "n_buyers": 60, "steps": 40}, id="seed-2-small-long"),
+    pytest.param({"seed": 3, "n_buyers": 60, "steps": 40}, id="seed-3-small-long"),
     pytest.param({"seed": 3, "n_buyers": 250, "steps": 15, "network.kind": "sbm"},
                  id="seed-3-large-short"),
     pytest.param({"seed": 4, "network.kind": "watts_strogatz"}, id="seed-4"),

@@ -54,10 +54,18 @@ def test_memory_stays_consistent_under_a_cap(k: int) -> None:
     assert model.buyers_state.aware.sum(axis=1).max() == k
 
 
-def test_no_cap_and_a_cap_above_the_sellers_are_the_same_run() -> None:
-    """A cap of at least the number of seller slots changes nothing: same tables."""
+def test_no_cap_and_a_cap_no_buyer_reaches_are_the_same_run() -> None:
+    """A cap of the most sellers any buyer knows during the run changes nothing: same tables
+    (the capped memory is used, and never forgets)."""
+    model = MarketModel(make_config(**SMALL))
+    most = 0
+    for _ in range(SMALL["steps"]):
+        model.step()
+        most = max(most, int(model.buyers_state.aware.sum(axis=1).max()))
+    assert most < model.n_slots  # so the cap makes a capped memory
     free = simulate(make_config(**SMALL))
-    roomy = simulate(make_config(**SMALL, **{"market.max_known": 10}))
+    roomy = simulate(make_config(**SMALL, **{"market.max_known": most}))
+    assert roomy.summary["config"]["market"]["max_known"] == most
     for name in ("metrics", "sellers", "flows", "agents"):
         a, b = getattr(free, name), getattr(roomy, name)
         assert a.equals(b), name

@@ -78,8 +78,7 @@ class MarketModel(mesa.Model):
     # -- set-up ---------------------------------------------------------------------------------
     def _build_network(self) -> None:
         net = self.cfg.network
-        seed = int(self.rng.integers(2**62))
-        self.graph, self.network_facts = build_network(net, self.n_buyers, seed)
+        self.graph, self.network_facts = build_network(net, self.n_buyers, self.rng)
         for key, value in self.network_facts.items():
             if value:
                 log.info("network %s: %s", key, value)
