@@ -186,14 +186,9 @@ def assert_engines_equal(cfg: SpheresConfig, rich: bool = False,
     assert not wrong, f"events not as intended: {wrong} (all counts: {counts})"
 
 
-# Seeds other than BASE's for a strategy alone, where BASE's seed shows none of an event the case
-# demands (four broadcasters at seed 1 all stay solvent: no exit).
-ONLY_SEED = {"broadcast": 2}
-
 EQUALITY_CASES = [
     *[pytest.param({"network.kind": kind}, id=f"network-{kind}") for kind in NETWORK_KINDS],
-    *[pytest.param({"sellers.mix": {name: 4}, "sellers.entry_strategy": name,
-                    "seed": ONLY_SEED.get(name, BASE["seed"])}, id=f"only-{name}")
+    *[pytest.param({"sellers.mix": {name: 4}, "sellers.entry_strategy": name}, id=f"only-{name}")
       for name in STRATEGIES],
     pytest.param({}, id="mixed"),
     *[pytest.param({f"mechanisms.{name}": False}, id=f"no-{name}") for name in MECHANISMS],
@@ -287,7 +282,7 @@ def test_engines_equal_sweep(strategy: str, kind: str, seed: int, tmp_path: Path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [21, 22])
+@pytest.mark.parametrize("seed", [22, 23])
 @pytest.mark.parametrize("name", MECHANISMS)
 def test_engines_equal_mechanism_off_sweep(name: str, seed: int) -> None:
     """Each mechanism switched off, larger runs and more seeds."""

@@ -638,10 +638,18 @@ def test_choose_influencers_by_degree_picks_the_highest_degrees():
     assert degree[chosen].min() >= degree[rest].max()
 
 
-def test_choose_influencers_breaks_ties_by_lower_id():
-    graph, _ = edges_to_csr(6, np.array([0, 2, 4]), np.array([1, 3, 5]))  # all degree 1
-    chosen = choose_influencers(graph, 0.5, "degree", np.random.default_rng(0))
-    assert chosen.tolist() == [0, 1, 2]
+def test_choose_influencers_breaks_ties_at_random():
+    graph, _ = edges_to_csr(7, np.array([0, 2, 4, 0]), np.array([1, 3, 5, 6]))  # 0 leads
+    picks = np.zeros(7, dtype=int)
+    for seed in range(600):
+        chosen = choose_influencers(graph, 3 / 7, "degree", np.random.default_rng(seed))
+        assert chosen.size == 3 and 0 in chosen
+        picks[chosen] += 1
+    assert picks[0] == 600
+    assert np.all(np.abs(picks[1:] - 200) < 50)  # each of the six of degree 1: 2 in 6
+    again = choose_influencers(graph, 3 / 7, "degree", np.random.default_rng(5))
+    assert np.array_equal(again, choose_influencers(graph, 3 / 7, "degree",
+                                                    np.random.default_rng(5)))
 
 
 def test_choose_influencers_random_and_edge_cases():

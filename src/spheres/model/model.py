@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import mesa
@@ -55,6 +56,7 @@ class MarketModel(mesa.Model):
         self.n_start_sellers = n_start
         self.strategies: list[Strategy | None] = [None] * self.n_slots
         self._build_network()
+        self.tie_seed = dr.tie_seed(self)
         self._build_sellers()
         self._build_buyers()
         self.ledger = Ledger(self.buyers_state.currency, self.buyers_state.is_influencer,
@@ -117,7 +119,7 @@ class MarketModel(mesa.Model):
         # a column for every slot: entry copies nothing
         b = empty_buyers(n, self.n_slots, d, cfg.market.belief_prior, cfg.market.max_known)
         self.buyers_state = b
-        self.memory = Memory(b, self.sellers_state)
+        self.memory = Memory(b, self.sellers_state, partial(dr.tie_keys, self, "forgetting"))
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
         b.drift_rate[:] = dr.drift_rates(self)
@@ -205,9 +207,9 @@ class MarketModel(mesa.Model):
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """What each of ``posters`` would post about, and how.
 
-        Returns each poster's topic (its sponsor, else the known seller it rates best, else -1),
-        the fit it claims, the weight factor its followers give it, and whether it is an
-        undisclosed sponsored post (which a reader may find out).
+        Returns each poster's topic (its sponsor, else the known seller it rates best, one of
+        equals at random, else -1), the fit it claims, the weight factor its followers give it,
+        and whether it is an undisclosed sponsored post (which a reader may find out).
         """
         b, m, s = self.buyers_state, self.sellers_state, self.cfg.sellers
         sponsor = b.sponsor_of[posters].astype(np.int64)
@@ -215,7 +217,8 @@ class MarketModel(mesa.Model):
         sponsored[sponsored] = m.alive[sponsor[sponsored]]
         known = b.aware[posters] & m.alive[: self.n_used]
         belief = b.belief_rows(posters, self.n_used)
-        best = np.argmax(np.where(known, belief, -np.inf), axis=1)
+        tie = dr.tie_keys(self, "post_topic", posters[:, None], np.arange(self.n_used))
+        best = rules.best(np.where(known, belief, -np.inf), tie)
         topic = np.where(sponsored, sponsor, np.where(known.any(axis=1), best, -1))
         claim = belief[np.arange(posters.size), np.maximum(topic, 0)]
         if sponsored.any():
@@ -281,16 +284,22 @@ class MarketModel(mesa.Model):
     def _tell_listeners(self, rows: np.ndarray) -> None:
         """Sum, per seller, what the talkers ``rows`` whose favourite it is say.
 
-        Their count, their beliefs about it and their expectations (for sellers that listen).
+        A talker's favourite is the known seller it rates best (one of equals at random). Sums
+        their count, their beliefs about it and their expectations (for sellers that listen).
         """
         m, b = self.sellers_state, self.buyers_state
         who, seller, cell = self.memory.known_pairs(rows)
         belief = b.belief.reshape(-1)[cell]
         top = rules.group_max(who, belief, rows.size, -np.inf)[0]
         best = np.flatnonzero(belief == top[who])
-        first = np.ones(best.size, dtype=bool)
-        first[1:] = who[best][1:] != who[best][:-1]
-        best = best[first]  # the first best of each buyer
+        # of a talker's equal best, the one of lowest random key (keys differ: one each)
+        tied = np.bincount(who[best], minlength=rows.size)[who[best]] > 1
+        if tied.any():
+            t = best[tied]
+            tie = dr.tie_keys(self, "favourite", rows[who[t]], seller[t])
+            lowest = -rules.group_max(who[t], -tie, rows.size, -np.inf)[0]
+            tied[tied] = tie != lowest[who[t]]
+            best = best[~tied]
         favourite, rows = seller[best], rows[who[best]]
         m.talk_n[:] = np.bincount(favourite, minlength=self.n_slots)
         m.talk_w[:] = np.bincount(favourite, weights=belief[best], minlength=self.n_slots)
@@ -313,9 +322,11 @@ class MarketModel(mesa.Model):
         ads = dr.advertising(self)
         m = self.sellers_state
         cost = self.cfg.sellers.ad_cost
-        for i, s in enumerate(ads.sellers):  # the draw may overshoot the budget: cut it there
+        for i, s in enumerate(ads.sellers):
+            # the draw may reach more buyers than the budget pays for: as many, at random
             paid = rules.paid_prefix(ads.reached[i].size, int(m.budget[s]), cost)
-            ads.reached[i] = ads.reached[i][:paid]
+            if paid < ads.reached[i].size:
+                ads.reached[i] = dr.some_of(self, "ad_budget", ads.reached[i], paid, s)
             sellers.spend(self, s, cost * paid)
         trials = strategies.trials(self)
         self.step_counts["trials"] = int(trials.buyers.size)

@@ -54,6 +54,7 @@ import rustworkx as rx
 from scipy import sparse
 
 from spheres.errors import ConfigError, NetworkError
+from spheres.model import rules
 from spheres.schema import NetworkConfig
 
 __all__ = [
@@ -779,8 +780,11 @@ def network_notes(facts: dict, net: NetworkConfig, n: int) -> list[str]:
 
 
 def _by_degree(graph: Graph, count: int, rng: np.random.Generator) -> np.ndarray:
-    """The ``count`` buyers of highest degree (ties go to the lower id)."""
-    return np.argsort(-graph.degree(), kind="stable")[:count]
+    """The ``count`` buyers of highest degree; equal degrees at the cut are chosen at random.
+
+    Equals are ordered by one uniform per buyer drawn from ``rng``.
+    """
+    return rules.top_k(graph.degree(), rng.random(graph.n_nodes), count)
 
 
 def _at_random(graph: Graph, count: int, rng: np.random.Generator) -> np.ndarray:
