@@ -8,6 +8,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+from scipy.stats import rankdata
 
 from spheres.errors import ConfigError
 from spheres.model import draws as dr
@@ -87,8 +88,8 @@ class MarketModel(mesa.Model):
         for note in network_notes(self.network_facts, net, self.n_buyers):
             log.warning(note)
         self.degree = self.graph.degree()
-        ranks = np.argsort(np.argsort(self.degree, kind="stable"), kind="stable")
-        self.degree_percentile = (ranks + 1) / self.n_buyers
+        # equal degrees share their average rank (ranks from 1): no row ranks above another
+        self.degree_percentile = rankdata(self.degree, method="average") / self.n_buyers
 
     def _build_sellers(self) -> None:
         cfg, d = self.cfg, self.dims
