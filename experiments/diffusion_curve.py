@@ -8,7 +8,7 @@ Run the study, then this script on its run directory:
 With everything switched off except advertising and word of mouth, a buyer who does not know an
 advertising seller learns of it in one step with probability
 
-    1 - (1 - p_ad) * (1 - p_need * (1 - (1 - p_word_of_mouth * a)^contacts))
+    1 - (1 - ad_rate) * (1 - need_rate * (1 - (1 - p_word_of_mouth * a)^contacts))
 
 where ``a`` is the share of buyers who already know it (a mean-field approximation: contacts are
 treated as random buyers). The script prints the simulated reach (mean over sellers) beside that
@@ -25,12 +25,12 @@ import pandas as pd
 import yaml
 
 
-def mean_field(a0: float, steps: int, p_ad: float, p_need: float, p_wom: float,
+def mean_field(a0: float, steps: int, ad_rate: float, need_rate: float, p_wom: float,
                contacts: int) -> list[float]:
     """Share of buyers aware of one advertiser after each step, by the mean-field recursion."""
     out, a = [], a0
     for _ in range(steps):
-        learn = 1.0 - (1.0 - p_ad) * (1.0 - p_need * (1.0 - (1.0 - p_wom * a) ** contacts))
+        learn = 1.0 - (1.0 - ad_rate) * (1.0 - need_rate * (1.0 - (1.0 - p_wom * a) ** contacts))
         a = a + (1.0 - a) * learn
         out.append(a)
     return out
@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     reach = ads.groupby("step")["reach"].mean()
-    model = mean_field(mk["initial_awareness"], int(reach.index.max()), mk["p_ad"],
-                       mk["p_need"], mk["p_word_of_mouth"], mk["contacts"])
+    model = mean_field(mk["initial_awareness"], int(reach.index.max()), mk["ad_rate"],
+                       mk["need_rate"], mk["p_word_of_mouth"], mk["contacts"])
     print(f"{'step':>5} {'simulated':>10} {'mean-field':>11}")
     for step, value in reach.items():
         print(f"{step:>5} {value:>10.4f} {model[step - 1]:>11.4f}")

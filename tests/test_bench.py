@@ -194,10 +194,10 @@ def test_numpy_baseline_computes_the_same_diffusion() -> None:
     step, where the advertising-only curve is more than 0.3 away: the baseline really spreads
     awareness by word of mouth."""
     switches = diffusion_switches()
-    cfg = diffusion_config(5000, 30, 0, switches, p_need=0.3, p_word_of_mouth=0.3)
+    cfg = diffusion_config(5000, 30, 0, switches, need_rate=0.3, p_word_of_mouth=0.3)
     spheres = simulate(cfg).sellers["reach"].to_numpy()
     _, reach = numpy_diffusion(cfg, model_graph(cfg), np.random.default_rng(1))
-    ads = diffusion_config(5000, 30, 0, switches, p_need=0.3, p_word_of_mouth=0.0)
+    ads = diffusion_config(5000, 30, 0, switches, need_rate=0.3, p_word_of_mouth=0.0)
     _, ads_only = numpy_diffusion(ads, model_graph(ads), np.random.default_rng(1))
     assert spheres.size == len(reach) == 30
     assert np.abs(spheres - np.array(reach)).max() < 0.05

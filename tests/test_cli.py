@@ -201,12 +201,12 @@ CATALOGUE = [
     (["n_buyers=-5"], "n_buyers"),
     (["n_buyers=abc"], "n_buyers"),
     (["steps=5.5"], "steps"),
-    (["market.p_need=2"], "market.p_need"),
+    (["market.need_rate=2"], "market.need_rate"),
     (["market.frontier_speed=inf"], "market.frontier_speed"),
     (["market.frontier_noise=1e308"], "market.frontier_noise"),
     (["market.choice_beta=inf"], "market.choice_beta"),
     (["sellers.sense_noise=nan"], "sellers.sense_noise"),
-    (["+market.pneed=0.9"], "market.p_need"),
+    (["+market.pneed=0.9"], "market.need_rate"),
     (["market.nosuch=1"], "market.nosuch"),
     (["+sellers.mix.nonsense=1"], "sellers.mix.nonsense"),
     (["sellers.mix.nonsense=1"], "sellers.mix.nonsense"),
@@ -277,7 +277,7 @@ def test_a_failed_rerun_leaves_no_old_results(tmp_path: Path) -> None:
     run_dir = tmp_path / "r"
     assert spheres_cli("run", *SMALL, "seed=1", f"hydra.run.dir={run_dir}").returncode == 0
     assert (run_dir / "summary.json").is_file()
-    done = spheres_cli("run", *SMALL, "seed=2", "market.p_need=2", f"hydra.run.dir={run_dir}")
+    done = spheres_cli("run", *SMALL, "seed=2", "market.need_rate=2", f"hydra.run.dir={run_dir}")
     assert done.returncode == 2
     assert_no_results(run_dir)
     assert not (run_dir / "dashboard.png").exists()

@@ -26,9 +26,9 @@ def query(database: Path, sql: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A finished 2 x 2 sweep (two values of market.p_ad, two seeds)."""
+    """A finished 2 x 2 sweep (two values of market.ad_rate, two seeds)."""
     sweep_dir = tmp_path_factory.mktemp("sweep")
-    done = spheres_cli("run", "-m", *TINY, "seed=1,2", "market.p_ad=0.01,0.05", IN_PROCESS,
+    done = spheres_cli("run", "-m", *TINY, "seed=1,2", "market.ad_rate=0.01,0.05", IN_PROCESS,
                        f"hydra.sweep.dir={sweep_dir}")
     assert done.returncode == 0, done.stderr
     return sweep_dir
@@ -57,7 +57,7 @@ def test_runs_table_has_swept_columns_seed_status_and_outcomes(sweep: Path) -> N
     database = collect(sweep)
     runs = query(database, 'SELECT * FROM runs ORDER BY job')
     assert runs["job"].tolist() == [0, 1, 2, 3]
-    assert runs["market.p_ad"].tolist() == [0.01, 0.05, 0.01, 0.05]
+    assert runs["market.ad_rate"].tolist() == [0.01, 0.05, 0.01, 0.05]
     assert runs["seed"].tolist() == [1, 1, 2, 2]
     assert set(runs["status"]) == {"ok"}
     assert runs["error"].isna().all()
@@ -74,9 +74,9 @@ def test_runs_table_has_swept_columns_seed_status_and_outcomes(sweep: Path) -> N
     types = query(database, "SELECT column_name, data_type FROM information_schema.columns "
                             "WHERE table_name = 'runs'")
     types = dict(zip(types["column_name"], types["data_type"], strict=True))
-    assert (types["job"], types["seed"], types["market.p_ad"]) == ("INTEGER", "INTEGER", "DOUBLE")
+    assert (types["job"], types["seed"], types["market.ad_rate"]) == ("INTEGER", "INTEGER", "DOUBLE")
     swept = query(database, "SELECT * FROM swept")
-    assert swept.to_dict("records") == [{"key": "market.p_ad", "type": "DOUBLE"}]
+    assert swept.to_dict("records") == [{"key": "market.ad_rate", "type": "DOUBLE"}]
 
 
 def test_per_step_tables_equal_the_runs_files(sweep: Path) -> None:

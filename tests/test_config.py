@@ -40,9 +40,9 @@ def test_defaults_are_valid_and_round_trip() -> None:
 
 def test_nested_and_dotted_overrides() -> None:
     """Nested dicts and dotted keywords (``a.b`` or ``a__b``) set values; dotted keywords win."""
-    cfg = make_config({"market": {"p_need": 0.2, "contacts": 4}}, n_buyers=500,
-                      market__p_need=0.3, **{"sellers.price": 900})
-    assert (cfg.n_buyers, cfg.market.p_need, cfg.market.contacts, cfg.sellers.price) == (
+    cfg = make_config({"market": {"need_rate": 0.2, "contacts": 4}}, n_buyers=500,
+                      market__need_rate=0.3, **{"sellers.price": 900})
+    assert (cfg.n_buyers, cfg.market.need_rate, cfg.market.contacts, cfg.sellers.price) == (
         500, 0.3, 4, 900)
 
 
@@ -122,7 +122,7 @@ BAD_RULES = [
     ({"network.kind": "sbm", "network.blocks": 0}, "network.blocks", "from 1"),
     ({"sellers.max_entrants": 995}, "sellers.max_entrants", "1000"),
     ({"market.nosuch": 1}, "market.nosuch", "no such setting"),
-    ({"market.pneed": 0.5}, "market.pneed", "did you mean market.p_need"),
+    ({"market.pneed": 0.5}, "market.pneed", "did you mean market.need_rate"),
     ({"network.rewire": 0.3}, "network.rewire", "does not use it"),
     ({"network.path": "x.txt"}, "network.path", "does not use it"),
     ({"sellers.mix": {}}, "sellers.mix", "between 1 and 1000"),
@@ -172,8 +172,8 @@ def test_bad_nested_values_are_refused_naming_the_setting(nested: dict[str, Any]
 def test_boundary_values_are_accepted() -> None:
     """Probabilities 0 and 1, two buyers on a complete graph, one seller and one step are fine."""
     cfg = make_config({"sellers": {"mix": {"inert": 1}}}, n_buyers=2, steps=1,
-                      network__kind="complete", market__p_need=1.0,
-                      market__p_ad=0.0, market__contacts=100, currency__decay=1.0,
+                      network__kind="complete", market__need_rate=1.0,
+                      market__ad_rate=0.0, market__contacts=100, currency__decay=1.0,
                       network__influencer_share=1.0)
     model = MarketModel(cfg)
     model.step()
@@ -198,8 +198,8 @@ def test_a_setting_the_network_kind_ignores_is_refused(kind: str, setting: str,
 
 def test_dotted_and_nested_forms_mean_the_same() -> None:
     """``{"sellers.mix": ...}`` and ``{"sellers": {"mix": ...}}`` give the same config."""
-    dotted = make_config(**{"sellers.mix": {"listen": 10}, "market.p_need": 0.2})
-    nested = make_config({"sellers": {"mix": {"listen": 10}}, "market": {"p_need": 0.2}})
+    dotted = make_config(**{"sellers.mix": {"listen": 10}, "market.need_rate": 0.2})
+    nested = make_config({"sellers": {"mix": {"listen": 10}}, "market": {"need_rate": 0.2}})
     assert dotted == nested and dotted.sellers.mix == {"listen": 10}
     assert make_config({"sellers.mix": {"listen": 3}}).sellers.mix == {"listen": 3}
     one_count = make_config(**{"sellers.mix.listen": 4}).sellers.mix
@@ -223,8 +223,8 @@ def test_validation_runs_once_per_state_of_a_config() -> None:
     """A validated config is not checked again until it changes."""
     cfg = make_config(n_buyers=100)
     assert validate(cfg) is cfg
-    cfg.market.p_need = 3.0
-    with pytest.raises(ConfigError, match=r"market\.p_need"):
+    cfg.market.need_rate = 3.0
+    with pytest.raises(ConfigError, match=r"market\.need_rate"):
         validate(cfg)
 
 
@@ -244,9 +244,9 @@ def test_a_preferential_attachment_mean_degree_must_be_even(mean_degree: float) 
 def _run(steps: int, switches: tuple[tuple[str, bool], ...]) -> tuple[MarketModel, Results]:
     cfg = make_config({"mechanisms": dict(switches),
                        "sellers": {"mix": dict.fromkeys(STRATEGIES, 2)}},
-                      n_buyers=300, steps=steps, seed=7, market__p_need=0.4,
-                      market__audience_growth=0.02, market__p_ad=0.1,
-                      sellers__sense_delay=steps + 5, sellers__p_entry=1.0,
+                      n_buyers=300, steps=steps, seed=7, market__need_rate=0.4,
+                      market__audience_growth=0.02, market__ad_rate=0.1,
+                      sellers__sense_delay=steps + 5, sellers__entry_rate=1.0,
                       sellers__max_entrants=3, network__influencer_share=0.03,
                       currency__cashout_threshold=40)
     model = MarketModel(cfg)

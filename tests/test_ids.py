@@ -140,7 +140,7 @@ def ring_config(tmp_path: Path, seed: int, **dotted: Any) -> SpheresConfig:
     """One step on a ring of ``RING`` buyers (all of degree 2), nobody aware of anyone."""
     return config(**{"n_buyers": RING, "steps": 1, "seed": seed, "network.kind": "edgelist",
                      "network.path": ring(tmp_path, RING), "market.initial_awareness": 0.0,
-                     "market.p_need": 0.0, **RICH, **dotted})
+                     "market.need_rate": 0.0, **RICH, **dotted})
 
 
 def test_influencers_of_equal_degree_are_chosen_at_random(tmp_path: Path) -> None:
@@ -188,7 +188,7 @@ def test_sponsors_take_turns_in_a_random_order(tmp_path: Path) -> None:
     first = 0
     for seed in SEEDS:
         model = MarketModel(config({"sponsor": 2}, n_buyers=RING, steps=1, seed=seed, **{
-            "network.kind": "edgelist", "network.path": str(path), "market.p_need": 0.0,
+            "network.kind": "edgelist", "network.path": str(path), "market.need_rate": 0.0,
             "sellers.targeting": "degree", "sellers.sponsor_k": 1,
             "network.influencer_share": 0.1, **RICH}))
         model.step()
@@ -215,7 +215,7 @@ def test_talkers_name_one_of_equally_rated_sellers_at_random(tmp_path: Path) -> 
     for seed in range(20):
         model = MarketModel(config({"listen": 2}, {**ALL_OFF, "adaptation": True},
                                    n_buyers=200, steps=1, seed=seed,
-                                   **{"market.initial_awareness": 1.0, "market.p_need": 1.0}))
+                                   **{"market.initial_awareness": 1.0, "market.need_rate": 1.0}))
         model.step()
         heard += model.sellers_state.talk_n[:2]
     assert heard.sum() == 20 * 200 and uniform(heard)

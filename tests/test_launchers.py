@@ -9,8 +9,8 @@ import pytest
 from test_cli import spheres_cli
 from test_sweeps import assert_same_tables
 
-# Four runs, two of which fail (market.p_need=2 is refused): failures must travel too.
-SWEEP = ["n_buyers=300", "steps=15", "seed=1,2", "market.p_need=0.2,2"]
+# Four runs, two of which fail (market.need_rate=2 is refused): failures must travel too.
+SWEEP = ["n_buyers=300", "steps=15", "seed=1,2", "market.need_rate=0.2,2"]
 LAUNCHERS = {
     "ray": ["hydra/launcher=ray", "hydra.launcher.ray.init.num_cpus=2",
             "hydra.launcher.ray.init.include_dashboard=false"],
@@ -36,6 +36,6 @@ def test_launcher_collects_the_same_results_as_joblib(
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     failed = [line for line in done.stderr.splitlines() if line.startswith("failed: job")]
-    assert len(failed) == 2 and all("market.p_need" in line for line in failed)
+    assert len(failed) == 2 and all("market.need_rate" in line for line in failed)
     assert "collected 4 runs: 2 ok, 2 failed" in done.stdout
     assert_same_tables(joblib_sweep, tmp_path)

@@ -313,14 +313,14 @@ def run_configs(draw: st.DrawFn, max_buyers: int = 300, max_steps: int = 30) -> 
             }).items()
         },
         "market": {
-            "p_need": draw(st.floats(0.05, 1.0)),
+            "need_rate": draw(st.floats(0.05, 1.0)),
             "post_reach": draw(PROBABILITY),
             "contacts": draw(st.integers(1, 5)),
             "p_word_of_mouth": draw(PROBABILITY),
             "initial_awareness": draw(st.floats(0.0, 1.0)),
             "audience_growth": draw(st.sampled_from([0.0, 0.01, 0.05])),
             "promote_at": draw(st.integers(1, 30)),
-            "p_ad": draw(st.sampled_from([0.0, 0.05, 0.5])),
+            "ad_rate": draw(st.sampled_from([0.0, 0.05, 0.5])),
             "p_feedback": draw(PROBABILITY),
             "p_exposure": draw(PROBABILITY),
         },
@@ -336,7 +336,7 @@ def run_configs(draw: st.DrawFn, max_buyers: int = 300, max_steps: int = 30) -> 
             "trial_cost": draw(st.sampled_from([0, 50, 500])),
             "cocreate_reward": draw(st.integers(0, 20)),
             "sense_delay": draw(st.integers(0, 10)),
-            "p_entry": draw(st.sampled_from([0.0, 0.2, 1.0])),
+            "entry_rate": draw(st.sampled_from([0.0, 0.2, 1.0])),
             "max_entrants": draw(st.integers(0, 4)),
         },
         "currency": {

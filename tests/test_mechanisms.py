@@ -54,7 +54,7 @@ def word_of_mouth_trial(p: float, contacts: int, seed: int, engine: str = "vecto
     """Buyers ``knowers..n-1`` each have one neighbour, a buyer that knows seller 0; everyone has
     a need. Returns (askers who became aware of seller 0, askers)."""
     cfg = config({"inert": 2}, ALL_OFF, n_buyers=n, seed=seed, engine=engine,
-                 network__kind="erdos_renyi", market__p_need=1.0, market__contacts=contacts,
+                 network__kind="erdos_renyi", market__need_rate=1.0, market__contacts=contacts,
                  market__p_word_of_mouth=p, market__initial_awareness=0.0)
     model = MarketModel(cfg)
     askers = np.arange(knowers, n)
@@ -105,7 +105,7 @@ def test_word_of_mouth_on_a_complete_graph_counts_knowing_contacts() -> None:
     counts = np.zeros((3, 2), dtype=np.int64)  # by j: (aware, askers)
     for seed in range(6):
         cfg = config({"inert": 1}, ALL_OFF, n_buyers=n, seed=seed, network__kind="complete",
-                     market__p_need=1.0, market__contacts=2, market__p_word_of_mouth=p,
+                     market__need_rate=1.0, market__contacts=2, market__p_word_of_mouth=p,
                      market__initial_awareness=0.0)
         model = MarketModel(cfg)
         b = model.buyers_state
@@ -136,15 +136,15 @@ def advertising_phase(cfg: SpheresConfig) -> MarketModel:
     return model
 
 
-@pytest.mark.parametrize("p_ad", [0.02, 0.2, 0.7])
-def test_advertising_reach(p_ad: float) -> None:
-    """After one advertising phase the share of buyers newly aware of an advertiser is p_ad, in
+@pytest.mark.parametrize("ad_rate", [0.02, 0.2, 0.7])
+def test_advertising_reach(ad_rate: float) -> None:
+    """After one advertising phase the share of buyers newly aware of an advertiser is ad_rate, in
     both halves of the buyer rows; non-advertisers gain nobody."""
     hits = first_half = trials = 0
     n = 2000
     for seed in range(3):
         cfg = config({"broadcast": 2, "inert": 1}, DIFFUSION, n_buyers=n, seed=seed,
-                     market__p_ad=p_ad, market__initial_awareness=0.0,
+                     market__ad_rate=ad_rate, market__initial_awareness=0.0,
                      sellers__marketing_budget=1.0)
         model = advertising_phase(cfg)
         b = model.buyers_state
@@ -155,27 +155,27 @@ def test_advertising_reach(p_ad: float) -> None:
             trials += n
             assert np.all(b.intro_kind[b.aware[:, s], s] == AD)
             assert model.sellers_state.costs[s] == cfg.sellers.ad_cost * b.aware[:, s].sum()
-    assert_binomial(hits, trials, p_ad)
+    assert_binomial(hits, trials, ad_rate)
     assert_binomial(first_half, hits, 0.5)
 
 
-@pytest.mark.parametrize("p_ad", [0.0, 1.0])
-def test_advertising_reach_extremes(p_ad: float) -> None:
-    """p_ad = 0 reaches nobody and p_ad = 1 reaches every buyer."""
+@pytest.mark.parametrize("ad_rate", [0.0, 1.0])
+def test_advertising_reach_extremes(ad_rate: float) -> None:
+    """ad_rate = 0 reaches nobody and ad_rate = 1 reaches every buyer."""
     model = advertising_phase(config({"broadcast": 1}, DIFFUSION, n_buyers=500,
-                                     market__p_ad=p_ad, market__initial_awareness=0.0,
+                                     market__ad_rate=ad_rate, market__initial_awareness=0.0,
                                      sellers__marketing_budget=1.0))
-    assert model.buyers_state.aware[:, 0].sum() == round(p_ad * 500)
+    assert model.buyers_state.aware[:, 0].sum() == round(ad_rate * 500)
 
 
 @pytest.mark.parametrize("share", [0.0, 0.005, 0.02])
 def test_advertising_reach_is_cut_to_what_the_budget_pays(share: float) -> None:
     """An advertiser whose budget (``marketing_budget`` of its cash) pays for fewer buyers than
-    p_ad would reach reaches about as many as it pays for, and never spends beyond its budget."""
-    n, p_ad = 2000, 0.5
+    ad_rate would reach reaches about as many as it pays for, and never spends beyond its budget."""
+    n, ad_rate = 2000, 0.5
     reached = paid = 0
     for seed in range(3):
-        cfg = config({"broadcast": 1}, DIFFUSION, n_buyers=n, seed=seed, market__p_ad=p_ad,
+        cfg = config({"broadcast": 1}, DIFFUSION, n_buyers=n, seed=seed, market__ad_rate=ad_rate,
                      market__initial_awareness=0.0, sellers__marketing_budget=share)
         budget = int(share * cfg.sellers.initial_cash_per_buyer * n)
         model = advertising_phase(cfg)
@@ -209,7 +209,7 @@ def test_bernoulli_positions_with_a_tiny_probability(p: float) -> None:
         assert pos.size == 0 or (pos.min() >= 0 and pos.max() < 30)
 
 
-@pytest.mark.parametrize("setting", ["market__p_word_of_mouth", "market__p_ad"])
+@pytest.mark.parametrize("setting", ["market__p_word_of_mouth", "market__ad_rate"])
 def test_a_tiny_probability_runs(setting: str) -> None:
     """A run with a valid but tiny probability completes."""
     res = simulate(make_config(n_buyers=30, steps=1, **{setting: 1e-20}))
@@ -221,21 +221,21 @@ def test_a_tiny_probability_runs(setting: str) -> None:
 
 def diffusion_reach(p_wom: float, seed: int, steps: int = 40, n: int = 2000) -> np.ndarray:
     """Reach of one broadcasting seller per step, with only advertising and word of mouth; the
-    seller's budget always pays for reaching each buyer with probability p_ad."""
+    seller's budget always pays for reaching each buyer with probability ad_rate."""
     cfg = config({"broadcast": 1}, DIFFUSION, n_buyers=n, steps=steps, seed=seed,
-                 network__kind="erdos_renyi", market__p_need=0.3, market__contacts=3,
-                 market__p_ad=0.02, market__p_word_of_mouth=p_wom, market__initial_awareness=0.0,
+                 network__kind="erdos_renyi", market__need_rate=0.3, market__contacts=3,
+                 market__ad_rate=0.02, market__p_word_of_mouth=p_wom, market__initial_awareness=0.0,
                  sellers__marketing_budget=1.0, sellers__fixed_cost_per_buyer=0)
     return simulate(cfg).sellers["reach"].to_numpy()
 
 
 def test_diffusion_by_advertising_alone_follows_the_innovation_curve() -> None:
-    """Without word of mouth, reach after t steps is 1 - (1 - p_ad)^t, within 4 standard errors
+    """Without word of mouth, reach after t steps is 1 - (1 - ad_rate)^t, within 4 standard errors
     at every step."""
-    n, p_ad = 2000, 0.02
+    n, ad_rate = 2000, 0.02
     reach = np.mean([diffusion_reach(0.0, seed) for seed in range(2)], axis=0)
     t = np.arange(1, reach.size + 1)
-    expected = 1 - (1 - p_ad) ** t
+    expected = 1 - (1 - ad_rate) ** t
     se = np.sqrt(expected * (1 - expected) / (2 * n))
     assert np.all(np.abs(reach - expected) < 4 * se)
 
@@ -264,7 +264,7 @@ def broke_sponsor_model(exit_on: bool) -> MarketModel:
     seller."""
     mech = dict.fromkeys(SWITCHES, True) | {"exit": exit_on, "entry": False}
     cfg = config({"sponsor": 1, "listen": 2}, mech, n_buyers=400, seed=4,
-                 market__initial_awareness=1.0, market__p_need=0.5, market__outside_option=0.0,
+                 market__initial_awareness=1.0, market__need_rate=0.5, market__outside_option=0.0,
                  network__influencer_share=0.05, sellers__sponsor_k=3, sellers__campaign_period=2,
                  sellers__marketing_budget=1.0, sellers__fixed_cost_per_buyer=1000,
                  output__ledger_entries=True)
@@ -388,7 +388,7 @@ def test_sales_sensing_lags_by_sense_delay() -> None:
     mech = {**ALL_OFF, "advertising": True, "adaptation": True}
     # a seed at which, at the jump, some buyers rate the listener above the broadcaster (whose
     # ads claim more than the prior while the fit it believes it has stays above it)
-    cfg = config({"broadcast": 1, "listen": 1}, mech, n_buyers=600, seed=10, market__p_need=1.0,
+    cfg = config({"broadcast": 1, "listen": 1}, mech, n_buyers=600, seed=10, market__need_rate=1.0,
                  market__initial_awareness=1.0, market__outside_option=0.0,
                  market__learning_rate=0.0, sellers__sense_delay=d, sellers__sense_noise=0.0,
                  sellers__listen_noise=0.0, sellers__adapt_rate=0.2)
@@ -477,7 +477,7 @@ def test_hhi_of_a_run_lies_between_one_over_sellers_and_one() -> None:
     """In every step with sales, 1 / (sellers alive at the start of the step) <= HHI <= 1, and
     HHI equals the sum of the squared shares in the sellers table."""
     cfg = make_config(n_buyers=600, steps=40, seed=3, sellers__fixed_cost_per_buyer=12,
-                      sellers__p_entry=0.3)
+                      sellers__entry_rate=0.3)
     res = simulate(cfg)
     met = res.metrics
     with_sales = met[met.purchases > 0]

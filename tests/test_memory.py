@@ -19,7 +19,7 @@ from spheres.model.state import NO_SOURCE
 from spheres.run.tables import assemble
 
 SMALL: dict[str, Any] = {"n_buyers": 200, "steps": 30, "seed": 3, "output.progress": False,
-                         "market.p_word_of_mouth": 0.4, "market.p_need": 0.4}
+                         "market.p_word_of_mouth": 0.4, "market.need_rate": 0.4}
 
 
 def check_memory(model: MarketModel) -> None:
@@ -41,7 +41,7 @@ def test_memory_stays_consistent_under_a_cap(k: int) -> None:
     cells agree, and the cells have ``k`` columns."""
     model = MarketModel(make_config(**SMALL, **{"market.max_known": k,
                                                 "mechanisms.entry": True,
-                                                "sellers.p_entry": 0.3,
+                                                "sellers.entry_rate": 0.3,
                                                 "sellers.max_entrants": 5}))
     assert model.buyers_state.belief.shape == (200, k)
     forgot = False

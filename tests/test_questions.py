@@ -52,7 +52,7 @@ def test_more_contacts_shrink_the_lag_of_expectations(seed: int) -> None:
 def test_the_pull_never_moves_a_buyer_backwards() -> None:
     """A buyer moves only toward a contact whose known frontier is further along, so the pull
     never lowers a buyer's position along the frontier's direction."""
-    model = MarketModel(make_config(**QUIET, **SMALL, **{"market.p_need": 0.5}))
+    model = MarketModel(make_config(**QUIET, **SMALL, **{"market.need_rate": 0.5}))
     b = model.buyers_state
     for _ in range(10):
         model.step()
@@ -148,7 +148,7 @@ def test_marketing_never_spends_more_than_the_budget() -> None:
 
 
 def test_a_smaller_budget_reaches_fewer_buyers() -> None:
-    """Advertising reach falls when the budget share cannot pay for ``p_ad``."""
+    """Advertising reach falls when the budget share cannot pay for ``ad_rate``."""
     def reach(share: float) -> int:
         return int(simulate(n_buyers=1000, steps=20, **{
             "sellers.mix": {"broadcast": 4}, "sellers.marketing_budget": share,
@@ -241,7 +241,7 @@ def test_seeding_by_degree_picks_the_best_connected_unaware_buyers() -> None:
     def seeded(how: str) -> np.ndarray:
         model = MarketModel(make_config(**QUIET, n_buyers=1000, steps=1, **{
             "sellers.mix": {"seed": 1}, "sellers.targeting": how, "sellers.seed_k": 40,
-            "market.initial_awareness": 0.0, "market.p_need": 0.0,
+            "market.initial_awareness": 0.0, "market.need_rate": 0.0,
             "mechanisms.influencers": False}))
         model.step()
         return np.flatnonzero(model.buyers_state.aware[:, 0])
@@ -303,7 +303,7 @@ def test_a_sponsored_buyer_with_followers_posts() -> None:
     model = MarketModel(make_config(**QUIET, n_buyers=800, **{
         "sellers.mix": {"sponsor": 3}, "sellers.targeting": "random", "sellers.sponsor_k": 10,
         "sellers.campaign_period": 30, "market.audience_growth": 0.02,
-        "market.p_post": 1.0}))
+        "market.post_rate": 1.0}))
     b = model.buyers_state
     for _ in range(31):  # audiences grow; contracts are signed at step 31
         model.step()

@@ -46,21 +46,21 @@ BASELINE_SURVIVAL = {1: 39, 2: 40, 3: 41, 4: 40}  # listen sellers' steps alive 
 def make_store(sweep_dir: Path, seeds_per_scenario: int = 4) -> Path:
     """A collected store as the contract describes it, with known differences.
 
-    Scenario ``market.p_ad=0.01`` (the baseline): listen sellers exit after 39–41 steps;
-    ``market.p_ad=0.05``: after 79–81 steps (40 more). Job 8 failed, job 9 is incomplete.
+    Scenario ``market.ad_rate=0.01`` (the baseline): listen sellers exit after 39–41 steps;
+    ``market.ad_rate=0.05``: after 79–81 steps (40 more). Job 8 failed, job 9 is incomplete.
     """
     sweep_dir.mkdir(parents=True)
     runs, strategies, steps, sellers, flows = [], [], [], [], []
     job = 0
-    for p_ad, extra in ((0.01, 0), (0.05, 40)):
+    for ad_rate, extra in ((0.01, 0), (0.05, 40)):
         for seed in range(1, seeds_per_scenario + 1):
             life = BASELINE_SURVIVAL[seed] + extra
-            runs.append({"job": job, "run_dir": str(job), "market.p_ad": p_ad, "seed": seed,
+            runs.append({"job": job, "run_dir": str(job), "market.ad_rate": ad_rate, "seed": seed,
                          "status": "ok", "error": None, "wall_time_s": 1.0,
                          "sellers_alive": 2, "currency_mint": 1000 + seed,
                          "currency_convert_in": 0, "currency_convert_out": 10 * seed,
                          "trust_final_peers": 0.6, "trust_final_influencers": 0.5,
-                         "trust_final_sellers": 0.4 - p_ad + 0.001 * seed,
+                         "trust_final_sellers": 0.4 - ad_rate + 0.001 * seed,
                          "score_influence_spearman": 0.5})
             strategies += [
                 {"job": job, "strategy": "listen", "start": 2, "entered": 0, "alive": 0,
@@ -88,7 +88,7 @@ def make_store(sweep_dir: Path, seeds_per_scenario: int = 4) -> Path:
     frames = {"runs": pd.DataFrame(runs), "strategies": pd.DataFrame(strategies),
               "steps": pd.DataFrame(steps), "sellers": pd.DataFrame(sellers),
               "flows": pd.DataFrame(flows),
-              "swept": pd.DataFrame({"key": ["market.p_ad"], "type": ["DOUBLE"]})}
+              "swept": pd.DataFrame({"key": ["market.ad_rate"], "type": ["DOUBLE"]})}
     with duckdb.connect(str(sweep_dir / DATABASE)) as con:
         for name, frame in frames.items():
             con.register("frame", frame)
@@ -162,8 +162,8 @@ def test_the_report_draws_strategies_in_their_colours(store: Path) -> None:
 
 def test_a_store_is_opened_read_only_and_closed(store: Path) -> None:
     with Store(store / DATABASE) as opened:
-        assert opened.keys == ["market.p_ad"]
-        assert opened.scenarios == ["market.p_ad=0.01", "market.p_ad=0.05"]
+        assert opened.keys == ["market.ad_rate"]
+        assert opened.scenarios == ["market.ad_rate=0.01", "market.ad_rate=0.05"]
         assert len(opened.runs) == 8 and opened.experiment() is None
         assert {"runs", "swept", "sellers"} <= opened.tables()
         with pytest.raises(duckdb.Error):
@@ -174,14 +174,14 @@ def test_a_store_is_opened_read_only_and_closed(store: Path) -> None:
 
 def test_scenarios_and_baseline_choice(store: Path) -> None:
     sweep = load([store])
-    assert sweep.scenarios == ["market.p_ad=0.01", "market.p_ad=0.05"]
-    assert pick_baseline(sweep.scenarios, None) == "market.p_ad=0.01"
-    assert pick_baseline(sweep.scenarios, "0.05") == "market.p_ad=0.05"
+    assert sweep.scenarios == ["market.ad_rate=0.01", "market.ad_rate=0.05"]
+    assert pick_baseline(sweep.scenarios, None) == "market.ad_rate=0.01"
+    assert pick_baseline(sweep.scenarios, "0.05") == "market.ad_rate=0.05"
     with pytest.raises(ReportError, match="matches 2 scenarios"):
-        pick_baseline(sweep.scenarios, "p_ad")
+        pick_baseline(sweep.scenarios, "ad_rate")
     with pytest.raises(ReportError, match=r"matches no scenario; the scenarios are: "
-                                          r"market.p_ad=0.01; market.p_ad=0.05"):
-        pick_baseline(sweep.scenarios, "p_ad=0.2")
+                                          r"market.ad_rate=0.01; market.ad_rate=0.05"):
+        pick_baseline(sweep.scenarios, "ad_rate=0.2")
     # failed and incomplete runs are kept for naming, never among the outcomes
     assert set(sweep.runs["status"]) == {"ok", "failed", "incomplete"}
     assert len(sweep.outcomes) == 8 and (sweep.outcomes["status"] == "ok").all()
@@ -191,7 +191,7 @@ def test_report_reads_the_known_difference(report: Path) -> None:
     text = (report / "report.md").read_text()
     top = text[:text.index("## How to read")]
     assert "## What this sweep compared" in top and "## Main differences" in top
-    assert "market.p_ad=0.01 (baseline)" in top and "market.p_ad=0.05" in top
+    assert "market.ad_rate=0.01 (baseline)" in top and "market.ad_rate=0.05" in top
     assert re.search(r"Listen sellers survive 40\.0 steps longer \(95% CI 3\d\.\d–4\d\.\d\) "
                      r"than in the baseline\.", top)
     assert "Buyers end up trusting sellers less" in top
@@ -232,19 +232,19 @@ def test_several_sweeps_and_sensitivity(store: Path, tmp_path: Path) -> None:
     other = make_store(tmp_path / "other")
     with duckdb.connect(str(other / DATABASE)) as con:
         con.execute("CREATE TABLE sensitivity AS SELECT * FROM (VALUES "
-                    "('sellers_alive', 'market.p_ad', 0.7, 0.05, 0.8, 0.04)) "
+                    "('sellers_alive', 'market.ad_rate', 0.7, 0.05, 0.8, 0.04)) "
                     "t(outcome, parameter, S1, S1_conf, ST, ST_conf)")
-    write_report([store, other], out=tmp_path / "out", baseline="sweep, market.p_ad=0.05")
+    write_report([store, other], out=tmp_path / "out", baseline="sweep, market.ad_rate=0.05")
     text = (tmp_path / "out" / "report.md").read_text()
-    assert "sweep=sweep, market.p_ad=0.05 (baseline)" in text
-    assert "sweep=other, market.p_ad=0.01" in text
+    assert "sweep=sweep, market.ad_rate=0.05 (baseline)" in text
+    assert "sweep=other, market.ad_rate=0.01" in text
     assert "## Global sensitivity (Sobol indices)" in text
     assert (tmp_path / "out" / "sensitivity.png").is_file()
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["{missing}"], "has no sweep.duckdb; run `spheres collect"),
-    (["{store}", "--baseline", "p_ad=0.3"], "--baseline 'p_ad=0.3' matches no scenario"),
+    (["{store}", "--baseline", "ad_rate=0.3"], "--baseline 'ad_rate=0.3' matches no scenario"),
     (["{store}", "--baseline", "market"], "--baseline 'market' matches 2 scenarios"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(store: Path, tmp_path: Path, args: list[str],
@@ -262,7 +262,7 @@ def test_bad_arguments_give_one_line_and_exit_2(store: Path, tmp_path: Path, arg
 def test_report_of_a_real_sweep(tmp_path: Path) -> None:
     sweep_dir = tmp_path / "sweep"
     done = spheres_cli("run", "-m", *SMALL, "steps=40", "output.dashboard=false",
-                       "sellers=listen_vs_broadcast", "seed=1,2,3", "market.p_ad=0.0,0.2",
+                       "sellers=listen_vs_broadcast", "seed=1,2,3", "market.ad_rate=0.0,0.2",
                        f"hydra.sweep.dir={sweep_dir}")
     assert done.returncode == 0, done.stderr
     collect(sweep_dir)
@@ -270,7 +270,7 @@ def test_report_of_a_real_sweep(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     text = (sweep_dir / "report.md").read_text()
     assert "6 runs in 2 scenarios" in text
-    assert "market.p_ad=0 (baseline)" in text and "market.p_ad=0.2" in text
+    assert "market.ad_rate=0 (baseline)" in text and "market.ad_rate=0.2" in text
     # advertising that misses what buyers want lowers their trust in sellers
     assert "Buyers end up trusting sellers less" in text
     page = (sweep_dir / "report.html").read_text()
@@ -282,9 +282,9 @@ def test_no_finished_run_is_said_plainly(tmp_path: Path) -> None:
     sweep_dir.mkdir()
     with duckdb.connect(str(sweep_dir / DATABASE)) as con:
         con.execute("CREATE TABLE runs AS SELECT * FROM (VALUES (0, '0', 0.01, 1, 'failed', "
-                    "'ConfigError: market.p_need = 2.0 is not allowed', 0.1)) "
-                    "t(job, run_dir, \"market.p_ad\", seed, status, error, wall_time_s)")
-        con.execute("CREATE TABLE swept AS SELECT 'market.p_ad' AS key, 'DOUBLE' AS type")
+                    "'ConfigError: market.need_rate = 2.0 is not allowed', 0.1)) "
+                    "t(job, run_dir, \"market.ad_rate\", seed, status, error, wall_time_s)")
+        con.execute("CREATE TABLE swept AS SELECT 'market.ad_rate' AS key, 'DOUBLE' AS type")
         con.execute("CREATE TABLE strategies (job INTEGER, strategy VARCHAR, start BIGINT, "
                     "entered BIGINT, alive BIGINT, mean_survival_steps DOUBLE, "
                     "final_share DOUBLE, cash BIGINT)")
@@ -293,4 +293,4 @@ def test_no_finished_run_is_said_plainly(tmp_path: Path) -> None:
     write_report([sweep_dir], out=tmp_path / "out")
     text = (tmp_path / "out" / "report.md").read_text()
     assert "No run finished, so there is nothing to compare." in text
-    assert "ConfigError: market.p_need = 2.0 is not allowed" in text
+    assert "ConfigError: market.need_rate = 2.0 is not allowed" in text

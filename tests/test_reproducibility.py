@@ -25,8 +25,8 @@ def small(engine: str = "vector", seed: int = 5, **dotted: Any) -> SpheresConfig
     """A short run of a small market with every mechanism on and ledger entries kept."""
     n = 400 if engine == "vector" else 150
     return make_config(n_buyers=n, steps=12, seed=seed, engine=engine,
-                       output__ledger_entries=True, market__p_need=0.3,
-                       market__audience_growth=0.02, sellers__p_entry=0.2, **dotted)
+                       output__ledger_entries=True, market__need_rate=0.3,
+                       market__audience_growth=0.02, sellers__entry_rate=0.2, **dotted)
 
 
 def summary_text(res: Results) -> str:

@@ -172,7 +172,7 @@ def test_an_outcome_of_more_than_two_keys_is_refused(outcome: str) -> None:
 def test_spheres_sobol_sweep_end_to_end(tmp_path: Path) -> None:
     sweep_dir = tmp_path / "sobol"
     done = spheres_cli("run", "-m", "hydra/sweeper=sobol", *SMALL, "output.dashboard=false",
-                       "market.p_ad=interval(0,0.1)", "sellers.sense_delay=interval(1,20)",
+                       "market.ad_rate=interval(0,0.1)", "sellers.sense_delay=interval(1,20)",
                        "hydra.sweeper.n=4", "hydra.sweeper.block=8",
                        "hydra.sweeper.outcomes=[sellers_alive,trust_final.sellers]",
                        f"hydra.sweep.dir={sweep_dir}")
@@ -182,11 +182,11 @@ def test_spheres_sobol_sweep_end_to_end(tmp_path: Path) -> None:
     assert design["sellers.sense_delay"].dtype == "int64"
     assert design["sellers.sense_delay"].between(1, 20).all()
     summary = json.loads((sweep_dir / "5" / "summary.json").read_text())
-    assert summary["config"]["market"]["p_ad"] == design["market.p_ad"][5]
+    assert summary["config"]["market"]["ad_rate"] == design["market.ad_rate"][5]
     assert summary["config"]["sellers"]["sense_delay"] == design["sellers.sense_delay"][5]
     found = pd.read_parquet(sweep_dir / sens.INDICES)
     assert set(found["outcome"]) == {"sellers_alive", "trust_final.sellers"}
-    assert set(found["parameter"]) == {"market.p_ad", "sellers.sense_delay"}
+    assert set(found["parameter"]) == {"market.ad_rate", "sellers.sense_delay"}
     # the store loads the indices; the Sobol bookkeeping directory is not taken for a run
     import duckdb
 
@@ -205,9 +205,9 @@ def test_spheres_sobol_sweep_end_to_end(tmp_path: Path) -> None:
 def test_spheres_runs_that_fail_are_recorded_and_not_analysed(tmp_path: Path) -> None:
     sweep_dir = tmp_path / "sobol"
     done = spheres_cli("run", "-m", "hydra/sweeper=sobol", "hydra/launcher=basic", *SMALL,
-                       "market.p_need=interval(0.5,1.5)", "hydra.sweeper.n=2",
+                       "market.need_rate=interval(0.5,1.5)", "hydra.sweeper.n=2",
                        "hydra.sweeper.block=6", f"hydra.sweep.dir={sweep_dir}")
-    assert_failed_rows(done, sweep_dir, "market.p_need", 1.0, "market.p_need")
+    assert_failed_rows(done, sweep_dir, "market.need_rate", 1.0, "market.need_rate")
     # the sweep is still collected, with the failed runs named
     assert (sweep_dir / "sweep.duckdb").is_file()
 
@@ -219,7 +219,7 @@ def test_the_same_design_gives_the_same_indices_on_every_launcher(
     from test_launchers import LAUNCHERS
 
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
-    design = ["hydra/sweeper=sobol", *SMALL, "market.p_ad=interval(0,0.1)", "hydra.sweeper.n=4"]
+    design = ["hydra/sweeper=sobol", *SMALL, "market.ad_rate=interval(0,0.1)", "hydra.sweeper.n=4"]
     done = spheres_cli("run", "-m", *design, f"hydra.sweep.dir={tmp_path / 'joblib'}")
     assert done.returncode == 0, done.stderr
     done = spheres_cli("run", "-m", *design, *LAUNCHERS[launcher], f"hydra.sweeper.block={block}",

@@ -73,7 +73,7 @@ def composed_with_hydra(*overrides: str) -> DictConfig:
 
 @pytest.mark.parametrize(
     ("overrides", "size"),
-    [(["seed=range(0,20)"], 20), (["seed=range(0,20)", "market.p_ad=0.01,0.02"], 40),
+    [(["seed=range(0,20)"], 20), (["seed=range(0,20)", "market.ad_rate=0.01,0.02"], 40),
      (["seed=3,5,8", "market=default,fast_drift", "steps=10"], 6), (["steps=10"], 1)],
 )
 def test_sweep_size_counts_the_jobs(overrides: list[str], size: int) -> None:
@@ -131,7 +131,7 @@ def test_jobs_are_composed_once_per_group_choice_into_hydras_own_config(
         return load(self, master, overrides)
 
     monkeypatch.setattr(ConfigLoaderImpl, "load_sweep_config", counting)
-    jobs = [[f"market.p_ad={p}", f"market={m}", f"seed={s}", "sellers=all_listen",
+    jobs = [[f"market.ad_rate={p}", f"market={m}", f"seed={s}", "sellers=all_listen",
              "+sellers.mix.cocreate=1"]
             for m in ("default", "fast_drift") for p in (0.01, 0.05) for s in range(5)]
     sweeper.validate_batch_is_legal(jobs)
@@ -232,11 +232,11 @@ def test_a_failing_rerun_leaves_no_stale_result(tmp_path: Path) -> None:
                      f"hydra.sweep.dir={tmp_path}")
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "0" / "dashboard.png").is_file()  # asked for explicitly
-    bad = spheres_cli("run", "-m", *TINY, "seed=4", "market.p_need=2", IN_PROCESS,
+    bad = spheres_cli("run", "-m", *TINY, "seed=4", "market.need_rate=2", IN_PROCESS,
                       f"hydra.sweep.dir={tmp_path}")
     assert bad.returncode == 1
     assert not (tmp_path / "0" / "summary.json").exists()
-    assert "market.p_need" in json.loads((tmp_path / "0" / ERROR).read_text())["error"]
+    assert "market.need_rate" in json.loads((tmp_path / "0" / ERROR).read_text())["error"]
     with duckdb.connect(str(tmp_path / DATABASE), read_only=True) as con:
         assert con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
 
@@ -258,7 +258,7 @@ def test_a_misconfigured_sweep_exits_2(tmp_path: Path, override: str) -> None:
 
 @pytest.mark.slow
 def test_a_killed_sweep_resumed_equals_an_uninterrupted_one(tmp_path: Path) -> None:
-    overrides = ["n_buyers=400", "steps=40", "seed=range(0,8)", "market.p_ad=0.01,0.05",
+    overrides = ["n_buyers=400", "steps=40", "seed=range(0,8)", "market.ad_rate=0.01,0.05",
                  "hydra.launcher.n_jobs=2"]
     whole, resumed = tmp_path / "whole", tmp_path / "resumed"
     assert spheres_cli("run", "-m", *overrides, f"hydra.sweep.dir={whole}").returncode == 0
@@ -313,9 +313,9 @@ def test_bench_sweep_table_gives_speed_up_and_overhead_per_run() -> None:
 GRIDS = [
     ["seed=range(0,4)"],
     ["seed=3,5,8", "market=default,fast_drift", "steps=10"],
-    ["market.p_ad=0.01,0.05", "seed=range(0,3)", "market.p_ad=0.2,0.3,0.4"],  # a key given twice
+    ["market.ad_rate=0.01,0.05", "seed=range(0,3)", "market.ad_rate=0.2,0.3,0.4"],  # a key given twice
     ["+sellers.mix.cocreate=1,2", "sellers=all_listen", "~output.top", "n_buyers=100"],
-    ["hydra/launcher=basic", "seed=choice(1,2)", "market.p_need=range(0.1,0.3,0.1)"],
+    ["hydra/launcher=basic", "seed=choice(1,2)", "market.need_rate=range(0.1,0.3,0.1)"],
     ["steps=10"],
     [],
 ]
@@ -347,9 +347,9 @@ def test_the_grid_refuses_what_the_basic_sweeper_refuses() -> None:
     from spheres.sweeps import grid
 
     with pytest.raises(HydraException):
-        BasicSweeper.split_arguments(parsed(["market.p_ad=interval(0,1)"]), None)
+        BasicSweeper.split_arguments(parsed(["market.ad_rate=interval(0,1)"]), None)
     with pytest.raises(HydraException, match="interval"):
-        grid.job_overrides(parsed(["market.p_ad=interval(0,1)"]))
+        grid.job_overrides(parsed(["market.ad_rate=interval(0,1)"]))
     with pytest.raises(HydraException, match="max_batch_size"):
         grid.batches([["seed=1"]], 0)
 
@@ -367,7 +367,7 @@ def test_override_dirname_is_hydras(exclude: list[str], item_sep: str, kv_sep: s
         overrides=overrides, exclude_keys=exclude, item_sep=item_sep, kv_sep=kv_sep)
 
 
-APPLIED = [["seed=4", "market.p_ad=0.05"], ["+sellers.mix.cocreate=1"], ["++seed=9"],
+APPLIED = [["seed=4", "market.ad_rate=0.05"], ["+sellers.mix.cocreate=1"], ["++seed=9"],
            ["++market.new_key=1"], ["~output.top"], ["~output.top=5"], ["+market={a: 1}"],
            ["n_buyers=abc"], ["market.nosuch=1"], ["+seed=3"], ["~output.top=7"],
            ["~market.nosuch"], ["sellers.mix={listen: 3}"]]
@@ -419,7 +419,7 @@ def test_a_sweep_runs_the_jobs_of_hydras_basic_sweeper(tmp_path: Path) -> None:
     """The same jobs, numbers, overrides, override_dirname, configs and results as the same
     multirun through ``hydra/sweeper=basic``."""
     sweep = ["run", "-m", *TINY, "seed=1,2", "market=default,fast_drift", "+sellers.mix.seed=1",
-             "market.p_ad=0.05", IN_PROCESS]
+             "market.ad_rate=0.05", IN_PROCESS]
     basic, mine = tmp_path / "basic", tmp_path / "spheres"
     done = spheres_cli(*sweep, "hydra/sweeper=basic", f"hydra.sweep.dir={basic}")
     assert done.returncode == 0, done.stderr
@@ -434,7 +434,7 @@ def test_a_sweep_runs_the_jobs_of_hydras_basic_sweeper(tmp_path: Path) -> None:
         theirs[job]["choices"].pop("hydra/sweeper")
     assert ours == theirs
     assert ours["3"]["overrides"] == ["n_buyers=100", "steps=3", "seed=2", "market=fast_drift",
-                                      "+sellers.mix.seed=1", "market.p_ad=0.05"]
+                                      "+sellers.mix.seed=1", "market.ad_rate=0.05"]
     assert_same_tables(basic, mine)
 
 
@@ -443,7 +443,7 @@ def test_sweep_size_knows_the_basic_and_sobol_sweepers_and_no_other() -> None:
     config.hydra.overrides.task = ["seed=range(0,3)", "market=default,fast_drift"]
     assert sweep_size(config) == 6
     sobol = composed_with_hydra("hydra/sweeper=sobol", "hydra.sweeper.n=8")
-    sobol.hydra.overrides.task = ["market.p_ad=interval(0,0.1)", "market.contacts=interval(1,5)"]
+    sobol.hydra.overrides.task = ["market.ad_rate=interval(0,0.1)", "market.contacts=interval(1,5)"]
     assert sweep_size(sobol) == 8 * (2 + 2)
     sobol.hydra.sweeper.calc_second_order = True
     assert sweep_size(sobol) == 8 * (2 * 2 + 2)

@@ -57,7 +57,7 @@ def test_entry_opens_a_reserved_column_without_copying_the_state() -> None:
     """The per-(buyer, seller) arrays have a column for every slot from the start; an entrant
     opens one: the arrays stay the same objects, and the entrant's column starts unknown to all
     but its initial awareness, at the prior belief."""
-    cfg = make_config(n_buyers=300, steps=6, seed=2, **{"sellers.p_entry": 1.0,
+    cfg = make_config(n_buyers=300, steps=6, seed=2, **{"sellers.entry_rate": 1.0,
                                                         "sellers.max_entrants": 3})
     model = MarketModel(cfg)
     b = model.buyers_state
@@ -75,7 +75,7 @@ def test_entry_opens_a_reserved_column_without_copying_the_state() -> None:
 def test_word_of_mouth_is_drawn_over_opened_sellers_only() -> None:
     """Slots not yet opened are never passed on, and the draw over the opened ones is the one
     an array of their width alone would get (the same generator state after it)."""
-    cfg = make_config(n_buyers=400, steps=1, seed=4, **{"market.p_need": 0.5,
+    cfg = make_config(n_buyers=400, steps=1, seed=4, **{"market.need_rate": 0.5,
                                                         "market.p_word_of_mouth": 0.5,
                                                         "sellers.max_entrants": 5})
     model = MarketModel(cfg)

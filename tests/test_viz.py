@@ -45,7 +45,7 @@ def test_one_slider_per_setting_named_by_it() -> None:
 
 
 def test_classroom_model_is_the_market_model_of_those_settings() -> None:
-    settings = {"market.p_ad": 0.05, "sellers.mix.listen": 4, "n_buyers": 200, SEED: " 3 "}
+    settings = {"market.ad_rate": 0.05, "sellers.mix.listen": 4, "n_buyers": 200, SEED: " 3 "}
     page_model = ClassroomModel(**settings, scenario=object())
     plain = MarketModel(make_config(**{**settings, SEED: 3}))
     assert page_model.refused is None

@@ -96,7 +96,7 @@ class MarketConfig:
     max_known: int = setting(0, "most sellers a buyer holds in mind, forgetting the one it "
                                 "ranks lowest to learn another (0: no limit)", unit="sellers",
                              low=0, high=1000, symbol="M")
-    p_need: float = prob(0.1, "probability of a need per step", "p_n")
+    need_rate: float = prob(0.1, "probability of a need per step", "p_n")
     contacts: int = setting(3, "contacts asked per buyer with a need", unit="buyers", low=1,
                             high=100, symbol="K")
     p_word_of_mouth: float = prob(0.1, "probability a contact makes the buyer aware of a seller "
@@ -122,12 +122,12 @@ class MarketConfig:
     trust_influencers: float = prob(0.5, "initial trust in influencers", "τ0_infl")
     trust_sellers: float = prob(0.4, "initial trust in sellers", "τ0_sell")
     trust_rate: float = prob(0.05, "trust update toward the outcome", "γ")
-    p_post: float = prob(0.5, "probability an influencer (or a sponsored buyer) posts per step",
-                         "p_post")
+    post_rate: float = prob(0.5, "probability an influencer (or a sponsored buyer) posts per step",
+                         "post_rate")
     post_reach: float = prob(0.3, "probability a follower edge reads a post", "r")
     influencer_weight: float = prob(0.5, "weight of a post (× credibility × trust)", "ω_I")
     credibility_rate: float = prob(0.02, "credibility update per advised purchase", "γ_κ")
-    p_ad: float = prob(0.02, "probability an advertiser reaches a buyer per step", "p_ad")
+    ad_rate: float = prob(0.02, "probability an advertiser reaches a buyer per step", "ad_rate")
     ad_weight: float = prob(0.3, "weight of an ad (× trust in sellers)", "ω_A")
     spam_threshold: float = prob(0.3, "an ad whose true fit for the buyer is below this is spam",
                                  "φ_spam")
@@ -210,7 +210,7 @@ class SellersConfig:
     disclosure_discount: float = prob(0.5, "weight factor of a disclosed sponsored post", "ζ")
     cocreate_reward: int = setting(5, "points a co-creating seller gives each customer who gives "
                                       "it feedback", unit="points", low=0, high=10**6)
-    p_entry: float = prob(0.02, "probability of an entry per step", "p_entry")
+    entry_rate: float = prob(0.02, "probability of an entry per step", "entry_rate")
     max_entrants: int = setting(10, "maximum entries over the run", unit="sellers", low=0,
                                 high=1000)
     entry_lead: float = setting(0.2, "how far ahead of the frontier entrants are placed",

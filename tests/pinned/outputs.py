@@ -42,7 +42,7 @@ WALL_TIME = re.compile(rb'"wall_time_s": [-0-9.eE+naNIfity]+')
 # Every sellers preset (configs/sellers), swept in one case.
 PRESETS = ("all_broadcast", "all_cocreate", "all_inert", "all_lagging", "all_listen", "all_seed",
            "all_sponsor", "lagging_vs_listening", "listen_vs_broadcast", "mixed", "seed_vs_sponsor")
-ENTRY = ("mechanisms.entry=true", "sellers.p_entry=0.2")
+ENTRY = ("mechanisms.entry=true", "sellers.entry_rate=0.2")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Select it with ``hydra/sweeper=sobol`` and give each varied setting as ``key=int
 other plain overrides are passed to every run. Example::
 
     spheres run -m hydra/sweeper=sobol hydra/launcher=joblib \
-        market.p_ad='interval(0,0.1)' sellers.sense_delay='interval(1,20)' \
+        market.ad_rate='interval(0,0.1)' sellers.sense_delay='interval(1,20)' \
         hydra.sweeper.n=64 hydra.sweeper.outcomes=[sellers_alive,trust_final.sellers]
 
 The sweeper samples the design (``SALib.sample.sobol.sample``), saves it under

@@ -3,7 +3,7 @@
 Hydra composes a sweep's config twice per job: in the ``spheres`` process, to check the whole
 sweep before anything runs, and again where the job runs. Composition (reading the config
 groups, merging them over the schema) costs 0.1-0.25 s, as much as a short run. Jobs of a sweep
-mostly differ in value overrides (``seed=3``, ``market.p_ad=0.05``), which Hydra applies after
+mostly differ in value overrides (``seed=3``, ``market.ad_rate=0.05``), which Hydra applies after
 composing the groups. This sweeper's config loader composes once for each distinct combination
 of config group choices (``market=fast_drift``, ``hydra/launcher=ray``, ...) through Hydra's
 loader, and gives each job a copy with its value overrides applied, its override lists and

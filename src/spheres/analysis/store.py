@@ -35,7 +35,7 @@ def value_text(value: Any) -> str:
 
 
 def scenario_name(values: dict[str, Any], keys: Sequence[str]) -> str:
-    """Name a scenario by its swept values, in key order: ``sellers=all_listen, market.p_ad=0.05``.
+    """Name a scenario by its swept values, in key order: ``sellers=all_listen, market.ad_rate=0.05``.
 
     ``values`` maps each key to its value (a run's row).
     """

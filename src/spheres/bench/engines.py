@@ -8,8 +8,8 @@
   mix itself). The agent engine runs only up to ``--agent-max`` buyers.
 - **The bare diffusion job**: one advertising seller (mix ``{broadcast: 1}``), every other
   mechanism off (the switches of ``configs/experiment/diffusion.yaml``), an Erdős–Rényi graph of
-  mean degree 10, the default ``p_ad`` and ``p_word_of_mouth``, and a budget that always pays
-  ``p_ad``; beside it a plain numpy version of the same diffusion on the same graph
+  mean degree 10, the default ``ad_rate`` and ``p_word_of_mouth``, and a budget that always pays
+  ``ad_rate``; beside it a plain numpy version of the same diffusion on the same graph
   (:func:`numpy_diffusion`).
 
 Every run is a fresh Python process, so that the peak resident memory it reports belongs to that
@@ -104,7 +104,7 @@ def diffusion_config(n: int, steps: int, seed: int, switches: dict[str, bool],
                      **market: Any) -> SpheresConfig:
     """The bare diffusion job's config.
 
-    One broadcasting seller whose budget always pays ``p_ad``, the given switches, an
+    One broadcasting seller whose budget always pays ``ad_rate``, the given switches, an
     Erdős–Rényi graph of mean degree 10; ``market`` overrides ``market.*`` settings.
     """
     return make_config({"sellers": {"mix": {"broadcast": 1}, "marketing_budget": 1.0,
@@ -122,10 +122,10 @@ def numpy_diffusion(cfg: SpheresConfig, graph: Graph, rng: np.random.Generator
     Returns the CPU time of each step and the share of buyers aware after it.
 
     Each buyer starts aware with probability ``initial_awareness``. Each step, each buyer has a
-    need with probability ``p_need`` and asks ``contacts`` neighbours drawn with replacement; it
+    need with probability ``need_rate`` and asks ``contacts`` neighbours drawn with replacement; it
     becomes aware if an aware contact tells it, each with probability ``p_word_of_mouth`` (from
     the awareness at the start of the step); then the ad reaches each buyer with probability
-    ``p_ad``.
+    ``ad_rate``.
     """
     mk = cfg.market
     indptr, indices = graph.indptr, graph.indices
@@ -135,13 +135,13 @@ def numpy_diffusion(cfg: SpheresConfig, graph: Graph, rng: np.random.Generator
     times, reach = [], []
     for _ in range(cfg.steps):
         t = time.process_time()
-        rows = np.flatnonzero(rng.random(n) < mk.p_need)
+        rows = np.flatnonzero(rng.random(n) < mk.need_rate)
         rows = rows[deg[rows] > 0]
         pick = (rng.random((rows.size, mk.contacts)) * deg[rows, None]).astype(np.int64)
         told = aware[indices[indptr[rows, None] + pick]]
         told &= rng.random(told.shape) < mk.p_word_of_mouth
         aware[rows[told.any(axis=1)]] = True
-        aware[rng.random(n) < mk.p_ad] = True
+        aware[rng.random(n) < mk.ad_rate] = True
         reach.append(np.count_nonzero(aware) / n)
         times.append(time.process_time() - t)
     return times, reach
@@ -478,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table(markets))
     diffusion = [r for r in rows if r["job"] == "diffusion"]
     if diffusion:
-        print("\nBare diffusion: one broadcasting seller (its budget always pays p_ad), every "
+        print("\nBare diffusion: one broadcasting seller (its budget always pays ad_rate), every "
               "other mechanism off (configs/experiment/diffusion.yaml), Erdős–Rényi graph of "
               "mean degree 10; numpy = a plain numpy version of the same diffusion on the same "
               "graph\n")

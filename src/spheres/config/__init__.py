@@ -51,7 +51,7 @@ from spheres.schema import (
 def make_config(overrides: dict[str, Any] | None = None, **flat: Any) -> SpheresConfig:
     """Build a validated config from defaults, a (nested or dotted) dict and keyword overrides.
 
-    ``make_config({"market": {"p_need": 0.2}}, n_buyers=500, **{"sellers.price": 900})``.
+    ``make_config({"market": {"need_rate": 0.2}}, n_buyers=500, **{"sellers.price": 900})``.
     A given ``sellers.mix`` replaces the default mix, in either form; ``sellers.mix.<strategy>``
     changes one count, as on the command line. Raises ``ConfigError`` naming a bad setting.
     """

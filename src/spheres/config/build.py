@@ -20,7 +20,7 @@ from spheres.schema import SpheresConfig, default_mix
 
 
 def nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """Turn dotted keys (``"market.p_need"``, or ``market__p_need``) into nested dicts."""
+    """Turn dotted keys (``"market.need_rate"``, or ``market__need_rate``) into nested dicts."""
     out: dict[str, Any] = {}
     for key, value in flat.items():
         parts = str(key).replace("__", ".").split(".")

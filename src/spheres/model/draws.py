@@ -95,8 +95,8 @@ def drift(model: Market) -> np.ndarray:
 
 
 def needs(model: Market) -> np.ndarray:
-    """Which buyers have a need (bool per buyer), each with probability ``p_need``."""
-    return bernoulli_mask(model.rng, model.n_buyers, model.cfg.market.p_need)
+    """Which buyers have a need (bool per buyer), each with probability ``need_rate``."""
+    return bernoulli_mask(model.rng, model.n_buyers, model.cfg.market.need_rate)
 
 
 def conversations(model: Market) -> ConversationDraws:
@@ -125,13 +125,13 @@ def conversations(model: Market) -> ConversationDraws:
 def posts(model: Market) -> PostDraws:
     """Who posts this step, and which of their follower edges are read.
 
-    Influencers, and buyers under a sponsorship contract, post with probability ``p_post``;
+    Influencers, and buyers under a sponsorship contract, post with probability ``post_rate``;
     each follower edge of a poster is read with probability ``post_reach``.
     """
     b = model.buyers_state
     infl = np.flatnonzero(b.is_influencer | (b.sponsor_of >= 0))
     u = model.rng.random(infl.size)
-    posters = infl[u < model.cfg.market.p_post]
+    posters = infl[u < model.cfg.market.post_rate]
     lo, hi = model.follows.ranges(posters)
     ends = np.cumsum(hi - lo)
     read = bernoulli_positions(model.rng, int(ends[-1]) if ends.size else 0,
@@ -146,7 +146,7 @@ def advertising(model: Market) -> AdDraws:
     """The buyers each alive seller's ads reach this step.
 
     For each alive seller whose marketing reaches buyers, each buyer is reached with the
-    lever's probability (``p_ad``, lowered to what the budget pays).
+    lever's probability (``ad_rate``, lowered to what the budget pays).
     """
     m = model.sellers_state
     sellers, reached = [], []

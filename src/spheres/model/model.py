@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 class MarketModel(mesa.Model):
     """Buyers, influencers and sellers on a social network, trading goods and social currency.
 
-    ``MarketModel(spheres.make_config(n_buyers=500, **{"market.p_need": 0.2}))``: the model
+    ``MarketModel(spheres.make_config(n_buyers=500, **{"market.need_rate": 0.2}))``: the model
     trusts the validated config it is given and refuses one that was not validated. The state
     lives in arrays (``buyers_state``, ``sellers_state``), and what buyers know and believe about
     sellers changes through :attr:`memory` (a :class:`~spheres.model.memory.Memory`); ``Buyer``,
@@ -266,7 +266,7 @@ class MarketModel(mesa.Model):
         self.engine.drift(self)
 
     def needs(self) -> None:
-        """Phase 2: each buyer has a need with probability ``p_need``."""
+        """Phase 2: each buyer has a need with probability ``need_rate``."""
         self.engine.needs(self, dr.needs(self))
 
     def conversations(self) -> None:

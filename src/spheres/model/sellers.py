@@ -109,12 +109,12 @@ def close(model: Market, seller: int) -> None:
 
 
 def maybe_enter(model: Market) -> None:
-    """With probability ``p_entry`` a new seller enters ``entry_lead`` ahead of the frontier."""
+    """With probability ``entry_rate`` a new seller enters ``entry_lead`` ahead of the frontier."""
     m, s = model.sellers_state, model.cfg.sellers
     u = model.rng.random()
     z = model.rng.standard_normal(model.dims)
     free = np.flatnonzero(~m.exists)
-    if u >= s.p_entry or free.size == 0:
+    if u >= s.entry_rate or free.size == 0:
         return
     offer = (model.frontier + s.entry_lead * model.direction
              + 0.5 * model.cfg.market.taste_spread * z)

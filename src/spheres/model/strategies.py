@@ -15,7 +15,7 @@ with :func:`marketing` or :func:`sensing`; a new preset is one :class:`Preset` r
 Marketing levers (each limited by the seller's marketing budget, a share of its cash):
 
 - ``nothing``: known only through word of mouth, posts and initial awareness;
-- ``advertise``: reaches each buyer with probability ``p_ad`` (less when the budget is short),
+- ``advertise``: reaches each buyer with probability ``ad_rate`` (less when the budget is short),
   claiming its believed fit plus ``ad_overclaim`` (phase 5);
 - ``sponsor``: contracts influencers with an audience, paying them in social currency; their
   posts claim the sponsor's believed fit plus ``sponsor_overclaim`` (phases 4 and 8);
@@ -191,19 +191,19 @@ marketing(Marketing)
 
 @marketing
 class Advertise(Marketing):
-    """Ads reach each buyer with probability ``p_ad``, as far as the budget pays."""
+    """Ads reach each buyer with probability ``ad_rate``, as far as the budget pays."""
 
     name = "advertise"
     overclaim_setting = "ad_overclaim"
 
     def reach(self, model: Market, row: int) -> float:
-        """``p_ad``, lowered so that the expected cost fits the seller's budget."""
+        """``ad_rate``, lowered so that the expected cost fits the seller's budget."""
         cfg = model.cfg
         if not cfg.mechanisms.advertising:
             return 0.0
         cost = cfg.sellers.ad_cost * model.n_buyers
         budget = int(model.sellers_state.budget[row])
-        return rules.affordable_rate(cfg.market.p_ad, budget, cost)
+        return rules.affordable_rate(cfg.market.ad_rate, budget, cost)
 
 
 @marketing

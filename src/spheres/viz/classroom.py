@@ -1,6 +1,6 @@
 """The classroom market: which settings the page's sliders move, and the model it builds from them.
 
-Each slider is named by its config setting (``market.p_ad``, ``sellers.mix.listen``, ...), so a
+Each slider is named by its config setting (``market.ad_rate``, ``sellers.mix.listen``, ...), so a
 value read on the page can be typed into ``spheres run`` or ``make_config`` as it is. The page
 builds its model with :func:`spheres.make_config` and :class:`spheres.MarketModel`; nothing here
 changes what the model does.
@@ -42,7 +42,7 @@ def _sliders() -> tuple[Slider, ...]:
     market = [
         Slider("market.frontier_speed", 0.0, 0.05, 0.0025,
                "drift speed: how far the frontier of expectations moves per step"),
-        Slider("market.p_ad", 0.0, 0.2, 0.005,
+        Slider("market.ad_rate", 0.0, 0.2, 0.005,
                "advertising reach: chance an advertiser reaches a given buyer per step"),
         Slider("market.p_word_of_mouth", 0.0, 0.5, 0.01,
                "word of mouth: chance a contact who knows a seller tells the asking buyer"),
@@ -99,7 +99,7 @@ def parse_seed(text: Any) -> int:
 class ClassroomModel(MarketModel):
     """The market the page shows, built from slider values named by their settings.
 
-    ``ClassroomModel(**{"market.p_ad": 0.05, "seed": "3"})``. Values that are not allowed are
+    ``ClassroomModel(**{"market.ad_rate": 0.05, "seed": "3"})``. Values that are not allowed are
     refused with the config's one-line message (kept in :attr:`refused` for the page to show),
     and the market is then built from the classroom defaults, so the page stays usable.
     """
