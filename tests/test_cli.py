@@ -171,7 +171,8 @@ def test_run_options_ledger_and_no_dashboard(tmp_path: Path) -> None:
     assert not (run_dir / "dashboard.png").exists()
     sellers = pd.read_parquet(run_dir / "sellers.parquet")
     first = sellers[sellers["step"] == 1]
-    assert first["strategy"].tolist() == ["listen"] * 10
+    assert first["seller_id"].nunique() >= 10, "the ten incumbents are there at the first step"
+    assert set(sellers["strategy"]) == {"listen"}, "incumbents and entrants all listen"
 
 
 def test_run_with_an_edge_list_relative_to_the_working_directory(tmp_path: Path) -> None:

@@ -195,7 +195,7 @@ EQUALITY_CASES = [
     *[pytest.param({"sellers.mix": {"sponsor": 3, "seed": 2}, "sellers.targeting": how,
                     "sellers.entry_strategy": "sponsor"}, id=f"targeting-{how}")
       for how in TARGETING],
-    pytest.param({"seed": 2, "n_buyers": 60, "steps": 40}, id="seed-2-small-long"),
+    pytest.param({"seed": 3, "n_buyers": 60, "steps": 40}, id="seed-3-small-long"),
     pytest.param({"seed": 3, "n_buyers": 250, "steps": 15, "network.kind": "sbm"},
                  id="seed-3-large-short"),
     pytest.param({"seed": 4, "network.kind": "watts_strogatz"}, id="seed-4"),
@@ -282,7 +282,7 @@ def test_engines_equal_sweep(strategy: str, kind: str, seed: int, tmp_path: Path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [21, 22])
+@pytest.mark.parametrize("seed", [22, 23])
 @pytest.mark.parametrize("name", MECHANISMS)
 def test_engines_equal_mechanism_off_sweep(name: str, seed: int) -> None:
     """Each mechanism switched off, larger runs and more seeds."""

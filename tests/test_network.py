@@ -25,6 +25,7 @@ from spheres.model.network import (
     follower_edges,
     load_edge_list,
     network_notes,
+    relabel,
 )
 
 RANDOM_KINDS = ["erdos_renyi", "watts_strogatz", "barabasi_albert", "sbm"]
@@ -34,7 +35,14 @@ def build(kind: str, n: int, seed: int = 0, **settings) -> tuple[Graph, dict]:
     """Check the settings as config validation does, then build the network."""
     net = NetworkConfig(kind=kind, **settings)
     KINDS[kind].check(net, n)
-    return build_network(net, n, seed)
+    return build_network(net, n, np.random.default_rng(seed))
+
+
+def built_as_numbered(kind: str, n: int, seed: int = 0, **settings) -> tuple[Graph, dict]:
+    """The kind's own graph, with the builder's node numbers (before any relabelling)."""
+    net = NetworkConfig(kind=kind, **settings)
+    KINDS[kind].check(net, n)
+    return KINDS[kind].build(net, n, seed)
 
 
 def refusal(kind: str, n: int, **settings) -> str:
@@ -153,7 +161,7 @@ def test_erdos_renyi_has_exactly_m_edges():
 
 def test_watts_strogatz_without_rewiring_is_a_ring_lattice():
     n = 50
-    graph, facts = build("watts_strogatz", n, seed=0, mean_degree=6, rewire=0.0)
+    graph, facts = built_as_numbered("watts_strogatz", n, seed=0, mean_degree=6, rewire=0.0)
     assert facts["k"] == 6
     assert np.all(graph.degree() == 6)
     assert graph.neighbours(0).tolist() == [1, 2, 3, 47, 48, 49]
@@ -205,7 +213,7 @@ def test_barabasi_albert_adds_m_edges_per_new_node():
 def test_barabasi_albert_reports_a_realised_degree_far_below_the_setting():
     net = NetworkConfig(kind="barabasi_albert", mean_degree=298)
     KINDS["barabasi_albert"].check(net, 300)
-    graph, facts = build_network(net, 300, 1)
+    graph, facts = build_network(net, 300, np.random.default_rng(1))
     assert facts["m"] == 149
     notes = network_notes(facts, net, 300)
     assert len(notes) == 1
@@ -225,7 +233,8 @@ def test_block_of_gives_equal_contiguous_blocks():
 @pytest.mark.parametrize("mixing", [0.0, 0.2, 0.6])
 def test_sbm_mixing_fraction(mixing):
     n, blocks = 4000, 4
-    graph, facts = build("sbm", n, seed=5, mean_degree=10, blocks=blocks, mixing=mixing)
+    graph, facts = built_as_numbered("sbm", n, seed=5, mean_degree=10, blocks=blocks,
+                                     mixing=mixing)
     assert_valid_csr(graph)
     rows = np.repeat(np.arange(n), graph.degree())
     block = block_of(n, blocks)
@@ -285,6 +294,41 @@ def test_same_seed_same_graph_other_seed_other_graph(kind):
     c, _ = build(kind, 400, seed=12, mean_degree=6)
     assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
     assert not (np.array_equal(a.indptr, c.indptr) and np.array_equal(a.indices, c.indices))
+
+
+def test_relabel_renames_the_nodes_and_keeps_the_graph():
+    graph, _ = built_as_numbered("barabasi_albert", 300, seed=4, mean_degree=6)
+    order = np.random.default_rng(0).permutation(300)
+    renamed = relabel(graph, order)
+    assert_valid_csr(renamed)
+    assert np.array_equal(renamed.degree()[order], graph.degree())
+    for i in (0, 1, 17, 299):
+        assert renamed.neighbours(int(order[i])).tolist() == sorted(order[graph.neighbours(i)])
+    assert np.array_equal(relabel(graph, np.arange(300)).indices, graph.indices)
+    with pytest.raises(NetworkError, match="permutation"):
+        relabel(graph, np.zeros(300, dtype=np.int64))
+
+
+@pytest.mark.parametrize("kind", RANDOM_KINDS)
+def test_generated_kinds_are_relabelled_by_the_generator_after_their_seed(kind):
+    n = 400
+    rng = np.random.default_rng(7)
+    graph, facts = build(kind, n, seed=7, mean_degree=6)
+    numbered, _ = built_as_numbered(kind, n, seed=int(rng.integers(2**62)), mean_degree=6)
+    renamed = relabel(numbered, rng.permutation(n))
+    assert KINDS[kind].relabel and facts["relabelled"] is True
+    assert np.array_equal(graph.indptr, renamed.indptr)
+    assert np.array_equal(graph.indices, renamed.indices)
+
+
+def test_complete_graphs_and_edge_lists_keep_their_ids(tmp_path):
+    path = tmp_path / "edges.txt"
+    path.write_text("0 1\n1 2\n2 3\n")
+    net = NetworkConfig(kind="edgelist", path=str(path))
+    graph, facts = build_network(net, 4, np.random.default_rng(0))
+    assert facts["relabelled"] is False and not KINDS["edgelist"].relabel
+    assert graph.neighbours(0).tolist() == [1] and graph.neighbours(3).tolist() == [2]
+    assert not KINDS["complete"].relabel
 
 
 # --------------------------------------------------------------------------- validation
@@ -355,7 +399,7 @@ def test_edge_list_drops_and_counts_self_loops_and_duplicates(tmp_path):
 def test_edge_list_through_build_network(tmp_path):
     path = write(tmp_path, "0 1\n3 4\n1 3\n2 2\n")
     net = NetworkConfig(kind="edgelist", path=path)
-    graph, facts = build_network(net, 5, 0)
+    graph, facts = build_network(net, 5, np.random.default_rng(0))
     assert graph.n_edges == 3
     assert facts["kind"] == "edgelist"
     assert facts["isolated_nodes"] == 1
@@ -369,7 +413,7 @@ def test_edge_list_through_build_network(tmp_path):
 def test_edge_list_sparse_integer_ids_map_to_rows_in_ascending_order(tmp_path):
     path = write(tmp_path, "1000000000000 7\n7 3\n3 1000000000000\n40 7\n")
     net = NetworkConfig(kind="edgelist", path=path)
-    graph, facts = build_network(net, 4, 0)
+    graph, facts = build_network(net, 4, np.random.default_rng(0))
     # ids 3, 7, 40, 10**12 become rows 0, 1, 2, 3
     assert [graph.neighbours(i).tolist() for i in range(4)] == [[1, 3], [0, 2, 3], [1], [0, 1]]
     assert facts["ids"] == "integers" and facts["ids_renumbered"]
@@ -398,7 +442,7 @@ def test_edge_list_sparse_integer_ids_map_by_rank(tmp_path, top):
 def test_edge_list_names_map_to_rows_in_order_of_first_appearance(tmp_path):
     path = write(tmp_path, "# who knows whom\ncarol,alice\nalice  bob # friends\n\ndave\tcarol\n")
     net = NetworkConfig(kind="edgelist", path=path)
-    graph, facts = build_network(net, 4, 0)
+    graph, facts = build_network(net, 4, np.random.default_rng(0))
     # carol 0, alice 1, bob 2, dave 3
     assert [graph.neighbours(i).tolist() for i in range(4)] == [[1, 3], [0, 2], [1], [0]]
     assert facts["ids"] == "names" and facts["file_ids"] == 4
@@ -443,7 +487,7 @@ def test_edge_list_names_follow_first_appearance(tmp_path_factory, pairs):
 def test_edge_list_with_more_nodes_keeps_the_first_n(tmp_path):
     path = write(tmp_path, "0 1\n1 2\n2 3\n3 9\n8 9\n")
     net = NetworkConfig(kind="edgelist", path=path)
-    graph, facts = build_network(net, 4, 0)
+    graph, facts = build_network(net, 4, np.random.default_rng(0))
     assert graph.n_nodes == 4
     assert graph.n_edges == 3
     assert facts["file_ids"] == 6
@@ -595,10 +639,18 @@ def test_choose_influencers_by_degree_picks_the_highest_degrees():
     assert degree[chosen].min() >= degree[rest].max()
 
 
-def test_choose_influencers_breaks_ties_by_lower_id():
-    graph, _ = edges_to_csr(6, np.array([0, 2, 4]), np.array([1, 3, 5]))  # all degree 1
-    chosen = choose_influencers(graph, 0.5, "degree", np.random.default_rng(0))
-    assert chosen.tolist() == [0, 1, 2]
+def test_choose_influencers_breaks_ties_at_random():
+    graph, _ = edges_to_csr(7, np.array([0, 2, 4, 0]), np.array([1, 3, 5, 6]))  # 0 leads
+    picks = np.zeros(7, dtype=int)
+    for seed in range(600):
+        chosen = choose_influencers(graph, 3 / 7, "degree", np.random.default_rng(seed))
+        assert chosen.size == 3 and 0 in chosen
+        picks[chosen] += 1
+    assert picks[0] == 600
+    assert np.all(np.abs(picks[1:] - 200) < 50)  # each of the six of degree 1: 2 in 6
+    again = choose_influencers(graph, 3 / 7, "degree", np.random.default_rng(5))
+    assert np.array_equal(again, choose_influencers(graph, 3 / 7, "degree",
+                                                    np.random.default_rng(5)))
 
 
 def test_choose_influencers_random_and_edge_cases():

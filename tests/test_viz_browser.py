@@ -175,8 +175,9 @@ def test_classroom_page_in_chromium(served, tmp_path: Path) -> None:
 
         # Play, let it run, pause: time moves while playing and stops after.
         page.get_by_role("button", name="▶").click()
-        page.wait_for_function(
-            "() => /step ([8-9]|\\d\\d+)\\b/.test(document.body.innerText)", timeout=60_000)
+        # The headline's own "step N" (a legend may also say "left at step N").
+        expect(page.get_by_text(re.compile(r"^step ([8-9]|\d\d+)$")).first).to_be_visible(
+            timeout=60_000)
         page.get_by_role("button", name="❚❚").click()
         # The pause waits for the step under way; on a busy machine that can take a while.
         expect(page.get_by_role("button", name="▶")).to_be_visible(timeout=90_000)

@@ -18,20 +18,21 @@ from spheres.model.network import Graph, build_network
 
 
 def model_graph(cfg: SpheresConfig) -> Graph:
-    """The buyer graph a ``MarketModel`` of ``cfg`` builds (the model's first draw seeds it)."""
-    seed = int(np.random.default_rng(cfg.seed).integers(2**62))
-    return build_network(cfg.network, cfg.n_buyers, seed)[0]
+    """The buyer graph a ``MarketModel`` of ``cfg`` builds (from the model's first draws)."""
+    return build_network(cfg.network, cfg.n_buyers, np.random.default_rng(cfg.seed))[0]
 
 
 def graph_table(n: int, seed: int) -> str:
     """Time building every generated network kind and loading an edge list; a Markdown table.
 
-    Each kind has ``n`` nodes (mean degree 10); the edge-list file has ``10 n`` lines.
+    Each kind has ``n`` nodes (mean degree 10), its nodes renamed at random as a model's are;
+    the edge-list file has ``10 n`` lines.
     """
     lines = ["| network | nodes | edges | seconds |", "|---|---:|---:|---:|"]
     for kind in ("erdos_renyi", "watts_strogatz", "barabasi_albert", "sbm"):
         t = time.perf_counter()
-        graph, _ = build_network(NetworkConfig(kind=kind, mean_degree=10.0), n, seed)
+        graph, _ = build_network(NetworkConfig(kind=kind, mean_degree=10.0), n,
+                                 np.random.default_rng(seed))
         lines.append(f"| {kind} | {n:,} | {graph.n_edges:,} | {time.perf_counter() - t:.2f} |")
     rng = np.random.default_rng(seed)
     m = 10 * n
@@ -40,7 +41,8 @@ def graph_table(n: int, seed: int) -> str:
         path = f"{tmp}/edges.csv"
         pacsv.write_csv(edges, path, pacsv.WriteOptions(include_header=False))
         t = time.perf_counter()
-        graph, _ = build_network(NetworkConfig(kind="edgelist", path=path), n, seed)
+        graph, _ = build_network(NetworkConfig(kind="edgelist", path=path), n,
+                                 np.random.default_rng(seed))
         lines.append(f"| edge-list file, {m:,} lines | {n:,} | {graph.n_edges:,} "
                      f"| {time.perf_counter() - t:.2f} |")
     return "\n".join(lines)

@@ -5,8 +5,9 @@
   measures take a ``Market``, so none of them imports ``model``).
 - ``state``: the struct-of-arrays state of buyers and sellers.
 - ``memory``: what buyers know and believe about sellers (awareness, beliefs, claims, forgetting).
-- ``network``: graph builders and edge-list loading, all stored as CSR.
-- ``draws``: the random draws of each buyer and influencer phase, as arrays.
+- ``network``: graph builders (their nodes renamed at random) and edge-list loading, as CSR.
+- ``draws``: the random draws of each buyer and influencer phase, as arrays, and the random keys
+  that break ties.
 - ``rules``: the formulas both engines call (fit, utility, belief, trust, claims, currency).
 - ``engine``: the ``Engine`` protocol, naming the phases engines run, and the registry of engines.
 - ``vector``: the fast engine, each phase over whole arrays.

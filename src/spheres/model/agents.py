@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from spheres.model import draws as dr
 from spheres.model import rules
 from spheres.model.market import Market
 from spheres.model.state import AD, INFLUENCER_SRC, PEER
 from spheres.model.strategies import STRATEGIES
 
 if TYPE_CHECKING:
-    from spheres.model import draws as dr
     from spheres.model.strategies import Trials
 
 
@@ -279,7 +279,9 @@ class Buyer(RowView):
                 num += w * p.claim
                 den += w
             belief[seller] = rules.blend(belief[seller], num, den)
-            posters.append(about[0].poster)
+            # of several posts, the one of lowest random key introduces a seller I did not know
+            tie = dr.tie_keys(model, "post_credit", self.row, [p.poster for p in about])
+            posters.append(about[int(np.argmin(tie))].poster)
             if den > 0:
                 said.append(seller)
                 claims.append(rules.heard_claim(num, den))

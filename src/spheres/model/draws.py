@@ -6,6 +6,14 @@ in a fixed order, so the same seed gives the same run whatever the engine. The i
 of a seller (at set-up and at an entry) is drawn here too. (Other market- and seller-level
 draws - the frontier's noise, sensing noise, entry, random targets, free trials' noise - are
 made where they are used, in ``spheres.model``, shared by both engines.)
+
+Ties are broken by random keys (:func:`tie_keys`): wherever the model ranks buyers or sellers
+and several are equal, the one with the lowest key goes first, never the lowest row. A key is
+a keyed hash of what is being ranked (a counter-based draw): the run's tie seed, drawn once from
+the model's generator at set-up, the purpose (:data:`TIES`), the step and the rows involved.
+So a key is the same however many are asked for at once and in whatever order, and the
+per-agent engine, which decides buyer by buyer in a shuffled order, gets exactly the numbers
+the vectorised engine gets for all buyers at once.
 """
 
 from __future__ import annotations
@@ -181,3 +189,55 @@ def drift_rates(model: Market) -> np.ndarray:
 def audience_growth(model: Market, count: int) -> tuple[np.ndarray, np.ndarray]:
     """Uniforms choosing whom a new follower follows, and the new followers' rows."""
     return model.rng.random(count), model.rng.integers(0, model.n_buyers, size=count)
+
+
+# -- random keys that break ties ------------------------------------------------------------------
+TIES = ("sponsor_targets", "sponsor_turns", "seed_targets", "post_topic", "post_credit",
+        "favourite", "forgetting", "ad_budget", "cocreation_budget", "follower_share")
+"""What random keys break ties of (each purpose has keys of its own)."""
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
+
+
+def tie_seed(model: Market) -> int:
+    """The run's key of every random tie-break: one integer drawn from the model's generator."""
+    return int(model.rng.integers(2**63))
+
+
+def random_keys(seed: int, *ids: np.ndarray | int) -> np.ndarray:
+    """A uniform number in [0, 1) for each combination of the integer ``ids`` (broadcast).
+
+    A keyed hash: each id in turn is mixed into the state by SplitMix64's finaliser, a bijection
+    of 64-bit integers that spreads every input bit over the output, starting from ``seed``.
+    The same seed and ids always give the same number; different ids give unrelated ones.
+    """
+    parts = np.broadcast_arrays(*(np.asarray(i, dtype=np.int64) for i in ids))
+    h = np.full(parts[0].shape if parts else (), seed, dtype=np.uint64).reshape(-1)
+    for part in parts:
+        h ^= part.reshape(-1).astype(np.uint64) * _GOLDEN
+        h ^= h >> _SHIFTS[0]
+        h *= _MIX[0]
+        h ^= h >> _SHIFTS[1]
+        h *= _MIX[1]
+        h ^= h >> _SHIFTS[2]
+    keys = (h >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    return keys.reshape(parts[0].shape if parts else ())
+
+
+def tie_keys(model: Market, purpose: str, *ids: np.ndarray | int) -> np.ndarray:
+    """The random keys of ``purpose`` (one of :data:`TIES`) at this step, one per ``ids``.
+
+    One key per combination of ``ids`` (broadcast); among equals the lower key goes first.
+    """
+    return random_keys(model.tie_seed, TIES.index(purpose), model.steps, *ids)
+
+
+def some_of(model: Market, purpose: str, rows: np.ndarray, k: int, *ids: int) -> np.ndarray:
+    """``k`` of ``rows`` chosen at random, ascending.
+
+    Those of lowest keys for ``purpose``, ``ids`` and the row.
+    """
+    keys = tie_keys(model, purpose, *ids, rows)
+    return np.sort(rows[np.argsort(keys, kind="stable")[:k]])

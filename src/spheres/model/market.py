@@ -29,6 +29,7 @@ class Market(Protocol):
     rng: np.random.Generator
     random: Any  # the model's random.Random (Mesa), for AgentSet's shuffles
     steps: int
+    tie_seed: int  # the key of every random tie-break (draws.tie_keys)
     n_buyers: int
     dims: int
     n_slots: int

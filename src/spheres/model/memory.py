@@ -13,6 +13,7 @@ per-agent engine with one buyer's row; the model calls it at set-up and when a s
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,12 +52,19 @@ class Memory:
 
     ``step`` is the step being run (the model sets it before each step, as for the ledger): a
     buyer that learns of a seller in phase ``p`` of step ``t`` records ``aware_time = 10 t + p``.
+    ``ties(when, rows, sellers)`` gives the random keys (``draws.tie_keys``) that order the
+    (buyer, seller) pairs a full memory ranks equal.
     """
 
-    def __init__(self, buyers: BuyerArrays, sellers: SellerArrays) -> None:
-        """Hold the buyer arrays and the seller arrays whose awareness counts it keeps."""
+    def __init__(self, buyers: BuyerArrays, sellers: SellerArrays,
+                 ties: Callable[..., np.ndarray]) -> None:
+        """Hold the buyer arrays, the seller arrays whose counts it keeps, and the tie keys.
+
+        ``ties`` gives the random keys that break ties when a full memory forgets.
+        """
         self.buyers = buyers
         self.sellers = sellers
+        self.ties = ties
         self.n_slots = sellers.alive.size
         self.step = 0
 
@@ -166,7 +174,8 @@ class Memory:
         A buyer keeps the ``max_known`` sellers it ranks highest among those it knew and those
         it just learned of, and forgets the rest: a seller that has left ranks below every
         alive one, then a lower belief ranks lower, then (on equal beliefs) the earlier learned,
-        then the higher seller row. New pairs take free cells in seller order.
+        then (learned at the same time too) the one of lower random key. New pairs take free
+        cells in seller order.
         """
         b, k = self.buyers, self.buyers.k
         assert b.slot is not None and b.held is not None
@@ -218,15 +227,14 @@ class Memory:
         seller[:, :k] = b.held[full]
         value = np.full((full.size, width), -np.inf)
         value[:, :k] = np.take(b.belief, full, axis=0)
-        tie = np.full((full.size, width), -1, dtype=np.int64)
-        tie[:, :k] = np.take(b.aware_time, full, axis=0)
-        seller[gi, col], value[gi, col], tie[gi, col] = s, belief, when
+        learned = np.full((full.size, width), -1, dtype=np.int64)
+        learned[:, :k] = np.take(b.aware_time, full, axis=0)
+        seller[gi, col], value[gi, col], learned[gi, col] = s, belief, when
         valid = seller >= 0
         value[~valid | ~alive[np.maximum(seller, 0)]] = -np.inf
-        # ascending = forgotten first; ties of value go to the earlier learned, then higher row
-        # (complex numbers sort by real part, then imaginary: one sort for both keys, exact)
-        tie = np.where(valid, tie * 2048 + (2047 - seller), -1)
-        o = np.argsort(value + 1j * tie, axis=1, kind="stable")
+        tie = self.ties(when, full[:, None], seller)
+        # ascending = forgotten first: by value, then the earlier learned, then the lower key
+        o = np.lexsort((tie, learned, value), axis=1)
         lost = np.zeros_like(valid)
         np.put_along_axis(lost, o[:, : width - k], True, axis=1)
         lost &= valid

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import mesa
 import numpy as np
+from scipy.stats import rankdata
 
 from spheres.errors import ConfigError
 from spheres.model import audiences, clock, measures, rules, sellers, strategies
@@ -56,6 +58,7 @@ class MarketModel(mesa.Model):
         self.n_start_sellers = n_start
         self.strategies: list[Strategy | None] = [None] * self.n_slots
         self._build_network()
+        self.tie_seed = dr.tie_seed(self)
         self._build_sellers()
         self._build_buyers()
         self.ledger = Ledger(self.buyers_state.currency, self.buyers_state.is_influencer,
@@ -79,16 +82,15 @@ class MarketModel(mesa.Model):
     # -- set-up ---------------------------------------------------------------------------------
     def _build_network(self) -> None:
         net = self.cfg.network
-        seed = int(self.rng.integers(2**62))
-        self.graph, self.network_facts = build_network(net, self.n_buyers, seed)
+        self.graph, self.network_facts = build_network(net, self.n_buyers, self.rng)
         for key, value in self.network_facts.items():
             if value:
                 log.info("network %s: %s", key, value)
         for note in network_notes(self.network_facts, net, self.n_buyers):
             log.warning(note)
         self.degree = self.graph.degree()
-        ranks = np.argsort(np.argsort(self.degree, kind="stable"), kind="stable")
-        self.degree_percentile = (ranks + 1) / self.n_buyers
+        # equal degrees share their average rank (ranks from 1): no row ranks above another
+        self.degree_percentile = rankdata(self.degree, method="average") / self.n_buyers
 
     def _build_sellers(self) -> None:
         cfg, d = self.cfg, self.dims
@@ -119,7 +121,7 @@ class MarketModel(mesa.Model):
         # a column for every slot: entry copies nothing
         b = empty_buyers(n, self.n_slots, d, cfg.market.belief_prior, cfg.market.max_known)
         self.buyers_state = b
-        self.memory = Memory(b, self.sellers_state)
+        self.memory = Memory(b, self.sellers_state, partial(dr.tie_keys, self, "forgetting"))
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
         b.drift_rate[:] = dr.drift_rates(self)
@@ -207,9 +209,9 @@ class MarketModel(mesa.Model):
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """What each of ``posters`` would post about, and how.
 
-        Returns each poster's topic (its sponsor, else the known seller it rates best, else -1),
-        the fit it claims, the weight factor its followers give it, and whether it is an
-        undisclosed sponsored post (which a reader may find out).
+        Returns each poster's topic (its sponsor, else the known seller it rates best, one of
+        equals at random, else -1), the fit it claims, the weight factor its followers give it,
+        and whether it is an undisclosed sponsored post (which a reader may find out).
         """
         b, m, s = self.buyers_state, self.sellers_state, self.cfg.sellers
         sponsor = b.sponsor_of[posters].astype(np.int64)
@@ -217,7 +219,8 @@ class MarketModel(mesa.Model):
         sponsored[sponsored] = m.alive[sponsor[sponsored]]
         known = b.aware[posters] & m.alive[: self.n_used]
         belief = b.belief_rows(posters, self.n_used)
-        best = np.argmax(np.where(known, belief, -np.inf), axis=1)
+        tie = dr.tie_keys(self, "post_topic", posters[:, None], np.arange(self.n_used))
+        best = rules.best(np.where(known, belief, -np.inf), tie)
         topic = np.where(sponsored, sponsor, np.where(known.any(axis=1), best, -1))
         claim = belief[np.arange(posters.size), np.maximum(topic, 0)]
         if sponsored.any():
@@ -283,16 +286,22 @@ class MarketModel(mesa.Model):
     def _tell_listeners(self, rows: np.ndarray) -> None:
         """Sum, per seller, what the talkers ``rows`` whose favourite it is say.
 
-        Their count, their beliefs about it and their expectations (for sellers that listen).
+        A talker's favourite is the known seller it rates best (one of equals at random). Sums
+        their count, their beliefs about it and their expectations (for sellers that listen).
         """
         m, b = self.sellers_state, self.buyers_state
         who, seller, cell = self.memory.known_pairs(rows)
         belief = b.belief.reshape(-1)[cell]
         top = rules.group_max(who, belief, rows.size, -np.inf)[0]
         best = np.flatnonzero(belief == top[who])
-        first = np.ones(best.size, dtype=bool)
-        first[1:] = who[best][1:] != who[best][:-1]
-        best = best[first]  # the first best of each buyer
+        # of a talker's equal best, the one of lowest random key (keys differ: one each)
+        tied = np.bincount(who[best], minlength=rows.size)[who[best]] > 1
+        if tied.any():
+            t = best[tied]
+            tie = dr.tie_keys(self, "favourite", rows[who[t]], seller[t])
+            lowest = -rules.group_max(who[t], -tie, rows.size, -np.inf)[0]
+            tied[tied] = tie != lowest[who[t]]
+            best = best[~tied]
         favourite, rows = seller[best], rows[who[best]]
         m.talk_n[:] = np.bincount(favourite, minlength=self.n_slots)
         m.talk_w[:] = np.bincount(favourite, weights=belief[best], minlength=self.n_slots)
@@ -315,9 +324,11 @@ class MarketModel(mesa.Model):
         ads = dr.advertising(self)
         m = self.sellers_state
         cost = self.cfg.sellers.ad_cost
-        for i, s in enumerate(ads.sellers):  # the draw may overshoot the budget: cut it there
+        for i, s in enumerate(ads.sellers):
+            # the draw may reach more buyers than the budget pays for: as many, at random
             paid = rules.paid_prefix(ads.reached[i].size, int(m.budget[s]), cost)
-            ads.reached[i] = ads.reached[i][:paid]
+            if paid < ads.reached[i].size:
+                ads.reached[i] = dr.some_of(self, "ad_budget", ads.reached[i], paid, s)
             sellers.spend(self, s, cost * paid)
         trials = strategies.trials(self)
         self.step_counts["trials"] = int(trials.buyers.size)

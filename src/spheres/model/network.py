@@ -1,11 +1,18 @@
 """Buyer social networks: build, load and store undirected graphs in CSR form.
 
 A network is built by name from a registry of kinds (``complete``, ``erdos_renyi``,
-``watts_strogatz``, ``barabasi_albert``, ``sbm``, ``edgelist``), reproducibly from an integer
-seed, and returned as a :class:`Graph` (compressed sparse rows with sorted neighbour lists)
+``watts_strogatz``, ``barabasi_albert``, ``sbm``, ``edgelist``), reproducibly from a random
+generator, and returned as a :class:`Graph` (compressed sparse rows with sorted neighbour lists)
 together with a dict of facts worth logging (dropped self-loops and duplicates, isolated
 nodes, ...). Generation is vectorised (numpy) or compiled (rustworkx), so graphs with a
 million nodes take seconds.
+
+A generator's node ids record how it built the graph: the first nodes of a Barabási–Albert graph
+are its hubs, a ring lattice's neighbours have nearby ids, a block model's communities are runs
+of ids. So that a buyer's row says nothing of its place in the network, :func:`build_network`
+renames the nodes of every kind registered with ``relabel=True`` (all but ``complete``, where
+every naming gives the same graph, and ``edgelist``, whose ids are the user's) by a random
+permutation (:func:`relabel`).
 
 Each kind declares which graph settings of :class:`~spheres.config.NetworkConfig` it uses
 (``uses``, out of :data:`GRAPH_SETTINGS`) and a ``check(net, n)`` that raises
@@ -47,6 +54,7 @@ import rustworkx as rx
 from scipy import sparse
 
 from spheres.errors import ConfigError, NetworkError
+from spheres.model import rules
 from spheres.schema import NetworkConfig
 
 __all__ = [
@@ -64,6 +72,7 @@ __all__ = [
     "load_edge_list",
     "network_notes",
     "register",
+    "relabel",
 ]
 
 GRAPH_SETTINGS = ("mean_degree", "rewire", "blocks", "mixing", "path")
@@ -133,21 +142,27 @@ class Kind:
 
     ``build(net, n, seed)`` returns the graph and its facts; ``uses`` names the members of
     :data:`GRAPH_SETTINGS` it reads; ``check(net, n)`` raises ``ConfigError`` naming the
-    setting when the kind cannot honour the settings exactly for ``n`` buyers.
+    setting when the kind cannot honour the settings exactly for ``n`` buyers; ``relabel`` says
+    whether :func:`build_network` renames the builder's nodes by a random permutation (the ids
+    of a generated graph carry the order in which it was built).
     """
 
     build: Builder
     uses: tuple[str, ...]
     check: Check
+    relabel: bool = True
 
 
 KINDS: dict[str, Kind] = {}
 
 
 def register(
-    name: str, uses: tuple[str, ...] = (), check: Check = _no_check
+    name: str, uses: tuple[str, ...] = (), check: Check = _no_check, relabel: bool = True
 ) -> Callable[[Builder], Builder]:
-    """Decorator registering a builder ``fn(net, n, seed) -> (Graph, facts)`` under ``name``."""
+    """Decorator registering a builder ``fn(net, n, seed) -> (Graph, facts)`` under ``name``.
+
+    With ``relabel`` (the default, for generators) the built graph's nodes are renamed at random.
+    """
     unknown = set(uses) - set(GRAPH_SETTINGS)
     if unknown:
         raise ValueError(f"network kind {name!r} uses unknown settings {sorted(unknown)}")
@@ -155,7 +170,7 @@ def register(
     def decorate(fn: Builder) -> Builder:
         if name in KINDS:
             raise ValueError(f"network kind {name!r} is already registered")
-        KINDS[name] = Kind(fn, tuple(uses), check)
+        KINDS[name] = Kind(fn, tuple(uses), check, relabel)
         return fn
 
     return decorate
@@ -216,16 +231,22 @@ def edges_to_csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[Graph, dict]
 # --------------------------------------------------------------------------- building
 
 
-def build_network(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
-    """Build the buyer graph of kind ``net.kind`` on ``n`` nodes from ``seed``.
+def build_network(net: NetworkConfig, n: int, rng: np.random.Generator) -> tuple[Graph, dict]:
+    """Build the buyer graph of kind ``net.kind`` on ``n`` nodes from the generator ``rng``.
 
-    ``net`` is taken as validated (``spheres.config.validate`` runs the kind's check); only
-    the contents of an edge-list file are checked here. Returns the graph and a dict of facts
-    for the log: always ``kind``, ``n_nodes``, ``n_edges``, ``mean_degree_observed``,
-    ``isolated_nodes``, ``self_loops_dropped`` and ``duplicates_dropped``, plus facts
-    particular to the kind (see :func:`network_notes` for the ones a user must see).
+    One integer in [0, 2**62) drawn from ``rng`` seeds the kind's builder; for a kind registered
+    with ``relabel``, a permutation of the ``n`` rows drawn next renames its nodes
+    (:func:`relabel`). ``net`` is taken as validated (``spheres.config.validate`` runs the
+    kind's check); only the contents of an edge-list file are checked here. Returns the graph
+    and a dict of facts for the log: always ``kind``, ``n_nodes``, ``n_edges``,
+    ``mean_degree_observed``, ``isolated_nodes``, ``self_loops_dropped``,
+    ``duplicates_dropped`` and ``relabelled``, plus facts particular to the kind (see
+    :func:`network_notes` for the ones a user must see).
     """
-    graph, kind_facts = KINDS[net.kind].build(net, int(n), int(seed))
+    kind = KINDS[net.kind]
+    graph, kind_facts = kind.build(net, int(n), int(rng.integers(2**62)))
+    if kind.relabel:
+        graph = relabel(graph, rng.permutation(graph.n_nodes))
     deg = graph.degree()
     facts: dict = {
         "kind": net.kind,
@@ -235,9 +256,34 @@ def build_network(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
         "isolated_nodes": int(np.count_nonzero(deg == 0)),
         "self_loops_dropped": 0,
         "duplicates_dropped": 0,
+        "relabelled": kind.relabel,
     }
     facts.update(kind_facts)
     return graph, facts
+
+
+def relabel(graph: Graph, order: np.ndarray) -> Graph:
+    """The same graph with node ``i`` renamed ``order[i]`` (``order`` a permutation of 0..n-1).
+
+    Row ``order[i]`` of the result holds the renamed neighbours of node ``i``, sorted.
+    """
+    order = np.asarray(order, dtype=np.int64)
+    n = graph.n_nodes
+    if order.shape != (n,) or (n and (order.min() < 0 or order.max() >= n
+                                      or np.count_nonzero(np.bincount(order)) != n)):
+        raise NetworkError(f"relabel: order must be a permutation of 0..{n - 1}")
+    was = np.empty(n, dtype=np.int64)
+    was[order] = np.arange(n)  # the old name of each new row
+    deg = graph.degree()[was]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(deg, out=indptr[1:])
+    # the entries of old row was[r], moved to new row r, in one gather
+    take = np.arange(indptr[-1], dtype=np.int64) + np.repeat(graph.indptr[was] - indptr[:-1], deg)
+    indices = order[graph.indices[take]].astype(np.int32)
+    matrix = sparse.csr_array((np.ones(indices.size, dtype=np.int8), indices, indptr),
+                              shape=(n, n))
+    matrix.sort_indices()  # compiled, row by row
+    return Graph(indptr, matrix.indices)
 
 
 def _rx_edges(graph: rx.PyGraph) -> tuple[np.ndarray, np.ndarray]:
@@ -284,9 +330,9 @@ def _check_complete(net: NetworkConfig, n: int) -> None:
         )
 
 
-@register("complete", uses=(), check=_check_complete)
+@register("complete", uses=(), check=_check_complete, relabel=False)
 def _complete(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
-    """Every pair of buyers connected."""
+    """Every pair of buyers connected (every naming of the nodes gives this graph)."""
     cols = np.arange(n - 1, dtype=np.int32)[None, :]
     rows = np.arange(n, dtype=np.int32)[:, None]
     indices = (cols + (cols >= rows)).ravel()
@@ -365,7 +411,11 @@ def _barabasi_albert(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict
 
 
 def block_of(n: int, blocks: int) -> np.ndarray:
-    """Block (community) of every node: node i is in block ``i * blocks // n`` (int64, (n,))."""
+    """Block (community) of every node, numbered as the ``sbm`` builder numbers them.
+
+    Node i is in block ``i * blocks // n`` (int64, (n,)); :func:`build_network` then renames the
+    nodes at random.
+    """
     if n < 1 or not 1 <= blocks <= n:
         raise ValueError(f"network.blocks must be from 1 to n_buyers ({n}); got {blocks}")
     return np.arange(n, dtype=np.int64) * blocks // n
@@ -467,9 +517,9 @@ def _check_edgelist(net: NetworkConfig, n: int) -> None:
         raise _refuse("path", net.path, "the path of an edge-list file when network.kind=edgelist")
 
 
-@register("edgelist", uses=("path",), check=_check_edgelist)
+@register("edgelist", uses=("path",), check=_check_edgelist, relabel=False)
 def _edgelist(net: NetworkConfig, n: int, seed: int) -> tuple[Graph, dict]:
-    """Read the graph from the edge-list file at ``path``."""
+    """Read the graph from the edge-list file at ``path`` (its ids keep the rows they map to)."""
     return load_edge_list(str(net.path), n)
 
 
@@ -730,8 +780,11 @@ def network_notes(facts: dict, net: NetworkConfig, n: int) -> list[str]:
 
 
 def _by_degree(graph: Graph, count: int, rng: np.random.Generator) -> np.ndarray:
-    """The ``count`` buyers of highest degree (ties go to the lower id)."""
-    return np.argsort(-graph.degree(), kind="stable")[:count]
+    """The ``count`` buyers of highest degree; equal degrees at the cut are chosen at random.
+
+    Equals are ordered by one uniform per buyer drawn from ``rng``.
+    """
+    return rules.top_k(graph.degree(), rng.random(graph.n_nodes), count)
 
 
 def _at_random(graph: Graph, count: int, rng: np.random.Generator) -> np.ndarray:

@@ -243,6 +243,23 @@ def group_max(who: np.ndarray, values: np.ndarray, n: int,
     return top, count, start
 
 
+def best(value: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """Position of the largest value along the last axis; of equal largest, the lowest ``tie``.
+
+    ``tie`` holds random keys (``draws.tie_keys``), so equals are chosen among at random.
+    """
+    top = np.max(value, axis=-1, keepdims=True)
+    return np.argmin(np.where(value == top, tie, np.inf), axis=-1)
+
+
+def top_k(key: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest keys, best first; equal keys in the order of ``tie``.
+
+    ``tie`` holds random keys (``draws.tie_keys``), so equals at the cut are chosen at random.
+    """
+    return np.lexsort((tie, -key))[:k]
+
+
 def choose_known(who: np.ndarray, seller: np.ndarray, util: np.ndarray, outside: float,
                  u: np.ndarray) -> np.ndarray:
     """Logit choice of each chooser among its available sellers; -1 means no purchase.

@@ -18,7 +18,8 @@ from spheres.model import measures, rules
 from spheres.model.market import Market
 from spheres.model.state import NO_SOURCE
 
-# How sponsors and seeders rank buyers: a key per buyer, highest first (ties: lowest row first).
+# How sponsors and seeders rank buyers: a key per buyer, highest first (equal keys in a random
+# order, see top_k).
 TARGETING: dict[str, Callable[[Market], np.ndarray]] = {
     "score": lambda model: measures.klout_score(model),
     "degree": lambda model: model.degree.astype(float),
@@ -33,10 +34,12 @@ def campaign_step(model: Market) -> bool:
     return (model.steps - 1) % model.cfg.sellers.campaign_period == 0
 
 
-def top_k(key: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` candidates with the highest key (lowest row first on ties), ascending."""
-    order = np.lexsort((candidates, -key[candidates]))
-    return np.sort(candidates[order[:k]])
+def top_k(key: np.ndarray, tie: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` candidates with the highest key, best first (``rules.top_k``).
+
+    ``key`` and ``tie`` hold one entry per buyer; ``tie`` the random keys that order equals.
+    """
+    return candidates[rules.top_k(key[candidates], tie[candidates], k)]
 
 
 def spend(model: Market, row: int, cents: int) -> None:

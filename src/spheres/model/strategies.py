@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from spheres.model import draws as dr
 from spheres.model import rules
 from spheres.model.market import Market
 from spheres.model.sellers import TARGETING, campaign_step, spend, top_k
@@ -215,10 +216,12 @@ class Sponsor(Marketing):
     def settle(self, model: Market, rows: np.ndarray) -> None:
         """Contract influencers, pay them, and let them share with followers who bought.
 
-        On campaign steps each sponsor (in row order) contracts up to ``sponsor_k`` buyers with
-        an audience, by the targeting rule; every step each pays its contracted influencers the
-        fee in points as far as its budget pays (the unpaid leave the contract); then
-        influencers share with followers who bought their sponsor.
+        On campaign steps the sponsors, in a random order drawn for the round, each contract up
+        to ``sponsor_k`` buyers with an audience not yet taken, by the targeting rule (equal
+        keys in a random order); every step each pays its contracted influencers the fee in
+        points, in the order it ranked them, as far as its budget pays (the unpaid, ranked
+        lowest, leave the contract); then influencers share with followers who bought their
+        sponsor.
         """
         cfg, b = model.cfg, model.buyers_state
         s, cpp = cfg.sellers, cfg.currency.cents_per_point
@@ -230,8 +233,10 @@ class Sponsor(Marketing):
             model.contracts = {}
             free = b.n_followers > 0
             key = TARGETING[s.targeting](model)
-            for seller in rows:
-                chosen = top_k(key, np.flatnonzero(free), s.sponsor_k)
+            tie = dr.tie_keys(model, "sponsor_targets", np.arange(model.n_buyers))
+            turns = rows[np.argsort(dr.tie_keys(model, "sponsor_turns", rows), kind="stable")]
+            for seller in turns:
+                chosen = top_k(key, tie, np.flatnonzero(free), s.sponsor_k)
                 free[chosen] = False
                 b.sponsor_of[chosen] = seller
                 model.contracts[int(seller)] = chosen
@@ -252,7 +257,8 @@ class Sponsor(Marketing):
         """Sponsored influencers share points with the followers who bought on their posts.
 
         A sponsored influencer passes ``follower_share`` points to each follower who bought its
-        sponsor this step on its post, as far as its balance covers (buyers in row order).
+        sponsor this step on its post, as far as its balance covers (followers in a random
+        order).
         """
         cfg, b = model.cfg, model.buyers_state
         amount = cfg.currency.follower_share
@@ -264,6 +270,8 @@ class Sponsor(Marketing):
         by_post = (b.intro_kind.reshape(-1)[cells] == INFLUENCER_SRC) & (who >= 0)
         acted = by_post & (b.sponsor_of[np.maximum(who, 0)] == sellers)
         payers, takers = who[acted], rows[acted]
+        order = np.argsort(dr.tie_keys(model, "follower_share", payers, takers), kind="stable")
+        payers, takers = payers[order], takers[order]
         ok = rules.covered(payers, amount, b.currency)
         model.ledger.transfer(payers[ok], takers[ok], amount, "follower_share")
 
@@ -277,7 +285,8 @@ class Cocreate(Marketing):
     def settle(self, model: Market, rows: np.ndarray) -> None:
         """Reward this step's customers who gave feedback, as far as budgets pay.
 
-        Each seller gives ``cocreate_reward`` points to each of them, customers in row order.
+        Each seller gives ``cocreate_reward`` points to each of them; when its budget pays
+        fewer, to as many chosen at random.
         """
         cfg = model.cfg
         reward, cpp = cfg.sellers.cocreate_reward, cfg.currency.cents_per_point
@@ -289,6 +298,9 @@ class Cocreate(Marketing):
             contributors = buyers[(sellers == seller) & model.feedback]
             paid = rules.paid_prefix(contributors.size, int(model.sellers_state.budget[seller]),
                                      cost)
+            if paid < contributors.size:
+                contributors = dr.some_of(model, "cocreation_budget", contributors, paid,
+                                          int(seller))
             if paid:
                 model.ledger.convert_in(np.full(paid, seller), contributors[:paid], reward,
                                         "cocreation")
@@ -304,18 +316,20 @@ class Seed(Marketing):
     def trials(self, model: Market, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Free trials of sellers ``rows``, on campaign steps.
 
-        Each seller picks up to ``seed_k`` buyers not yet aware of it, by the targeting rule, as
-        far as its budget pays ``trial_cost`` each.
+        Each seller picks up to ``seed_k`` buyers not yet aware of it, by the targeting rule
+        (equal keys in a random order), as far as its budget pays ``trial_cost`` each.
         """
         cfg, b = model.cfg, model.buyers_state
         if not (cfg.mechanisms.seeding and campaign_step(model)) or cfg.sellers.seed_k == 0:
             return []
         key = TARGETING[cfg.sellers.targeting](model)
+        everyone = np.arange(model.n_buyers)
         out = []
         for s in rows:
             n = rules.paid_prefix(cfg.sellers.seed_k, int(model.sellers_state.budget[s]),
                                   cfg.sellers.trial_cost)
-            chosen = top_k(key, np.flatnonzero(~b.aware[:, s]), n)
+            tie = dr.tie_keys(model, "seed_targets", int(s), everyone)  # each seller its own
+            chosen = top_k(key, tie, np.flatnonzero(~b.aware[:, s]), n)
             spend(model, int(s), cfg.sellers.trial_cost * chosen.size)
             out.append((int(s), chosen))
         return out

@@ -173,10 +173,17 @@ class VectorEngine:
         read = ~caught
         fr, orr, tr = f[read], o[read], t_edge[read]
         w = rules.post_weight(np.take(b.trust[:, 1], fr), factor[orr])
-        pairs, first, inv = np.unique(fr.astype(np.int64) * b.width + tr, return_index=True,
-                                      return_inverse=True)
-        num = np.bincount(inv, weights=w * claim[orr], minlength=pairs.size)
-        den = np.bincount(inv, weights=w, minlength=pairs.size)
+        # the posts each follower read about each seller; of several, the one of lowest random
+        # key introduces the seller to a follower who did not know it
+        tie = dr.tie_keys(model, "post_credit", fr, d.posters[orr])
+        pair = fr.astype(np.int64) * b.width + tr
+        order = np.lexsort((tie, pair))
+        starts = np.ones(order.size, dtype=bool)
+        starts[1:] = pair[order][1:] != pair[order][:-1]
+        first, inv = order[starts], np.empty(order.size, dtype=np.int64)
+        inv[order] = np.cumsum(starts) - 1
+        num = np.bincount(inv, weights=w * claim[orr], minlength=first.size)
+        den = np.bincount(inv, weights=w, minlength=first.size)
         r, s = fr[first], tr[first]
         blended = rules.blend(b.belief_at(r, s), num, den)
         # writes
