@@ -17,7 +17,7 @@ from scipy import stats
 from spheres.config import to_dict
 from spheres.model import clock
 from spheres.model.currency import AGENT_TYPES, KINDS, REASON_NAMES, REASONS
-from spheres.model.measures import klout_score, network_value
+from spheres.model.measures import klout_score, network_value, top_share
 from spheres.model.strategies import STRATEGIES
 
 if TYPE_CHECKING:
@@ -160,6 +160,7 @@ def _summary(model: MarketModel, agents: pd.DataFrame, flows: pd.DataFrame) -> d
         "buyer_spend": spend,
         "seller_revenue": model.revenue_total,
         "money_identity_holds": spend == model.revenue_total,
+        "purchase_concentration_top20": top_share(b.purchases, 0.2),
         "score_influence_spearman": rho,
         "top_by_score": _top(agents, "score", k),
         "top_by_true_influence": _top(agents, "true_influence", k),
