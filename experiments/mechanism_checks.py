@@ -2,6 +2,7 @@
 
     python experiments/mechanism_checks.py              # seeds 0-4, about a minute on 2 cores
     python experiments/mechanism_checks.py --seeds 10 --buyers 3000
+    python experiments/mechanism_checks.py --checks 7              # one check only
 
 Prints one table per check, each a mean over seeds with its standard deviation:
 
@@ -15,7 +16,9 @@ Prints one table per check, each a mean over seeds with its standard deviation:
 4. trust in peers, influencers and sellers at the end of all-broadcast, all-listen and
    all-sponsor runs (Q7);
 5. promotions per default run and the degree percentile of the promoted (spheres);
-6. every currency flow's total in a default run, by reason (Q3).
+6. every currency flow's total in a default run, by reason (Q3);
+7. the share of all purchases made by the top 20% of buyers, buyers alike and as their need
+   rates spread (``market.need_shape``; Q5).
 
 These are the figures docs/ODD.md (section 5, "Why these defaults") quotes; the named studies
 in configs/experiment/ run the questions at scale.
@@ -61,74 +64,94 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=5, help="seeds per setting (default 5)")
     ap.add_argument("--buyers", type=int, default=3000, help="buyers per run (default 3000)")
+    ap.add_argument("--checks", type=int, nargs="*", default=list(range(1, 8)),
+                    help="the checks to run (default all: 1 to 7)")
     args = ap.parse_args(argv)
-    s, n = args.seeds, args.buyers
+    s, n, checks = args.seeds, args.buyers, set(args.checks)
     pd.set_option("display.width", 120)
 
     def lag(**o: Any) -> str:
         rs = runs(s, n, **o)
         return mean_sd([float(r.metrics["expectation_lag"].iloc[100:].mean()) for r in rs])
 
-    print("1. lag of expectations behind the frontier (mean over steps 101-200)")
-    rows = [{"setting": f"market.contacts={k}", "lag": lag(**{"market.contacts": k})}
-            for k in (1, 3, 10)]
-    rows += [{"setting": f"network.mean_degree={k}", "lag": lag(**{"network.mean_degree": k})}
-             for k in (4, 40)]
-    rows.append({"setting": "mechanisms.peer_pull=false",
-                 "lag": lag(**{"mechanisms.peer_pull": False})})
-    print(pd.DataFrame(rows).to_string(index=False), "\n")
+    defaults = runs(s, n) if checks & {5, 6} else []  # the default runs checks 5 and 6 read
+    if 1 in checks:
+        print("1. lag of expectations behind the frontier (mean over steps 101-200)")
+        rows = [{"setting": f"market.contacts={k}", "lag": lag(**{"market.contacts": k})}
+                for k in (1, 3, 10)]
+        rows += [{"setting": f"network.mean_degree={k}", "lag": lag(**{"network.mean_degree": k})}
+                 for k in (4, 40)]
+        rows.append({"setting": "mechanisms.peer_pull=false",
+                     "lag": lag(**{"mechanisms.peer_pull": False})})
+        print(pd.DataFrame(rows).to_string(index=False), "\n")
 
-    print("2. lagging vs listening sellers, same marketing (none), entry off")
-    rows = []
-    for label, speed in (("frontier still", 0.0), ("default speed", 0.52), ("fast", 1.56)):
-        rows += strategy_rows(runs(s, n, **{"sellers.mix": {"lagging": 5, "listen": 5},
-                                            "market.frontier_speed": speed,
-                                            "mechanisms.entry": False}), label)
-    print(pd.DataFrame(rows).to_string(index=False), "\n")
+    if 2 in checks:
+        print("2. lagging vs listening sellers, same marketing (none), entry off")
+        rows = []
+        for label, speed in (("frontier still", 0.0), ("default speed", 0.52), ("fast", 1.56)):
+            rows += strategy_rows(runs(s, n, **{"sellers.mix": {"lagging": 5, "listen": 5},
+                                                "market.frontier_speed": speed,
+                                                "mechanisms.entry": False}), label)
+        print(pd.DataFrame(rows).to_string(index=False), "\n")
 
-    print("3. final share by strategy (default mix, entry off)")
-    rows = strategy_rows(runs(s, n, **{"mechanisms.entry": False}), "defaults")
-    rows += strategy_rows(runs(s, n, **{"mechanisms.entry": False,
-                                        "market.frontier_speed": 1.56}),
-                          "market.frontier_speed=1.56")
-    print(pd.DataFrame(rows).to_string(index=False), "\n")
+    if 3 in checks:
+        print("3. final share by strategy (default mix, entry off)")
+        rows = strategy_rows(runs(s, n, **{"mechanisms.entry": False}), "defaults")
+        rows += strategy_rows(runs(s, n, **{"mechanisms.entry": False,
+                                            "market.frontier_speed": 1.56}),
+                              "market.frontier_speed=1.56")
+        print(pd.DataFrame(rows).to_string(index=False), "\n")
 
-    print("3b. broadcast sellers as the cost of an ad grows (default mix, entry off)")
-    rows = []
-    for cost in (20, 200, 1000):
-        rs = runs(s, n, **{"mechanisms.entry": False, "sellers.ad_cost": cost})
-        got = [r.summary["sellers_alive_by_strategy"]["broadcast"] for r in rs]
-        spent = [int(r.sellers.loc[r.sellers.strategy == "broadcast", "marketing"].sum())
-                 for r in rs]
-        rows.append({"sellers.ad_cost": cost, "broadcast share": mean_sd(
-            [g["final_share"] for g in got]), "survival": mean_sd([g["alive"] / g["start"]
-                                                                   for g in got]),
-            "ad spend (cents)": f"{np.mean(spent):.0f}"})
-    print(pd.DataFrame(rows).to_string(index=False), "\n")
+        print("3b. broadcast sellers as the cost of an ad grows (default mix, entry off)")
+        rows = []
+        for cost in (20, 200, 1000):
+            rs = runs(s, n, **{"mechanisms.entry": False, "sellers.ad_cost": cost})
+            got = [r.summary["sellers_alive_by_strategy"]["broadcast"] for r in rs]
+            spent = [int(r.sellers.loc[r.sellers.strategy == "broadcast", "marketing"].sum())
+                     for r in rs]
+            rows.append({"sellers.ad_cost": cost, "broadcast share": mean_sd(
+                [g["final_share"] for g in got]), "survival": mean_sd([g["alive"] / g["start"]
+                                                                       for g in got]),
+                "ad spend (cents)": f"{np.mean(spent):.0f}"})
+        print(pd.DataFrame(rows).to_string(index=False), "\n")
 
-    print("4. trust at the end, by source")
-    rows = []
-    for preset in ("broadcast", "listen", "sponsor"):
-        rs = runs(s, n, **{"sellers.mix": {preset: 10}})
-        row = {"market": f"all {preset}"}
-        for source in ("peers", "influencers", "sellers"):
-            row[source] = mean_sd([r.summary["trust_final"][source] for r in rs])
-        rows.append(row)
-    print(pd.DataFrame(rows).to_string(index=False), "(start: 0.6, 0.5, 0.4)\n")
+    if 4 in checks:
+        print("4. trust at the end, by source")
+        rows = []
+        for preset in ("broadcast", "listen", "sponsor"):
+            rs = runs(s, n, **{"sellers.mix": {preset: 10}})
+            row = {"market": f"all {preset}"}
+            for source in ("peers", "influencers", "sellers"):
+                row[source] = mean_sd([r.summary["trust_final"][source] for r in rs])
+            rows.append(row)
+        print(pd.DataFrame(rows).to_string(index=False), "(start: 0.6, 0.5, 0.4)\n")
 
-    defaults = runs(s, n)
-    print("5. promotions per default run")
-    promoted = [r.summary["promotions"] for r in defaults]
-    pct = [r.summary["promoted_degree_percentile_median"] for r in defaults]
-    print(f"promotions {mean_sd(promoted)} (per seed {promoted}); median degree percentile of "
-          f"the promoted {mean_sd([p for p in pct if p == p])}\n")
+    if 5 in checks:
+        print("5. promotions per default run")
+        promoted = [r.summary["promotions"] for r in defaults]
+        pct = [r.summary["promoted_degree_percentile_median"] for r in defaults]
+        print(f"promotions {mean_sd(promoted)} (per seed {promoted}); median degree percentile of "
+              f"the promoted {mean_sd([p for p in pct if p == p])}\n")
 
-    print("6. currency flows in a default run, by reason (points)")
-    table = pd.DataFrame([r.summary["currency_by_reason"] for r in defaults])
-    spread = table.agg(["mean", lambda x: x.std(ddof=0), "min"])  # s.d. as in the other checks
-    print(spread.set_axis(["mean", "sd", "min"]).round(0).astype(int).T.to_string())
-    other = [(r.summary["exits"], r.summary["entries"]) for r in defaults]
-    print(f"\nexits and entries per default run: {other}")
+    if 6 in checks:
+        print("6. currency flows in a default run, by reason (points)")
+        table = pd.DataFrame([r.summary["currency_by_reason"] for r in defaults])
+        spread = table.agg(["mean", lambda x: x.std(ddof=0), "min"])  # s.d. as in the other checks
+        print(spread.set_axis(["mean", "sd", "min"]).round(0).astype(int).T.to_string())
+        other = [(r.summary["exits"], r.summary["entries"]) for r in defaults]
+        print(f"\nexits and entries per default run: {other}\n")
+
+    if 7 in checks:
+        print("7. share of all purchases made by the top 20% of buyers")
+        rows = []
+        for shape in (0.0, 0.5, 0.6, 1.0, 2.0):
+            rs = runs(s, n, **{"market.need_shape": shape})
+            rows.append({"market.need_shape": shape, "top 20% share": mean_sd(
+                [r.summary["purchase_concentration_top20"] for r in rs]),
+                "purchases per buyer": mean_sd([float(r.agents.purchases.mean()) for r in rs]),
+                "needs per buyer-step": mean_sd([float(r.metrics.buyers_with_need.mean() / n)
+                                                 for r in rs])})
+        print(pd.DataFrame(rows).to_string(index=False), "(default: 0.6)")
 
 
 if __name__ == "__main__":

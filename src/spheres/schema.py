@@ -113,6 +113,14 @@ class MarketConfig:
                                 "ranks lowest to learn another (0: no limit)", unit="sellers",
                              low=0, high=1000, symbol="M")
     need_rate: float = rate(5.48, "mean number of needs a buyer has in a year", "λ_n")
+    need_shape: float = setting(
+        0.6, "gamma shape of buyers' need-rate multipliers (mean 1), as in the NBD model of "
+             "purchase frequency: the lower, the more purchases come from heavy buyers "
+             "(published: the top 20% of buyers make about 50–73% of purchases); 0: all buyers "
+             "alike", low=0.0, high=1000.0, symbol="k_n",
+        source="NBD: Ehrenberg 1959; Goodhardt, Ehrenberg & Chatfield 1984; set to the top-20% "
+               "share of Sharp, Romaniuk & Graham 2019 and Kim, Singh & Winer 2017",
+        tries=(0.3, 2.0))
     contacts: int = setting(3, "contacts asked per buyer with a need", unit="buyers", low=1,
                             high=100, symbol="K")
     p_word_of_mouth: float = prob(0.1, "probability a contact makes the buyer aware of a seller "

@@ -150,7 +150,7 @@ class Buyer(RowView):
 
     # -- 2. needs ------------------------------------------------------------------------------
     def feel_need(self, drawn: np.ndarray) -> None:
-        """Have a need this step (probability ``need_rate``: the phase's draw, entry ``[row]``)."""
+        """Have a need this step (my own chance: the phase's draw, entry ``[row]``)."""
         self.model.buyers_state.need[self.row] = drawn[self.row]
 
     # -- 3. conversations ----------------------------------------------------------------------

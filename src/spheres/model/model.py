@@ -123,6 +123,7 @@ class MarketModel(mesa.Model):
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
         b.drift_rate[:] = dr.drift_rates(self)
+        b.need_chance[:] = dr.need_rates(self)
         b.trust[:] = (cfg.market.trust_peers, cfg.market.trust_influencers,
                       cfg.market.trust_sellers)
         start = self.n_start_sellers
@@ -264,7 +265,7 @@ class MarketModel(mesa.Model):
         self.engine.drift(self)
 
     def needs(self) -> None:
-        """Phase 2: each buyer has a need with probability ``need_rate``."""
+        """Phase 2: each buyer has a need with its own chance (``need_rate``, ``need_shape``)."""
         self.engine.needs(self, dr.needs(self))
 
     def conversations(self) -> None:

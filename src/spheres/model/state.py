@@ -33,6 +33,7 @@ class BuyerArrays:
     expect: np.ndarray  # (N, D) float64: where the buyer's expectations are
     taste: np.ndarray  # (N, D) float64: the buyer's fixed offset from the frontier
     drift_rate: np.ndarray  # float64: the buyer's own rate of following the frontier
+    need_chance: np.ndarray  # float64: the buyer's own chance of a need per step
     need: np.ndarray  # bool: has a need this step
     aware: np.ndarray  # (N, S) bool: knows the seller
     belief: np.ndarray  # (N, K) float64: believed fit of the seller in each memory cell
@@ -221,6 +222,7 @@ def empty_buyers(n: int, s: int, d: int, prior: float, k: int = 0) -> BuyerArray
         expect=np.full((n, d), 0.0),
         taste=np.full((n, d), 0.0),
         drift_rate=np.full(n, 0.0),
+        need_chance=np.full(n, 0.0),
         need=np.full(n, 0, dtype=bool),
         aware=np.full((n, s), 0, dtype=bool),
         belief=np.full((n, k), prior),

@@ -47,7 +47,7 @@ class VectorEngine:
 
     # 2. Needs -------------------------------------------------------------------------------
     def needs(self, model: Market, drawn: np.ndarray) -> None:
-        """A buyer has a need this step with probability ``need_rate`` (the drawn mask)."""
+        """A buyer has a need this step with its own chance (the drawn mask)."""
         model.buyers_state.need[:] = drawn
 
     # 3. Conversations -----------------------------------------------------------------------
