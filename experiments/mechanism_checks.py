@@ -18,7 +18,9 @@ Prints one table per check, each a mean over seeds with its standard deviation:
 5. promotions per default run and the degree percentile of the promoted (spheres);
 6. every currency flow's total in a default run, by reason (Q3);
 7. the share of all purchases made by the top 20% of buyers, buyers alike and as their need
-   rates spread (``market.need_shape``; Q5).
+   rates spread (``market.need_shape``; Q5);
+8. money from points in a default run: the cents cashed out, the share spent again on later
+   purchases, and who holds the rest (Q3).
 
 These are the figures docs/ODD.md (section 5, "Why these defaults") quotes; the named studies
 in configs/experiment/ run the questions at scale.
@@ -64,8 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=5, help="seeds per setting (default 5)")
     ap.add_argument("--buyers", type=int, default=3000, help="buyers per run (default 3000)")
-    ap.add_argument("--checks", type=int, nargs="*", default=list(range(1, 8)),
-                    help="the checks to run (default all: 1 to 7)")
+    ap.add_argument("--checks", type=int, nargs="*", default=list(range(1, 9)),
+                    help="the checks to run (default all: 1 to 8)")
     args = ap.parse_args(argv)
     s, n, checks = args.seeds, args.buyers, set(args.checks)
     pd.set_option("display.width", 120)
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         rs = runs(s, n, **o)
         return mean_sd([float(r.metrics["expectation_lag"].iloc[100:].mean()) for r in rs])
 
-    defaults = runs(s, n) if checks & {5, 6} else []  # the default runs checks 5 and 6 read
+    defaults = runs(s, n) if checks & {5, 6, 8} else []  # the default runs checks 5 and 6 read
     if 1 in checks:
         print("1. lag of expectations behind the frontier (mean over steps 101-200)")
         rows = [{"setting": f"market.contacts={k}", "lag": lag(**{"market.contacts": k})}
@@ -151,7 +153,24 @@ def main(argv: list[str] | None = None) -> None:
                 "purchases per buyer": mean_sd([float(r.agents.purchases.mean()) for r in rs]),
                 "needs per buyer-step": mean_sd([float(r.metrics.buyers_with_need.mean() / n)
                                                  for r in rs])})
-        print(pd.DataFrame(rows).to_string(index=False), "(default: 0.6)")
+        print(pd.DataFrame(rows).to_string(index=False), "(default: 0.6)\n")
+
+    if 8 in checks:
+        print("8. money from points in a default run (cents)")
+        rows = []
+        for r in defaults:
+            m, a = r.summary, r.agents
+            infl = a.agent_type == "influencer"
+            rows.append({"cashed out": m["money_from_points"], "spent again": m["wallet_spent"],
+                         "held": m["wallet_held"], "perks": m["perk_cents"],
+                         "share spent again": m["wallet_spent"] / max(m["money_from_points"], 1),
+                         "share to influencers": float(a.money_from_points[infl].sum())
+                         / max(m["money_from_points"], 1),
+                         "buyers cashing out": int((a.money_from_points > 0).sum()),
+                         "share of buyers' spend": m["wallet_spent"] / max(m["buyer_spend"], 1)})
+        table = pd.DataFrame(rows)
+        print(table.agg(["mean", lambda x: x.std(ddof=0)]).set_axis(["mean", "sd"]).T
+              .to_string(float_format=lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"))
 
 
 if __name__ == "__main__":

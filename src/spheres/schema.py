@@ -289,8 +289,8 @@ class MechanismsConfig:
     follower_share: bool = setting(True, "sponsored influencers share with followers who buy "
                                          "(phase 8)")
     perks: bool = setting(True, "buyers pay part of a price in points (phase 6)")
-    cashout: bool = setting(True, "balances above a threshold are converted into money "
-                                  "(phase 8)")
+    cashout: bool = setting(True, "balances above a threshold are cashed out into buyers' "
+                                  "wallets, spent on later purchases (phase 8)")
     decay: bool = setting(True, "balances fade: currency burned (phase 8)")
     reputation: bool = setting(True, "advice weighted by the adviser's balance (phase 3)")
     trust: bool = setting(True, "trust moves toward the outcome of claimed purchases (phase 7)")

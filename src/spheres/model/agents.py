@@ -382,7 +382,7 @@ class Buyer(RowView):
 
     # -- 8. currency economy -------------------------------------------------------------------
     def spend_currency(self) -> None:
-        """Convert currency into money above the threshold; then let attention fade (burn)."""
+        """Cash currency out into my wallet above the threshold; then let attention fade."""
         model, b, k = self.model, self.model.buyers_state, self.model.cfg.currency
         mech = model.cfg.mechanisms
         row = np.array([self.row])
@@ -391,7 +391,9 @@ class Buyer(RowView):
                                            k.cashout_share))
             if pts > 0:
                 model.ledger.convert_out(row, pts, "cashout")
-                b.money[self.row] += rules.cents(pts, k.cents_per_point)
+                money = rules.cents(pts, k.cents_per_point)
+                b.money[self.row] += money
+                b.money_in[self.row] += money
         balance = b.currency[self.row]
         if mech.decay and balance > 0:
             burn = int(rules.burn_points(balance, k.decay))

@@ -39,7 +39,9 @@ class BuyerArrays:
     belief: np.ndarray  # (N, K) float64: believed fit of the seller in each memory cell
     trust: np.ndarray  # (N, 3) float64: trust in peers, influencers, sellers
     currency: np.ndarray  # int64: social-currency balance (points)
-    money: np.ndarray  # int64: cents received by converting currency out
+    money: np.ndarray  # int64: the wallet: cents from cash-outs, not yet spent
+    money_in: np.ndarray  # int64: cents credited to the wallet from points (cash-outs), in all
+    wallet_spent: np.ndarray  # int64: cents of purchases paid from the wallet, in all
     is_influencer: np.ndarray  # bool
     credibility: np.ndarray  # float64 in [0, 1]: an influencer's credibility
     sponsor_of: np.ndarray  # int32: seller sponsoring this influencer, -1 if none
@@ -229,6 +231,8 @@ def empty_buyers(n: int, s: int, d: int, prior: float, k: int = 0) -> BuyerArray
         trust=np.full((n, 3), 0.0),
         currency=np.full(n, 0, dtype=np.int64),
         money=np.full(n, 0, dtype=np.int64),
+        money_in=np.full(n, 0, dtype=np.int64),
+        wallet_spent=np.full(n, 0, dtype=np.int64),
         is_influencer=np.full(n, 0, dtype=bool),
         credibility=np.full(n, 1.0),
         sponsor_of=np.full(n, -1, dtype=np.int32),
