@@ -186,12 +186,18 @@ def assert_engines_equal(cfg: SpheresConfig, rich: bool = False,
     assert not wrong, f"events not as intended: {wrong} (all counts: {counts})"
 
 
+# Without initial influencers sponsors wait for audiences to grow; at some seeds (1, 2 among
+# others) every sponsor has left before a renewal finds a buyer with an audience, so no
+# sponsorship would be compared. Seed 3 sponsors.
+OFF_CASE: dict[str, dict[str, Any]] = {"influencers": {"seed": 3}}
+
 EQUALITY_CASES = [
     *[pytest.param({"network.kind": kind}, id=f"network-{kind}") for kind in NETWORK_KINDS],
     *[pytest.param({"sellers.mix": {name: 4}, "sellers.entry_strategy": name}, id=f"only-{name}")
       for name in STRATEGIES],
     pytest.param({}, id="mixed"),
-    *[pytest.param({f"mechanisms.{name}": False}, id=f"no-{name}") for name in MECHANISMS],
+    *[pytest.param({f"mechanisms.{name}": False, **OFF_CASE.get(name, {})}, id=f"no-{name}")
+      for name in MECHANISMS],
     *[pytest.param({"sellers.mix": {"sponsor": 3, "seed": 2}, "sellers.targeting": how,
                     "sellers.entry_strategy": "sponsor"}, id=f"targeting-{how}")
       for how in TARGETING],

@@ -357,8 +357,9 @@ def run_configs(draw: st.DrawFn, max_buyers: int = 300, max_steps: int = 30) -> 
 def assert_identities(res: Results) -> None:
     """Balances equal mint + convert_in - burn - convert_out exactly; no balance is negative;
     the flows table sums to the totals by kind, and by reason to the totals of each reason's
-    kind; buyers' spend equals sellers' revenue, and the sellers' booked revenue equals the
-    buyers' lifetime values."""
+    kind; buyers' spend equals sellers' revenue and what buyers paid from income and from their
+    wallets, and the sellers' booked revenue equals the buyers' lifetime values; the money from
+    points (cash-outs) is spent from the wallets or still held there, buyer by buyer."""
     s, agents = res.summary, res.agents
     by_kind, by_reason = s["currency_by_kind"], s["currency_by_reason"]
     stock = int(agents.currency.sum())
@@ -378,8 +379,16 @@ def assert_identities(res: Results) -> None:
         assert {r: int(e.amount[e.reason == r].sum()) for r in REASONS} == by_reason
         assert (e.amount >= 0).all()
     assert s["buyer_spend"] == s["seller_revenue"] and s["money_identity_holds"]
+    assert s["income_spent"] + s["wallet_spent"] == s["buyer_spend"]
     assert int(res.sellers.revenue.sum()) == int(agents.lifetime_value.sum()) == s["buyer_spend"]
     assert int(res.metrics.revenue.sum()) == s["seller_revenue"]
+    chi = res.config.currency.cents_per_point
+    assert s["money_from_points"] == s["cashout_cents"] == by_reason["cashout"] * chi
+    assert s["perk_cents"] == by_reason["perk"] * chi
+    assert s["money_from_points"] == s["wallet_spent"] + s["wallet_held"]
+    assert s["wallet_identity_holds"] and int(agents.money.sum()) == s["wallet_held"]
+    assert (agents.money_from_points == agents.wallet_spent + agents.money).all()
+    assert (agents.money >= 0).all() and (agents.wallet_spent <= agents.lifetime_value).all()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -402,6 +411,7 @@ def test_a_switched_off_mechanism_moves_no_currency(overrides: dict[str, Any]) -
     off has a total of zero (in the summary, the flows and the metrics)."""
     res = simulate(weekly_config(overrides))
     assert res.summary["ledger_identity_holds"] and res.summary["money_identity_holds"]
+    assert res.summary["wallet_identity_holds"]
     assert_identities(res)
     on = overrides["mechanisms"]
     off = [reason for reason, switch in REASON_SWITCH.items() if not on[switch]]
@@ -412,6 +422,8 @@ def test_a_switched_off_mechanism_moves_no_currency(overrides: dict[str, Any]) -
         assert (res.metrics.currency_perks == 0).all()
     if "follower_share" in off:
         assert (res.metrics.currency_follower_share == 0).all()
-    if "perk" in off and "cashout" in off:  # buyers get money only from points
-        assert (res.agents.money == 0).all() and res.summary["currency_by_kind"][
-            "convert_out"] == 0
+    if "cashout" in off:  # only cash-outs fill wallets; a perk lowers the price only
+        assert (res.agents.money == 0).all() and res.summary["money_from_points"] == 0
+        assert res.summary["wallet_spent"] == 0
+    if "perk" in off and "cashout" in off:
+        assert res.summary["currency_by_kind"]["convert_out"] == 0

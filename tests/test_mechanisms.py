@@ -220,10 +220,12 @@ def test_a_tiny_probability_runs(setting: str) -> None:
 
 
 def diffusion_reach(p_wom: float, seed: int, steps: int = 40, n: int = 2000) -> np.ndarray:
-    """Reach of one broadcasting seller per step, with only advertising and word of mouth; the
-    seller's budget always pays for reaching each buyer with probability ad_rate."""
+    """Reach of one broadcasting seller per step, with only advertising and word of mouth, among
+    buyers alike (as in configs/experiment/diffusion.yaml); the seller's budget always pays for
+    reaching each buyer with probability ad_rate."""
     cfg = config({"broadcast": 1}, DIFFUSION, n_buyers=n, steps=steps, seed=seed,
-                 network__kind="erdos_renyi", market__need_rate=0.3, market__contacts=3,
+                 network__kind="erdos_renyi", market__need_rate=0.3, market__need_shape=0,
+                 market__contacts=3,
                  market__ad_rate=0.02, market__p_word_of_mouth=p_wom, market__initial_awareness=0.0,
                  sellers__marketing_budget=1.0, sellers__fixed_cost_per_buyer=0)
     return simulate(cfg).sellers["reach"].to_numpy()

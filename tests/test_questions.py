@@ -196,15 +196,19 @@ def test_every_mechanism_is_at_work_at_the_defaults(default_run: spheres.Results
     assert (m["expectation_lag"].iloc[50:] > 0).all()
 
 
-def test_perks_are_paid_by_the_seller_and_saved_by_the_buyer(default_run: spheres.Results) -> None:
+def test_perks_lower_the_price_and_cash_outs_fill_wallets(default_run: spheres.Results) -> None:
     """Points spent as a discount lower what buyers pay and sellers earn alike (the money
-    identity holds) and become the buyers' money."""
-    s = default_run.summary
-    assert s["money_identity_holds"] and s["ledger_identity_holds"]
+    identity holds) and reach no wallet; points cashed out become the buyers' money, spent on
+    later purchases or held."""
+    s, agents = default_run.summary, default_run.agents
+    assert s["money_identity_holds"] and s["ledger_identity_holds"] and s["wallet_identity_holds"]
     cpp = s["config"]["currency"]["cents_per_point"]
-    money = int(default_run.agents["money"].sum())
-    out = s["currency_by_reason"]["perk"] + s["currency_by_reason"]["cashout"]
-    assert money == out * cpp
+    assert s["perk_cents"] == s["currency_by_reason"]["perk"] * cpp > 0
+    cashed = s["currency_by_reason"]["cashout"] * cpp
+    assert int(agents["money_from_points"].sum()) == cashed > 0
+    assert int(agents["money"].sum()) + int(agents["wallet_spent"].sum()) == cashed
+    assert s["buyer_spend"] + s["perk_cents"] == int(agents["purchases"].sum()) * s["config"][
+        "sellers"]["price"]
 
 
 # -- Q4: an observable score -------------------------------------------------------------------

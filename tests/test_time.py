@@ -37,6 +37,7 @@ def yearly_reach(steps_per_year: int, seed: int) -> np.ndarray:
                       **{"time.steps_per_year": steps_per_year, "market.initial_awareness": 0.0,
                          "market.ad_rate": P, "market.need_rate": NEED,
                          "market.contacts": CONTACTS, "market.p_word_of_mouth": WOM,
+                         "market.need_shape": switches["market"]["need_shape"],
                          "output.progress": False})
     reach = simulate(cfg).sellers["reach"].to_numpy()
     return reach[steps_per_year - 1::steps_per_year]

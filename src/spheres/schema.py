@@ -121,6 +121,14 @@ class MarketConfig:
                              low=0, high=1000, symbol="M", source='a choice (0: no limit)')
     need_rate: float = rate(5.48, "mean number of needs a buyer has in a year", "λ_n",
                             source='assumption', tries=(1, 52))
+    need_shape: float = setting(
+        0.6, "gamma shape of buyers' need-rate multipliers (mean 1), as in the NBD model of "
+             "purchase frequency: the lower, the more purchases come from heavy buyers "
+             "(published: the top 20% of buyers make about 50–73% of purchases); 0: all buyers "
+             "alike", low=0.0, high=1000.0, symbol="k_n",
+        source=("NBD [Ehrenberg1959]; set so the top 20% of buyers make about 60% of purchases "
+                "[SR2007], mean 73% [KSW2017]"),
+        tries=(0.3, 2.0))
     contacts: int = setting(3, "contacts asked per buyer with a need", unit="buyers", low=1,
                             high=100, symbol="K",
                             source=("assumption; 56 brand mentions a week per person "
@@ -359,8 +367,9 @@ class MechanismsConfig:
     follower_share: bool = setting(True, "sponsored influencers share with followers who buy "
                                          "(phase 8)", source='a choice')
     perks: bool = setting(True, "buyers pay part of a price in points (phase 6)", source='a choice')
-    cashout: bool = setting(True, "balances above a threshold are converted into money "
-                                  "(phase 8)", source='a choice')
+    cashout: bool = setting(True, "balances above a threshold are cashed out into buyers' "
+                                  "wallets, spent on later purchases (phase 8)",
+                            source='a choice')
     decay: bool = setting(True, "balances fade: currency burned (phase 8)", source='a choice')
     reputation: bool = setting(True, "advice weighted by the adviser's balance (phase 3)",
                                source='a choice')

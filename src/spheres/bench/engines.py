@@ -7,7 +7,8 @@
   shares of inert, broadcast, listen, sponsor and cocreate sellers; 10 sellers is the default
   mix itself). The agent engine runs only up to ``--agent-max`` buyers.
 - **The bare diffusion job**: one advertising seller (mix ``{broadcast: 1}``), every other
-  mechanism off (the switches of ``configs/experiment/diffusion.yaml``), an Erdős–Rényi graph of
+  mechanism off and buyers alike in their need rates (the switches and market of
+  ``configs/experiment/diffusion.yaml``), an Erdős–Rényi graph of
   mean degree 10, the default ``ad_rate`` and ``p_word_of_mouth``, and a budget that always pays
   ``ad_rate``; beside it a plain numpy version of the same diffusion on the same graph
   (:func:`numpy_diffusion`).
@@ -101,16 +102,23 @@ def diffusion_switches() -> dict[str, bool]:
     return {str(k): bool(v) for k, v in node["mechanisms"].items()}
 
 
+def diffusion_market() -> dict[str, Any]:
+    """The market settings of the diffusion study (buyers alike), read from its experiment file."""
+    node = OmegaConf.load(config_dir() / "experiment" / "diffusion.yaml")
+    return {str(k): v for k, v in node["market"].items()}
+
+
 def diffusion_config(n: int, steps: int, seed: int, switches: dict[str, bool],
                      **market: Any) -> SpheresConfig:
     """The bare diffusion job's config.
 
-    One broadcasting seller whose budget always pays ``ad_rate``, the given switches, an
-    Erdős–Rényi graph of mean degree 10; ``market`` overrides ``market.*`` settings.
+    One broadcasting seller whose budget always pays ``ad_rate``, the given switches, the
+    study's market (buyers alike, as in :func:`numpy_diffusion`), an Erdős–Rényi graph of mean
+    degree 10; ``market`` overrides ``market.*`` settings.
     """
     return make_config({"sellers": {"mix": {"broadcast": 1}, "marketing_budget": RATE_CERTAIN,
                                      "fixed_cost_per_buyer": 0},
-                        "mechanisms": switches, "market": market,
+                        "mechanisms": switches, "market": {**diffusion_market(), **market},
                         "network": {"kind": "erdos_renyi", "mean_degree": 10.0}},
                        n_buyers=n, steps=steps, seed=seed, engine="vector",
                        **{"output.progress": False})

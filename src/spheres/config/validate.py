@@ -272,7 +272,7 @@ def estimate_memory(c: SpheresConfig) -> int:
     sellers = sum(c.sellers.mix.values()) + (c.sellers.max_entrants if c.mechanisms.entry else 0)
     degree = n - 1 if c.network.kind == "complete" else min(c.network.mean_degree, n - 1)
     base = 300 * 2**20  # interpreter, numpy, pandas, mesa
-    buyers = n * (40 * d + 200)
+    buyers = n * (40 * d + 230)
     # per (buyer, seller): aware (1 B), and with a cap the memory index (1-2 B); per memory cell:
     # belief, claim, spend (8 B each), introducer, aware time (4 B each), the two kinds (1 B
     # each), and with a cap the seller held (2 B); half as much again for a phase's temporaries

@@ -150,7 +150,7 @@ class Buyer(RowView):
 
     # -- 2. needs ------------------------------------------------------------------------------
     def feel_need(self, drawn: np.ndarray) -> None:
-        """Have a need this step (probability ``need_rate``: the phase's draw, entry ``[row]``)."""
+        """Have a need this step (my own chance: the phase's draw, entry ``[row]``)."""
         self.model.buyers_state.need[self.row] = drawn[self.row]
 
     # -- 3. conversations ----------------------------------------------------------------------
@@ -385,7 +385,7 @@ class Buyer(RowView):
 
     # -- 8. currency economy -------------------------------------------------------------------
     def spend_currency(self) -> None:
-        """Convert currency into money above the threshold; then let attention fade (burn)."""
+        """Cash currency out into my wallet above the threshold; then let attention fade."""
         model, b, k = self.model, self.model.buyers_state, self.model.cfg.currency
         mech = model.cfg.mechanisms
         row = np.array([self.row])
@@ -394,7 +394,9 @@ class Buyer(RowView):
                                            k.cashout_share))
             if pts > 0:
                 model.ledger.convert_out(row, pts, "cashout")
-                b.money[self.row] += rules.cents(pts, k.cents_per_point)
+                money = rules.cents(pts, k.cents_per_point)
+                b.money[self.row] += money
+                b.money_in[self.row] += money
         balance = b.currency[self.row]
         if mech.decay and balance > 0:
             burn = int(rules.burn_points(balance, k.decay))

@@ -96,8 +96,16 @@ def drift(model: Market) -> np.ndarray:
 
 
 def needs(model: Market) -> np.ndarray:
-    """Which buyers have a need (bool per buyer), each with probability ``need_rate``."""
-    return bernoulli_mask(model.rng, model.n_buyers, model.cfg.market.need_rate)
+    """Which buyers have a need (bool per buyer), each with its own chance ``need_chance``.
+
+    Buyers all alike (``need_shape`` 0) share one chance, drawn as one Bernoulli array
+    (geometric gaps, as cheap as the needs are few); buyers who differ draw a uniform each and
+    have a need where it falls below their chance.
+    """
+    mk = model.cfg.market
+    if mk.need_shape == 0:
+        return bernoulli_mask(model.rng, model.n_buyers, mk.need_rate)
+    return model.rng.random(model.n_buyers) < model.buyers_state.need_chance
 
 
 def conversations(model: Market) -> ConversationDraws:
@@ -184,6 +192,23 @@ def drift_rates(model: Market) -> np.ndarray:
     z = model.rng.standard_normal(model.n_buyers)
     sd = mk.drift_spread
     return rules.hazard_scaled(mk.drift_rate, np.exp(sd * z - 0.5 * sd * sd))
+
+
+def need_rates(model: Market) -> np.ndarray:
+    """Each buyer's own chance of a need per step: the mean's hazard times a gamma factor.
+
+    The factor is Gamma(k, 1/k) (``need_shape`` k: mean 1, variance 1/k), so buyers have needs
+    at ``need_rate`` per year on average and their counts over a period follow the negative
+    binomial (NBD) model of purchase frequency. With k = 0 every factor is 1 and nothing is
+    drawn.
+    """
+    mk = model.cfg.market
+    k = mk.need_shape
+    if k == 0:
+        return np.full(model.n_buyers, mk.need_rate)
+    g = model.rng.gamma(k, 1.0 / k, size=model.n_buyers)
+    # a factor that underflowed to 0 (k near 0) stays a positive hazard: 0 * log(0) is undefined
+    return rules.hazard_scaled(mk.need_rate, np.maximum(g, np.finfo(float).tiny))
 
 
 def audience_growth(model: Market, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -58,7 +58,7 @@ class Engine(Protocol):
         ...
 
     def economy(self, model: Market) -> None:
-        """8. Buyers cash out above the threshold; balances decay."""
+        """8. Buyers cash out into their wallets above the threshold; balances decay."""
 
 
 # The engines by name (``engine=``): a new engine is a class with these phases, registered here.

@@ -35,6 +35,25 @@ def gini(values: np.ndarray) -> float:
     return 2.0 * weighted / (n * total) - (n + 1.0) / n
 
 
+def top_share(values: np.ndarray, fraction: float = 0.2) -> float:
+    """Share of the total held by the ``fraction`` of entries with the largest values.
+
+    The point of the Lorenz curve at ``1 - fraction``: the sum of the largest ``fraction * n``
+    values (a part of the next one when that is not a whole number) over the total, NaN if the
+    total is 0. It reads only the sorted values, so ties at the boundary give the same share
+    whichever of the tied entries stand inside it, and row order plays no part.
+    """
+    n = values.size
+    total = float(values.sum())
+    if n == 0 or total == 0:
+        return float("nan")
+    top = np.sort(values)[::-1].astype(float)
+    whole = int(fraction * n + 1e-9)  # 0.2 * 3000 is 600, not 599.99...
+    part = max(fraction * n - whole, 0.0)
+    held = top[:whole].sum() + (part * top[whole] if whole < n else 0.0)
+    return float(held / total)
+
+
 def column_means(x: np.ndarray) -> np.ndarray:
     """Mean of each column of a tall 2-D array (a matrix-vector product: fast for many rows)."""
     return np.ones(x.shape[0]) @ x / x.shape[0]

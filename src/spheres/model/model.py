@@ -73,6 +73,7 @@ class MarketModel(mesa.Model):
         self.seller_rows: list[dict[str, np.ndarray]] = []
         self.events: dict[str, int] = {"exits": 0, "entries": 0, "promotions": 0}
         self.revenue_total = 0
+        self.income_spent = 0  # cents of purchases paid from buyers' income (not their wallets)
         self.kept_means: dict[str, np.ndarray] = {}  # measures.buyer_means of unchanging arrays
         self._views: list[Buyer] | None = None
         self._buyer_set: mesa.agent.AgentSet | None = None
@@ -125,6 +126,7 @@ class MarketModel(mesa.Model):
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
         b.drift_rate[:] = dr.drift_rates(self)
+        b.need_chance[:] = dr.need_rates(self)
         b.trust[:] = (cfg.market.trust_peers, cfg.market.trust_influencers,
                       cfg.market.trust_sellers)
         start = self.n_start_sellers
@@ -267,7 +269,7 @@ class MarketModel(mesa.Model):
         self.engine.drift(self)
 
     def needs(self) -> None:
-        """Phase 2: each buyer has a need with probability ``need_rate``."""
+        """Phase 2: each buyer has a need with its own chance (``need_rate``, ``need_shape``)."""
         self.engine.needs(self, dr.needs(self))
 
     def conversations(self) -> None:
@@ -337,8 +339,9 @@ class MarketModel(mesa.Model):
     def purchase(self) -> None:
         """Phase 6: buyers with a need choose among known sellers (logit) or buy nothing.
 
-        A buyer with enough currency pays part of the price in points (a perk the seller
-        honours).
+        A buyer with enough currency pays part of the price in points (a perk: the seller
+        honours it as a discount). What remains is paid from the buyer's wallet (money from
+        cashed-out points) as far as it holds, the rest from income.
         """
         rows = np.flatnonzero(self.buyers_state.need)
         choice = self.engine.purchase(self, rows, dr.purchase(self, rows))
@@ -352,9 +355,11 @@ class MarketModel(mesa.Model):
                                     k.perk_threshold)
             used = pts > 0
             self.ledger.convert_out(rows[used], pts[used], "perk")
-            saved = rules.cents(pts, k.cents_per_point)
-            b.money[rows] += saved
-            price = price - saved
+            price = price - rules.cents(pts, k.cents_per_point)
+        wallet = rules.paid_from_wallet(b.money[rows], price)
+        b.money[rows] -= wallet  # one purchase per buyer
+        b.wallet_spent[rows] += wallet
+        self.income_spent += int((price - wallet).sum())
         self.paid = price
         b.spend_by.reshape(-1)[b.cells(rows, chosen)] += price  # one purchase per buyer
         b.spent[rows] += price

@@ -301,8 +301,19 @@ def choose(util: np.ndarray, avail: np.ndarray, outside: float, u: Array) -> np.
 
 # -- social currency ----------------------------------------------------------------------------
 def cents(points: Array, cents_per_point: int) -> Array:
-    """Money for points converted out of the economy: ``points * cents_per_point``."""
+    """Money for points converted out of the economy (a cash-out, a perk's discount).
+
+    ``points * cents_per_point``.
+    """
     return points * cents_per_point
+
+
+def paid_from_wallet(wallet: Array, price: Array) -> Array:
+    """Cents of a price paid from the buyer's wallet (money from points): as much as it holds.
+
+    The rest is paid from income.
+    """
+    return np.minimum(wallet, price)
 
 
 def may_convert(balance: Array, threshold: int) -> Array:

@@ -33,12 +33,15 @@ class BuyerArrays:
     expect: np.ndarray  # (N, D) float64: where the buyer's expectations are
     taste: np.ndarray  # (N, D) float64: the buyer's fixed offset from the frontier
     drift_rate: np.ndarray  # float64: the buyer's own rate of following the frontier
+    need_chance: np.ndarray  # float64: the buyer's own chance of a need per step
     need: np.ndarray  # bool: has a need this step
     aware: np.ndarray  # (N, S) bool: knows the seller
     belief: np.ndarray  # (N, K) float64: believed fit of the seller in each memory cell
     trust: np.ndarray  # (N, 3) float64: trust in peers, influencers, sellers
     currency: np.ndarray  # int64: social-currency balance (points)
-    money: np.ndarray  # int64: cents received by converting currency out
+    money: np.ndarray  # int64: the wallet: cents from cash-outs, not yet spent
+    money_in: np.ndarray  # int64: cents credited to the wallet from points (cash-outs), in all
+    wallet_spent: np.ndarray  # int64: cents of purchases paid from the wallet, in all
     is_influencer: np.ndarray  # bool
     credibility: np.ndarray  # float64 in [0, 1]: an influencer's credibility
     sponsor_of: np.ndarray  # int32: seller sponsoring this influencer, -1 if none
@@ -222,12 +225,15 @@ def empty_buyers(n: int, s: int, d: int, prior: float, k: int = 0) -> BuyerArray
         expect=np.full((n, d), 0.0),
         taste=np.full((n, d), 0.0),
         drift_rate=np.full(n, 0.0),
+        need_chance=np.full(n, 0.0),
         need=np.full(n, 0, dtype=bool),
         aware=np.full((n, s), 0, dtype=bool),
         belief=np.full((n, k), prior),
         trust=np.full((n, 3), 0.0),
         currency=np.full(n, 0, dtype=np.int64),
         money=np.full(n, 0, dtype=np.int64),
+        money_in=np.full(n, 0, dtype=np.int64),
+        wallet_spent=np.full(n, 0, dtype=np.int64),
         is_influencer=np.full(n, 0, dtype=bool),
         credibility=np.full(n, 1.0),
         sponsor_of=np.full(n, -1, dtype=np.int32),

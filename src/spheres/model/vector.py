@@ -47,7 +47,7 @@ class VectorEngine:
 
     # 2. Needs -------------------------------------------------------------------------------
     def needs(self, model: Market, drawn: np.ndarray) -> None:
-        """A buyer has a need this step with probability ``need_rate`` (the drawn mask)."""
+        """A buyer has a need this step with its own chance (the drawn mask)."""
         model.buyers_state.need[:] = drawn
 
     # 3. Conversations -----------------------------------------------------------------------
@@ -282,14 +282,16 @@ class VectorEngine:
 
     # 8. Currency economy (buyers' part) -----------------------------------------------------
     def economy(self, model: Market) -> None:
-        """Buyers convert currency into money above a threshold; then attention fades (burn)."""
+        """Buyers cash currency out into their wallets above a threshold; then attention fades."""
         b, k, mech = model.buyers_state, model.cfg.currency, model.cfg.mechanisms
         if mech.cashout:
             rows = np.flatnonzero(rules.may_convert(b.currency, k.cashout_threshold))
             pts = rules.cashout_points(b.currency[rows], k.cashout_threshold, k.cashout_share)
             rows, pts = rows[pts > 0], pts[pts > 0]
             model.ledger.convert_out(rows, pts, "cashout")
-            b.money[rows] += rules.cents(pts, k.cents_per_point)
+            money = rules.cents(pts, k.cents_per_point)
+            b.money[rows] += money
+            b.money_in[rows] += money
         if mech.decay:
             rows = np.flatnonzero(b.currency > 0)
             burn = rules.burn_points(b.currency[rows], k.decay)

@@ -17,7 +17,13 @@ from scipy import stats
 from spheres.config import to_dict
 from spheres.model import clock
 from spheres.model.currency import AGENT_TYPES, KINDS, REASON_NAMES, REASONS
-from spheres.model.measures import TRUST_COLUMNS, klout_score, network_value, settle_step
+from spheres.model.measures import (
+    TRUST_COLUMNS,
+    klout_score,
+    network_value,
+    settle_step,
+    top_share,
+)
 from spheres.model.strategies import STRATEGIES
 
 if TYPE_CHECKING:
@@ -83,6 +89,8 @@ def assemble(model: MarketModel) -> Results:
         "network_value": network_value(model),
         "currency": b.currency,
         "money": b.money,
+        "money_from_points": b.money_in,
+        "wallet_spent": b.wallet_spent,
         "purchases": b.purchases,
         "credibility": np.where(b.is_influencer, b.credibility, np.nan),
         "found_out": b.exposed,
@@ -137,8 +145,11 @@ def _summary(model: MarketModel, agents: pd.DataFrame, flows: pd.DataFrame,
         rho = float("nan")
     k = model.cfg.output.top
     spend = int(b.spent.sum())
+    wallet_spent, held, from_points = (int(b.wallet_spent.sum()), int(b.money.sum()),
+                                       int(b.money_in.sum()))
     promoted = b.promoted_step >= 0
     by_reason = flows.groupby("reason")["amount"].sum() if len(flows) else pd.Series(dtype=int)
+    chi = model.cfg.currency.cents_per_point
     return {
         "steps": model.steps,
         "steps_per_year": model.config.time.steps_per_year,
@@ -160,7 +171,16 @@ def _summary(model: MarketModel, agents: pd.DataFrame, flows: pd.DataFrame,
         "ledger_identity_holds": led.identity_holds(),
         "buyer_spend": spend,
         "seller_revenue": model.revenue_total,
-        "money_identity_holds": spend == model.revenue_total,
+        "income_spent": model.income_spent,
+        "wallet_spent": wallet_spent,
+        "money_identity_holds": spend == model.revenue_total == model.income_spent + wallet_spent,
+        "money_from_points": from_points,
+        "cashout_cents": int(by_reason.get("cashout", 0)) * chi,
+        "perk_cents": int(by_reason.get("perk", 0)) * chi,
+        "wallet_held": held,
+        "wallet_identity_holds": (int(by_reason.get("cashout", 0)) * chi == from_points
+                                  == wallet_spent + held),
+        "purchase_concentration_top20": top_share(b.purchases, 0.2),
         "score_influence_spearman": rho,
         "top_by_score": _top(agents, "score", k),
         "top_by_true_influence": _top(agents, "true_influence", k),

@@ -54,7 +54,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"trust at the end: {text}")
     checks = [f"{label} {'yes' if summary[key] else 'NO'}"
               for key, label in (("ledger_identity_holds", "currency ledger"),
-                                 ("money_identity_holds", "money")) if key in summary]
+                                 ("money_identity_holds", "money"),
+                                 ("wallet_identity_holds", "wallets")) if key in summary]
     if checks:
         lines.append(f"identities hold: {', '.join(checks)}")
 
