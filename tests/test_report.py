@@ -208,9 +208,14 @@ def test_report_names_failed_runs_and_leaves_them_out(report: Path) -> None:
     assert "| 4 |" in text  # four finished seeds per scenario, not five or six
 
 
+def without_images(page: str) -> str:
+    """The page without its embedded images, whose base64 can spell "http" by chance."""
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+
+
 def test_report_files_are_self_contained(report: Path) -> None:
     page = (report / "report.html").read_text()
-    assert "http" not in page.lower()
+    assert "http" not in without_images(page).lower()
     assert page.count('src="data:image/png;base64,') == len(FIGURES)
     for name in FIGURES:
         assert (report / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -274,7 +279,8 @@ def test_report_of_a_real_sweep(tmp_path: Path) -> None:
     # advertising that misses what buyers want lowers their trust in sellers
     assert "Buyers end up trusting sellers less" in text
     page = (sweep_dir / "report.html").read_text()
-    assert "http" not in page.lower() and page.count("data:image/png;base64,") == len(FIGURES)
+    assert page.count("data:image/png;base64,") == len(FIGURES)
+    assert "http" not in without_images(page).lower()
 
 
 def test_no_finished_run_is_said_plainly(tmp_path: Path) -> None:

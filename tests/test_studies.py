@@ -23,11 +23,12 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 import spheres
-from spheres.analysis.store import SEED
+from spheres.analysis.store import SEED, Store
 from spheres.config import SpheresConfig
 from spheres.config.compose import load_config
 from spheres.model.sellers import TARGETING
 from spheres.paths import DATABASE, config_dir
+from spheres.studies import q6_targeting
 from spheres.sweeps.progress import sweep_size
 from spheres.sweeps.sensitivity import design_runs, outcome_value
 from test_cli import spheres_cli
@@ -196,11 +197,21 @@ def more_decay_burns_more(store: duckdb.DuckDBPyConnection, sweep_dir: Path) -> 
 
 
 def every_targeting_rule_seeded(store: duckdb.DuckDBPyConnection, sweep_dir: Path) -> None:
-    """Q6: every targeting rule ran, and free trials were given in every run."""
+    """Q6: every targeting rule ran, and free trials were given in every run; the study's years
+    to half reach are those of each run's own sellers table."""
     trials = query(store, """SELECT r."sellers.targeting" AS rule, r.job, sum(s.trials) AS trials
                              FROM steps s JOIN runs r USING (job) GROUP BY ALL""")
     assert set(trials.rule) == set(TARGETING)
     assert (trials.trials > 0).all()
+    with Store(sweep_dir / DATABASE) as opened:
+        study = q6_targeting.per_run(opened).set_index("job")
+    for _, run in query(store, "SELECT job, run_dir, steps, steps_per_year FROM runs").iterrows():
+        sellers = pd.read_parquet(sweep_dir / run.run_dir / "sellers.parquet")
+        for lever in ("seed", "sponsor"):
+            mean = sellers[sellers.marketing_lever == lever].groupby("step")["reach"].mean()
+            half = mean.index[mean >= 0.5]
+            years = (half.min() if len(half) else run.steps) / run.steps_per_year
+            assert study.loc[run.job, f"{lever}_half_years"] == pytest.approx(years)
 
 
 def advertising_alone_lowers_trust_in_sellers(store: duckdb.DuckDBPyConnection,

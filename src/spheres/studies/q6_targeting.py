@@ -5,9 +5,11 @@ upper reference).
 
 From the store's ``steps`` (free trials given), ``strategies`` (final share of the seeding and
 the sponsoring sellers), ``sellers`` (their profit per seller over the run, and the seeders'
-reach at the last step) and ``agents`` (awareness passed on by buyers, ``made_aware``). Each rule
-is compared with ``random``: the same seeds under another rule, so the difference is taken
-between the two sets of runs.
+reach at the last step, and the years until their mean reach first reached half of all buyers:
+acceleration, as against expansion, the reach and share at the end) and ``agents`` (awareness
+passed on by buyers, ``made_aware``). A run whose seeders never reached half of the buyers counts
+the run's length (a lower bound, said in the label). Each rule is compared with ``random``: the
+same seeds under another rule, so the difference is taken between the two sets of runs.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from spheres.studies.readings import read_difference
 RULE, BASE = "sellers.targeting", "random"
 MEASURES = [  # column, label, unit, digits
     ("trials", "free trials given", "", 0),
+    ("seed_half_years", "years until the seeders' mean reach is half of all buyers (the run's "
+                        "length if never)", "years", 2),
+    ("sponsor_half_years", "years until the sponsors' mean reach is half of all buyers (the "
+                           "run's length if never)", "years", 2),
     ("seed_reach", "seeders' reach at the end (share of buyers aware)", "", 3),
     ("made_aware", "awareness passed on by buyers (buyer-seller pairs)", "", 0),
     ("seed_sales", "seeders' sales per seller over the run", "purchases", 0),
@@ -31,7 +37,8 @@ MEASURES = [  # column, label, unit, digits
     ("seed_profit", "seeders' profit per seller", "cents", 0),
     ("sponsor_profit", "sponsors' profit per seller", "cents", 0),
 ]
-READ = ("trials", "seed_sales", "seed_share", "sponsor_share", "seed_reach", "seed_profit")
+READ = ("trials", "seed_half_years", "sponsor_half_years", "seed_sales", "seed_share",
+        "sponsor_share", "seed_reach", "seed_profit")
 
 
 def per_run(store: Store) -> pd.DataFrame:
@@ -55,9 +62,20 @@ def per_run(store: Store) -> pd.DataFrame:
         r AS (SELECT job, avg(reach) AS seed_reach
               FROM sellers JOIN (SELECT job, max(step) AS last FROM steps GROUP BY job) USING (job)
               WHERE marketing_lever = 'seed' AND step = last GROUP BY job),
-        a AS (SELECT job, sum(made_aware) AS made_aware FROM agents GROUP BY job)
+        a AS (SELECT job, sum(made_aware) AS made_aware FROM agents GROUP BY job),
+        lever AS (SELECT job, step, marketing_lever, avg(reach) AS reach FROM sellers
+                  WHERE marketing_lever IN ('seed', 'sponsor')
+                  GROUP BY job, step, marketing_lever),
+        h AS (SELECT job,
+                  coalesce(min(step) FILTER (WHERE marketing_lever = 'seed' AND reach >= 0.5),
+                           any_value(runs.steps)) / any_value(runs.steps_per_year)
+                      AS seed_half_years,
+                  coalesce(min(step) FILTER (WHERE marketing_lever = 'sponsor' AND reach >= 0.5),
+                           any_value(runs.steps)) / any_value(runs.steps_per_year)
+                      AS sponsor_half_years
+              FROM lever JOIN runs USING (job) GROUP BY job)
         SELECT * FROM t JOIN s USING (job) JOIN p USING (job) LEFT JOIN r USING (job)
-                        JOIN a USING (job)""")
+                        JOIN a USING (job) JOIN h USING (job)""")
 
 
 def analyse(store: Store) -> Findings:
@@ -82,8 +100,9 @@ def analyse(store: Store) -> Findings:
         "Outcome by targeting rule (mean over seeds, 95% interval; dashed: random targeting)",
         reference={label: levels[column][base].value for column, label, _, _ in MEASURES}
         if base else None),
-        "Free trials, the seeders' reach, word of mouth and sales, and the final share and profit "
-        "of the seeding and sponsoring sellers under each targeting rule")
+        "Free trials, how soon seeders and sponsors reach half of all buyers, the seeders' reach, "
+        "word of mouth and sales, and the final share and profit of the seeding and sponsoring "
+        "sellers under each targeting rule")
     return found
 
 
