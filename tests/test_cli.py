@@ -66,7 +66,7 @@ def assert_no_results(run_dir: Path) -> None:
 
 def test_default_composition() -> None:
     config = load_config(composed())
-    assert (config.seed, config.steps, config.n_buyers, config.engine) == (0, 200, 3000, "vector")
+    assert (config.seed, config.steps, config.n_buyers, config.engine) == (0, 624, 3000, "vector")
     assert config.network.kind == "barabasi_albert"
     two_of_five = {"inert": 2, "broadcast": 2, "listen": 2, "sponsor": 2, "cocreate": 2}
     assert config.sellers.mix == SpheresConfig().sellers.mix == two_of_five

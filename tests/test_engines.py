@@ -45,6 +45,7 @@ BASE: dict[str, Any] = {
     "network.followers_per_influencer": 10,
     "market.need_rate": 0.5,
     "market.p_word_of_mouth": 0.3,
+    "market.initial_awareness": 0.1,
     "market.post_rate": 0.8,
     "market.ad_rate": 0.1,
     "market.audience_growth": 0.1,

@@ -176,7 +176,8 @@ def test_advertising_reach_is_cut_to_what_the_budget_pays(share: float) -> None:
     reached = paid = 0
     for seed in range(3):
         cfg = config({"broadcast": 1}, DIFFUSION, n_buyers=n, seed=seed, market__ad_rate=ad_rate,
-                     market__initial_awareness=0.0, sellers__marketing_budget=share)
+                     market__initial_awareness=0.0, sellers__marketing_budget=share,
+                     sellers__initial_cash_per_buyer=200)
         budget = int(share * cfg.sellers.initial_cash_per_buyer * n)
         model = advertising_phase(cfg)
         aware = int(model.buyers_state.aware[:, 0].sum())
@@ -329,10 +330,11 @@ def test_without_exit_a_broke_seller_stays() -> None:
 
 
 def test_fixed_costs_above_cash_close_every_seller() -> None:
-    """When the fixed cost exceeds the starting cash, every seller exits in step 1 and nothing
-    is bought afterwards."""
+    """When the fixed cost of a step is far above the starting cash, every seller exits in step 1
+    and nothing is bought afterwards."""
+    cash = SpheresConfig().sellers.initial_cash_per_buyer
     cfg = config({"inert": 2, "listen": 1}, n_buyers=200, steps=4,
-                 sellers__fixed_cost_per_buyer=500, mechanisms__entry=False)
+                 sellers__fixed_cost_per_buyer=3 * cash, mechanisms__entry=False)
     res = simulate(cfg)
     assert res.summary["exits"] == 3 and res.summary["sellers_alive"] == 0
     assert res.metrics.sellers_alive.tolist() == [0, 0, 0, 0]

@@ -37,6 +37,9 @@ def mean_lag(**overrides: Any) -> float:
 
 # -- Q1: connections accelerate expectations ---------------------------------------------------
 SMALL = {"n_buyers": 1000, "steps": 100, "mechanisms.entry": False}
+# Ads reaching each buyer about once a year: the default (0.03, the published Bass p) gives too
+# few ads in a short run to measure what they do.
+ADS = {"market.ad_rate": 1.05}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -112,7 +115,7 @@ def test_trust_moves_with_the_gap_both_ways() -> None:
 def test_overclaiming_ads_cost_trust_in_sellers(seed: int) -> None:
     """All-broadcast markets: ads that overclaim leave buyers trusting sellers less."""
     common = {"n_buyers": 1000, "steps": 100, "seed": seed, "sellers.mix": {"broadcast": 10},
-              "mechanisms.spam": False}
+              "mechanisms.spam": False, **ADS}
     honest = simulate(**common, **{"sellers.ad_overclaim": 0.0}).summary["trust_final"]
     boast = simulate(**common, **{"sellers.ad_overclaim": 0.5}).summary["trust_final"]
     assert boast["sellers"] < honest["sellers"] - 0.02
@@ -127,10 +130,11 @@ def test_claims_depend_on_the_offering() -> None:
 
 
 def test_trust_by_source_differs_between_broadcast_and_listen_markets() -> None:
-    """Over a default run, trust in sellers never moves under all-listen, where no seller claims
-    anything or advertises, and moves visibly under all-broadcast."""
-    broadcast = simulate(**{"sellers.mix": {"broadcast": 10}}).summary["trust_final"]
-    listen = simulate(**{"sellers.mix": {"listen": 10}}).summary["trust_final"]
+    """Over a default-sized run with ads reaching each buyer about once a year, trust in sellers
+    never moves under all-listen, where no seller claims anything or advertises, and moves
+    visibly under all-broadcast."""
+    broadcast = simulate(**ADS, **{"sellers.mix": {"broadcast": 10}}).summary["trust_final"]
+    listen = simulate(**ADS, **{"sellers.mix": {"listen": 10}}).summary["trust_final"]
     assert listen["sellers"] == pytest.approx(0.4, abs=1e-12)
     assert abs(broadcast["sellers"] - listen["sellers"]) > 0.01
 
@@ -153,7 +157,7 @@ def test_marketing_never_spends_more_than_the_budget() -> None:
 def test_a_smaller_budget_reaches_fewer_buyers() -> None:
     """Advertising reach falls when the budget share cannot pay for ``ad_rate``."""
     def reach(share: float) -> int:
-        return int(simulate(n_buyers=1000, steps=20, **{
+        return int(simulate(n_buyers=1000, steps=20, **ADS, **{
             "sellers.mix": {"broadcast": 4}, "sellers.marketing_budget": share,
             "sellers.ad_cost": 200}).sellers["marketing"].sum())
     assert reach(0.01) < reach(0.2)
@@ -162,7 +166,7 @@ def test_a_smaller_budget_reaches_fewer_buyers() -> None:
 # -- Q3: the currency cycle --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def default_run() -> spheres.Results:
-    """The default run (3,000 buyers, 200 steps)."""
+    """The default run (3,000 buyers, 624 weekly steps)."""
     return simulate()
 
 
@@ -183,7 +187,8 @@ def test_every_flow_happens_at_the_defaults(default_run: spheres.Results) -> Non
 
 def test_every_mechanism_is_at_work_at_the_defaults(default_run: spheres.Results) -> None:
     """Some exits, some entries, promotions recorded with their degree percentile, buyers' trust
-    moved in every source, influencers found out, expectations lagging the frontier."""
+    moved in every source (in sellers only for the few buyers an ad reached), influencers found
+    out, expectations lagging the frontier."""
     s, m, a = default_run.summary, default_run.metrics, default_run.agents
     assert s["exits"] > 0 and s["entries"] > 0 and s["promotions"] > 0
     assert int((a["promoted_step"] >= 0).sum()) == s["promotions"]
@@ -191,7 +196,10 @@ def test_every_mechanism_is_at_work_at_the_defaults(default_run: spheres.Results
     assert m["promoted_degree_percentile"].notna().sum() > 0
     start = {"peers": 0.6, "influencers": 0.5, "sellers": 0.4}
     # trust is learned symmetrically, so a mean may stay near its start while buyers' trust moves
-    assert all((a[f"trust_{k}"] - v).abs().mean() > 0.02 for k, v in start.items())
+    assert all((a[f"trust_{k}"] - v).abs().mean() > 0.02 for k, v in start.items()
+               if k != "sellers")
+    # only ads move trust in sellers, and at the published rate (0.03 a year) few buyers see one
+    assert ((a["trust_sellers"] - start["sellers"]).abs() > 0.01).sum() > 0
     assert m["exposures"].sum() > 0 and s["credibility_final"] < 1.0
     assert (m["expectation_lag"].iloc[50:] > 0).all()
 

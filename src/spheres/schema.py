@@ -114,8 +114,13 @@ class MarketConfig:
                                   source='assumption', tries=(0, 2))
     peer_pull: float = prob(0.2, "pull of expectations toward the most advanced contact's "
                                  "known frontier", "π", source='assumption', tries=(0, 0.5))
-    initial_awareness: float = prob(0.1, "probability a buyer knows a seller at start or entry",
-                                    "a_0", source='assumption', tries=(0, 0.3))
+    initial_awareness: float = prob(0.05, "probability a buyer knows a seller at start or entry",
+                                    "a_0",
+                                    source=("assumption: a new brand known to 1 buyer in 20; "
+                                            "at 0.1 influencers' first posts make reach jump "
+                                            "(fitted Bass p about 0.15 a year, not 0.03 "
+                                            "[SFL1990])"),
+                                    tries=(0, 0.3))
     max_known: int = setting(0, "most sellers a buyer holds in mind, forgetting the one it "
                                 "ranks lowest to learn another (0: no limit)", unit="sellers",
                              low=0, high=1000, symbol="M", source='a choice (0: no limit)')
@@ -134,11 +139,12 @@ class MarketConfig:
                             source=("assumption; 56 brand mentions a week per person "
                                     "[KellerFay2006]"),
                             tries=(1, 10))
-    p_word_of_mouth: float = prob(0.1, "probability a contact makes the buyer aware of a seller "
-                                       "it knows", "p_w",
-                                  source=("assumption; Bass mean q 0.38 a year [SFL1990] would "
-                                          "need about 0.023"),
-                                  tries=(0.02, 0.2))
+    p_word_of_mouth: float = prob(0.04, "probability a contact makes the buyer aware of a seller "
+                                        "it knows", "p_w",
+                                  source=("Bass mean q 0.38 a year [SFL1990]: 0.023 with buyers "
+                                          "alike (λ_n K p_w = q); 0.04 with need rates spread "
+                                          "(light buyers rarely ask), fitted median q about 0.3"),
+                                  tries=(0.02, 0.1))
     peer_weight: float = prob(0.5, "weight of a contact's belief (× trust × reputation)", "ω_P",
                               source='assumption', tries=(0.1, 1))
     belief_prior: float = prob(0.5, "initial belief about every seller", "b_0", source='assumption')
@@ -185,9 +191,9 @@ class MarketConfig:
                                     source='assumption', tries=(0.1, 1))
     credibility_rate: float = prob(0.02, "credibility update per advised purchase", "γ_κ",
                                    source='assumption')
-    ad_rate: float = rate(1.05, "times in a year an advertiser reaches a buyer (while it can "
+    ad_rate: float = rate(0.03, "times in a year an advertiser reaches a buyer (while it can "
                                 "pay)", "λ_ad",
-                          source='assumption; Bass mean p 0.03 a year [SFL1990]', tries=(0.03, 2))
+                          source='Bass mean p 0.03 a year [SFL1990]', tries=(0.01, 1))
     ad_weight: float = prob(0.3, "weight of an ad (× trust in sellers)", "ω_A",
                             source='assumption', tries=(0.05, 0.6))
     spam_threshold: float = prob(0.5, "an ad's fit for its reader at which it is neither spam "
@@ -252,8 +258,11 @@ class SellersConfig:
         values="sensing", source='a choice')
     price: int = setting(1000, "price of every seller", unit="cents", low=1, high=10**9,
                          symbol="p", source='assumption (the unit of money)')
-    initial_cash_per_buyer: int = setting(200, "initial cash = this × buyers", unit="cents",
-                                          low=0, high=10**9, source='assumption', tries=(100, 2000))
+    initial_cash_per_buyer: int = setting(1000, "initial cash = this × buyers", unit="cents",
+                                          low=0, high=10**9,
+                                          source=("assumption: 200 weeks of fixed costs, time to "
+                                                  "become known at Bass speeds [SFL1990]"),
+                                          tries=(200, 2000))
     fixed_cost_per_buyer: int = setting(260, "fixed cost in a year = this × buyers",
                                         unit="cents per year", low=0, high=10**9, per="cost",
                                         source='assumption', tries=(100, 520))
@@ -423,8 +432,10 @@ class SpheresConfig:
                         source='a choice')
     engine: str = setting("vector", "engine: the same results, by arrays or per agent",
                           choices="engines", source='a choice')
-    steps: int = setting(200, "number of steps (time.steps_per_year of them make a year)",
-                         unit="steps", low=1, high=10**7, symbol="T", source='a choice')
+    steps: int = setting(624, "number of steps (time.steps_per_year of them make a year)",
+                         unit="steps", low=1, high=10**7, symbol="T",
+                         source=("a choice: 12 years at weekly steps, about twice the Bass peak "
+                                 "ln(q/p)/(p+q) = 6.2 years at p 0.03, q 0.38 [SFL1990]"))
     n_buyers: int = setting(3000, "number of buyers", unit="buyers", low=2, high=2**31 - 1,
                             symbol="N", source='a choice')
     time: TimeConfig = field(default_factory=TimeConfig)
