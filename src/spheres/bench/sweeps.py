@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-buyers", type=int, default=3000,
                         help="buyers per run (default 3000, the default run)")
     parser.add_argument("--steps", type=int, default=200,
-                        help="steps per run (default 200: a short run, so that the overhead around runs shows)")
+                        help="steps per run (default 200: a short run, so that the overhead "
+                             "around runs shows)")
     parser.add_argument("--dir", type=Path, default=None,
                         help="where to keep the sweeps (default: a temporary directory)")
     args = parser.parse_args(argv)
