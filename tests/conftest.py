@@ -20,6 +20,10 @@ REASON_SWITCH = {"advice": "advice_reward", "thank_you": "thank_you",
                  "follower_share": "follower_share", "sponsorship": "sponsorship",
                  "cocreation": "cocreation", "perk": "perks", "cashout": "cashout",
                  "decay": "decay"}
+# Ads reaching each buyer about once a year: the default ``market.ad_rate`` (0.03, the published
+# Bass p) gives too few ads in a short run to measure what they do.
+ADS_ONCE_A_YEAR = 1.05
+ADS: dict[str, Any] = {"market.ad_rate": ADS_ONCE_A_YEAR}
 
 
 def used_graph_settings(flat: dict[str, Any]) -> dict[str, Any]:

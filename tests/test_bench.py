@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import weekly
+from conftest import ADS_ONCE_A_YEAR, weekly
 from spheres import simulate
 from spheres.bench import engines
 from spheres.bench.engines import (
@@ -197,7 +197,7 @@ def test_numpy_baseline_computes_the_same_diffusion() -> None:
     switches = diffusion_switches()
     need_rate = weekly(market__need_rate=0.3)["market.need_rate"]
     # a tenth aware at the start and ads about once a year: an early curve that noise hardly moves
-    start = {"need_rate": need_rate, "initial_awareness": 0.1, "ad_rate": 1.05}
+    start = {"need_rate": need_rate, "initial_awareness": 0.1, "ad_rate": ADS_ONCE_A_YEAR}
     cfg = diffusion_config(5000, 30, 0, switches, **start, p_word_of_mouth=0.3)
     spheres = simulate(cfg).sellers["reach"].to_numpy()
     _, reach = numpy_diffusion(cfg, model_graph(cfg), np.random.default_rng(1))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import spheres
-from conftest import weekly_config
+from conftest import ADS, weekly_config
 from spheres.model import rules
 from spheres.model.currency import REASONS
 from spheres.model.measures import OBSERVABLE, klout_score
@@ -37,9 +37,6 @@ def mean_lag(**overrides: Any) -> float:
 
 # -- Q1: connections accelerate expectations ---------------------------------------------------
 SMALL = {"n_buyers": 1000, "steps": 100, "mechanisms.entry": False}
-# Ads reaching each buyer about once a year: the default (0.03, the published Bass p) gives too
-# few ads in a short run to measure what they do.
-ADS = {"market.ad_rate": 1.05}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

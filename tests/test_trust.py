@@ -14,15 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import ADS
 from spheres import simulate
 from spheres.model import rules
 from spheres.model.measures import SETTLE_WINDOW, settle_step
 
 SEEDS = (0, 1, 2)
 FIVE_YEARS: dict[str, Any] = {"steps": 260, "output.progress": False, "output.dashboard": False}
-# Ads reaching each buyer about once a year (the default, 0.03, is the published Bass p: too few
-# ads in five years to measure what their claims do to trust).
-ADS: dict[str, Any] = {"market.ad_rate": 1.05}
 START = {"peers": 0.6, "influencers": 0.5, "sellers": 0.4}
 
 
