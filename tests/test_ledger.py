@@ -345,7 +345,7 @@ def run_configs(draw: st.DrawFn, max_buyers: int = 300, max_steps: int = 30) -> 
             "decay": draw(st.floats(0.0, 1.0)),
             "cents_per_point": draw(st.integers(1, 50)),
             "cashout_threshold": draw(st.integers(0, 400)),
-            "cashout_share": draw(st.floats(0.0, 1.0)),
+            "cashout_rate": draw(st.floats(0.0, 1.0)),
             "perk_threshold": draw(st.integers(0, 100)),
             "perk_share": draw(st.floats(0.0, 1.0)),
         },

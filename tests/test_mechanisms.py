@@ -52,16 +52,16 @@ def rejects(successes: int, trials: int, p: float, alpha: float = 1e-4) -> bool:
 def word_of_mouth_trial(p: float, contacts: int, seed: int, engine: str = "vector",
                         n: int = 2000, knowers: int = 100) -> tuple[int, int]:
     """Buyers ``knowers..n-1`` each have one neighbour, a buyer that knows seller 0; everyone has
-    a need. Returns (askers who became aware of seller 0, askers)."""
+    one need. Returns (askers who became aware of seller 0, askers)."""
     cfg = config({"inert": 2}, ALL_OFF, n_buyers=n, seed=seed, engine=engine,
-                 network__kind="erdos_renyi", market__need_rate=1.0, market__contacts=contacts,
+                 network__kind="erdos_renyi", market__contacts=contacts,
                  market__p_word_of_mouth=p, market__initial_awareness=0.0)
     model = MarketModel(cfg)
     askers = np.arange(knowers, n)
     model.graph, _ = edges_to_csr(n, askers, askers % knowers)
     b = model.buyers_state
     b.aware[:knowers, 0] = True
-    model.needs()
+    b.need[:] = 1
     model.conversations()
     assert not b.aware[:, 1].any(), "nobody knows seller 1, so nobody can learn of it"
     learned = b.aware[askers, 0]
@@ -105,12 +105,12 @@ def test_word_of_mouth_on_a_complete_graph_counts_knowing_contacts() -> None:
     counts = np.zeros((3, 2), dtype=np.int64)  # by j: (aware, askers)
     for seed in range(6):
         cfg = config({"inert": 1}, ALL_OFF, n_buyers=n, seed=seed, network__kind="complete",
-                     market__need_rate=1.0, market__contacts=2, market__p_word_of_mouth=p,
+                     market__contacts=2, market__p_word_of_mouth=p,
                      market__initial_awareness=0.0)
         model = MarketModel(cfg)
         b = model.buyers_state
         b.aware[:knowers, 0] = True
-        model.needs()
+        b.need[:] = 1  # one need each: two contacts asked
         d = dr.conversations(model)
         model.engine.conversations(model, d)
         unaware = d.rows >= knowers
@@ -415,7 +415,9 @@ def test_sales_sensing_lags_by_sense_delay() -> None:
         proj.append(m.offering[:2] @ unit)
         if t == t0:
             rows, sellers = model.purchases
-            jump_customers = b.expect[rows[sellers == 0]].mean(axis=0)
+            # a customer counts once per unit bought
+            mine = sellers == 0
+            jump_customers = np.average(b.expect[rows[mine]], weights=model.units[mine], axis=0)
             # every buyer talks; the listener hears those whose favourite it is, after the jump
             assert m.talk_n[1] > 0
             target = m.talk_sum[1] / m.talk_n[1]

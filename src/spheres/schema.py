@@ -124,8 +124,11 @@ class MarketConfig:
     max_known: int = setting(0, "most sellers a buyer holds in mind, forgetting the one it "
                                 "ranks lowest to learn another (0: no limit)", unit="sellers",
                              low=0, high=1000, symbol="M", source='a choice (0: no limit)')
-    need_rate: float = rate(5.48, "mean number of needs a buyer has in a year", "λ_n",
-                            source='assumption', tries=(1, 52))
+    need_rate: float = setting(5.48, "mean number of needs a buyer has in a year: each step "
+                                     "a Poisson count, each need a unit bought and "
+                                     "`contacts` contacts asked", unit="per year", low=0.0,
+                               high=365.0, symbol="λ_n", per="count", source='assumption',
+                               tries=(1, 52))
     need_shape: float = setting(
         0.6, "gamma shape of buyers' need-rate multipliers (mean 1), as in the NBD model of "
              "purchase frequency: the lower, the more purchases come from heavy buyers "
@@ -134,7 +137,7 @@ class MarketConfig:
         source=("NBD [Ehrenberg1959]; set so the top 20% of buyers make about 60% of purchases "
                 "[SR2007], mean 73% [KSW2017]"),
         tries=(0.3, 2.0))
-    contacts: int = setting(3, "contacts asked per buyer with a need", unit="buyers", low=1,
+    contacts: int = setting(3, "contacts a buyer asks per need", unit="buyers", low=1,
                             high=100, symbol="K",
                             source=("assumption; 56 brand mentions a week per person "
                                     "[KellerFay2006]"),
@@ -180,8 +183,9 @@ class MarketConfig:
                                   "kind of source whose claim it answers by γ τ(1−τ)(felt − "
                                   "claim), up or down alike; the logistic factor τ(1−τ) keeps "
                                   "trust in (0, 1)", "γ", source='assumption', tries=(0.2, 1))
-    post_rate: float = rate(36.0, "posts an influencer (or a sponsored buyer) makes in a year",
-                            "λ_post",
+    post_rate: float = setting(36.0, "posts an influencer (or a sponsored buyer) makes in a "
+                                     "year: each step a Poisson count", unit="per year",
+                               low=0.0, high=3650.0, symbol="λ_post", per="count",
                             source="assumption; influencers post about 2 a week [LaterFohr2019]",
                             tries=(26, 365))
     post_reach: float = prob(0.3, "probability a follower edge reads a post", "r",
@@ -325,22 +329,25 @@ class SellersConfig:
 class CurrencyConfig:
     """The social-currency economy, in integer points."""
 
-    advice_reward: int = setting(10, "points minted for an advisor when an advised purchase "
-                                     "satisfies", unit="points", low=0, high=10**6,
+    advice_reward: int = setting(10, "points minted for an advisor per unit of an advised "
+                                     "purchase that satisfies", unit="points", low=0, high=10**6,
                                  source='assumption', tries=(1, 50))
     thank_you: int = setting(1, "points an asker transfers to each contact that introduced a "
                                 "seller", unit="points", low=0, high=10**6,
                              source='assumption', tries=(0, 5))
     decay: float = rate(1.05, "rate at which balances are burned (each step 1 − exp(−d/n) of a "
-                              "balance, rounded up)", "d_c", source='assumption', tries=(0, 5))
+                              "balance, rounded up with the chance of its fraction)", "d_c",
+                        source='assumption', tries=(0, 5))
     cents_per_point: int = setting(10, "cents per point, for every conversion", unit="cents",
                                    low=1, high=10**6, symbol="χ",
                                    source='assumption (the unit of points)')
     cashout_threshold: int = setting(200, "balance at or above which a buyer cashes out",
                                      unit="points", low=0, high=10**12, symbol="H",
                                      source='assumption', tries=(50, 1000))
-    cashout_share: float = prob(0.5, "share of the balance cashed out (rounded down)", "h",
-                                source='assumption', tries=(0.1, 1))
+    cashout_rate: float = rate(36.0, "rate at which a balance at or above the threshold is "
+                                     "cashed out (each step 1 − exp(−h/n) of it, rounded "
+                                     "down)", "h", source='assumption (half a week)',
+                               tries=(5, 365))
     follower_share: int = setting(2, "points a sponsored influencer passes to a follower who buys "
                                      "the sponsor on its post", unit="points", low=0,
                                   high=10**6, source='assumption', tries=(0, 10))

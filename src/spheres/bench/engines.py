@@ -131,10 +131,10 @@ def numpy_diffusion(cfg: SpheresConfig, graph: Graph, rng: np.random.Generator
     Returns the CPU time of each step and the share of buyers aware after it.
 
     Each buyer starts aware with probability ``initial_awareness``. Each step, each buyer has a
-    need with the chance per step of ``need_rate`` and asks ``contacts`` neighbours drawn with
-    replacement; it becomes aware if an aware contact tells it, each with probability
-    ``p_word_of_mouth`` (from the awareness at the start of the step); then the ad reaches each
-    buyer with the chance per step of ``ad_rate``.
+    Poisson number of needs of mean ``need_rate`` per step and asks ``contacts`` neighbours
+    drawn with replacement per need; it becomes aware if an aware contact tells it, each with
+    probability ``p_word_of_mouth`` (from the awareness at the start of the step); then the ad
+    reaches each buyer with the chance per step of ``ad_rate``.
     """
     mk = per_step(cfg).market
     indptr, indices = graph.indptr, graph.indices
@@ -144,7 +144,7 @@ def numpy_diffusion(cfg: SpheresConfig, graph: Graph, rng: np.random.Generator
     times, reach = [], []
     for _ in range(cfg.steps):
         t = time.process_time()
-        rows = np.flatnonzero(rng.random(n) < mk.need_rate)
+        rows = np.repeat(np.arange(n), rng.poisson(mk.need_rate, n))  # a row per need
         rows = rows[deg[rows] > 0]
         pick = (rng.random((rows.size, mk.contacts)) * deg[rows, None]).astype(np.int64)
         told = aware[indices[indptr[rows, None] + pick]]

@@ -74,6 +74,7 @@ class Experience:
     advisor: int
     advisor_kind: int
     paid: int  # cents the buyer paid (the price less any perk)
+    units: int  # units bought
 
 
 @dataclass
@@ -251,7 +252,7 @@ class Buyer(RowView):
         if topic[0] < 0:
             return
         lo, hi = np.searchsorted(d.owner, index), np.searchsorted(d.owner, index, "right")
-        model.buyers_state.posts[self.row] += 1
+        model.buyers_state.posts[self.row] += d.counts[index]
         model.buyers_state.reads[self.row] += hi - lo
         for follower, found in zip(d.followers[lo:hi], d.found[lo:hi], strict=True):
             post = Post(self.row, int(topic[0]), float(claim[0]), float(factor[0]),
@@ -342,7 +343,7 @@ class Buyer(RowView):
         return int(rules.choose(util, avail, outside, np.float64(u)))
 
     # -- 7. experience -------------------------------------------------------------------------
-    def experience(self, seller: int, noise: float, paid: int) -> Experience:
+    def experience(self, seller: int, noise: float, paid: int, units: int) -> Experience:
         """Learn the true fit of what I bought; update my belief and my trust.
 
         Trust changes in the kind of source whose claim I heard last, up when the experience beat
@@ -362,36 +363,37 @@ class Buyer(RowView):
             b.trust[self.row, col] = rules.trust_after(b.trust[self.row, col], felt,
                                                        told.claim[0], rate)
         return Experience(self.row, seller, float(felt), satisfied, int(told.introducer[0]),
-                          int(told.intro_kind[0]), paid)
+                          int(told.intro_kind[0]), paid, units)
 
     def reward_advisor(self, outcome: Experience, credibility: dict[int, float]) -> None:
-        """Credit the advisor with the purchase it caused, and mint currency if it helped.
+        """Credit the advisor with the units it caused, and mint currency for each if it helped.
 
-        The outcome is reported to an influencer advisor's credibility.
+        The outcome (one experience, whatever the units) is reported to an influencer advisor's
+        credibility.
         """
         model, b, cfg = self.model, self.model.buyers_state, self.model.cfg
         if not rules.advised(outcome.advisor_kind):
             return
         who = outcome.advisor
-        b.caused[who] += 1
+        b.caused[who] += outcome.units
         b.caused_spend[who] += outcome.paid
-        b.helped[who] += int(outcome.satisfied)
+        b.helped[who] += outcome.units * int(outcome.satisfied)
         if outcome.advisor_kind == INFLUENCER_SRC:
             credibility[who] = credibility.get(who, 0.0) + rules.credibility_delta(
                 outcome.satisfied, b.credibility[who])
         reward = rules.gated(cfg.mechanisms.advice_reward, cfg.currency.advice_reward)
         if reward > 0 and outcome.satisfied:
-            model.ledger.mint(np.array([who]), reward, "advice")
+            model.ledger.mint(np.array([who]), reward * outcome.units, "advice")
 
     # -- 8. currency economy -------------------------------------------------------------------
-    def spend_currency(self) -> None:
+    def spend_currency(self, burn: dr.DecayDraws) -> None:
         """Cash currency out into my wallet above the threshold; then let attention fade."""
         model, b, k = self.model, self.model.buyers_state, self.model.cfg.currency
         mech = model.cfg.mechanisms
         row = np.array([self.row])
         if mech.cashout:
             pts = int(rules.cashout_points(b.currency[self.row], k.cashout_threshold,
-                                           k.cashout_share))
+                                           k.cashout_rate))
             if pts > 0:
                 model.ledger.convert_out(row, pts, "cashout")
                 money = rules.cents(pts, k.cents_per_point)
@@ -399,9 +401,9 @@ class Buyer(RowView):
                 b.money_in[self.row] += money
         balance = b.currency[self.row]
         if mech.decay and balance > 0:
-            burn = int(rules.burn_points(balance, k.decay))
-            if burn > 0:
-                model.ledger.burn(row, burn, "decay")
+            pts = int(rules.burn_points(balance, k.decay, burn.at(self.row)))
+            if pts > 0:
+                model.ledger.burn(row, pts, "decay")
 
 
 class Influencer(Buyer):
@@ -518,7 +520,8 @@ class AgentEngine:
         pos = {int(r): i for i, r in enumerate(rows)}
         outcomes = self._visit(model, rows).map(
             lambda a: (a, a.experience(int(sellers[pos[a.row]]), noise[pos[a.row]],
-                                       int(model.paid[pos[a.row]]))))
+                                       int(model.paid[pos[a.row]]),
+                                       int(model.units[pos[a.row]]))))
         felt = np.zeros(rows.size)
         credibility: dict[int, float] = {}
         for agent, outcome in outcomes:
@@ -529,7 +532,7 @@ class AgentEngine:
             b.credibility[who] = rules.credibility_after(b.credibility[who], delta, rate)
         return felt
 
-    def economy(self, model: Market) -> None:
+    def economy(self, model: Market, burn: dr.DecayDraws) -> None:
         """Phase 8 (buyers' part): every buyer with currency cashes out and burns."""
         rows = np.flatnonzero(model.buyers_state.currency > 0)
-        self._visit(model, rows).do("spend_currency")
+        self._visit(model, rows).do("spend_currency", burn)

@@ -19,6 +19,7 @@ from spheres.schema import WEEKS_PER_YEAR, SpheresConfig
 # How a setting's value becomes its value for one step of 1/n years.
 CONVERSIONS: dict[str, Callable[[float, float], float]] = {
     "rate": rules.step_chance,  # events per year -> chance per step
+    "count": rules.step_share,  # events per year -> mean number per step (a Poisson count)
     "speed": rules.step_share,  # an amount per year -> its share of a step
     "spread": rules.step_spread,  # s.d. of a random walk over a year -> s.d. of a step
     "cost": rules.step_cents,  # cents per year -> whole cents per step
@@ -47,6 +48,7 @@ RATE_CERTAIN = 1e6
 # The inverse of each conversion: the setting that gives a value per step.
 INVERSES: dict[str, Callable[[float, float], float]] = {
     "rate": lambda p, n: -math.log1p(-p) * n if p < 1 else RATE_CERTAIN,
+    "count": lambda x, n: x * n,
     "speed": lambda x, n: x * n,
     "spread": lambda x, n: x * math.sqrt(n),
     "cost": lambda x, n: round(x * n),
@@ -57,7 +59,7 @@ INVERSES: dict[str, Callable[[float, float], float]] = {
 def per_year(values: dict[str, float], steps_per_year: float = 52.0) -> dict[str, float]:
     """The settings that give these values per step (dotted names); other names pass unchanged.
 
-    ``per_year({"market.need_rate": 0.1})`` is ``{"market.need_rate": 5.48...}``: the yearly
+    ``per_year({"market.ad_rate": 0.1})`` is ``{"market.ad_rate": 5.48...}``: the yearly
     rate whose chance per weekly step is 0.1.
     """
     kinds = dict(timed(SpheresConfig()))

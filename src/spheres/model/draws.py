@@ -31,9 +31,10 @@ class ConversationDraws:
     """Who talks to whom and which word-of-mouth attempts would succeed."""
 
     rows: np.ndarray  # buyers with a need, ascending
-    contacts: np.ndarray  # (n, K) int64 contact rows, -1 where the buyer has no neighbour
-    lucky: np.ndarray  # (n, K, S) bool: contact k would pass seller s on (p_word_of_mouth),
-    #                    drawn for the sellers opened so far
+    contacts: np.ndarray  # (n, C) int64 contact rows: ``contacts`` per need of the buyer, then
+    #                       -1 (also where the buyer has no neighbour); C for the most needs
+    lucky: np.ndarray  # (n, C, S) bool: contact k would pass seller s on (p_word_of_mouth),
+    #                    drawn for the asked contacts and the sellers opened so far
 
 
 @dataclass
@@ -41,10 +42,23 @@ class PostDraws:
     """Which influencers post, and which of their follower edges are read."""
 
     posters: np.ndarray  # influencer rows that post this step, ascending
+    counts: np.ndarray  # how many posts each poster makes this step (all on one topic)
     followers: np.ndarray  # follower row of every read follower edge, grouped by poster
     owner: np.ndarray  # index into ``posters`` of every read follower edge (ascending)
     found: np.ndarray  # bool per read edge: the follower would find out a sponsored undisclosed
     #                    post (p_exposure)
+
+
+@dataclass
+class DecayDraws:
+    """A uniform per buyer holding currency, rounding the points its balance loses."""
+
+    rows: np.ndarray  # buyers with a balance, ascending
+    u: np.ndarray  # one uniform each
+
+    def at(self, rows: np.ndarray | int) -> np.ndarray:
+        """The uniforms of ``rows`` (buyers that held a balance when drawn)."""
+        return self.u[np.searchsorted(self.rows, rows)]
 
 
 @dataclass
@@ -96,59 +110,89 @@ def drift(model: Market) -> np.ndarray:
 
 
 def needs(model: Market) -> np.ndarray:
-    """Which buyers have a need (bool per buyer), each with its own chance ``need_chance``.
+    """Each buyer's number of needs this step: a Poisson count of its own mean ``need_mean``.
 
-    Buyers all alike (``need_shape`` 0) share one chance, drawn as one Bernoulli array
-    (geometric gaps, as cheap as the needs are few); buyers who differ draw a uniform each and
-    have a need where it falls below their chance.
+    First who has any: buyers all alike (``need_shape`` 0) share one chance, drawn as one
+    Bernoulli array (geometric gaps, as cheap as the needs are few); buyers who differ draw a
+    uniform each. Then how many, for those who have any (:func:`more_than_none`).
     """
-    mk = model.cfg.market
-    if mk.need_shape == 0:
-        return bernoulli_mask(model.rng, model.n_buyers, mk.need_rate)
-    return model.rng.random(model.n_buyers) < model.buyers_state.need_chance
+    mean = model.buyers_state.need_mean
+    some = -np.expm1(-mean)  # the chance of at least one
+    if model.cfg.market.need_shape == 0:
+        rows = bernoulli_positions(model.rng, model.n_buyers, float(some[0]) if mean.size else 0)
+    else:
+        rows = np.flatnonzero(model.rng.random(model.n_buyers) < some)
+    counts = np.zeros(model.n_buyers, dtype=np.int64)
+    counts[rows] = more_than_none(model.rng, mean[rows])
+    return counts
+
+
+def more_than_none(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
+    """Poisson counts of the given means, each known to be at least 1 (zero-truncated).
+
+    The first event of a Poisson process of rate ``mean`` over the step, given that there is
+    one, comes at a time ``t`` drawn by inverting its truncated exponential law; the events
+    after it are Poisson of mean ``mean * (1 - t)``.
+    """
+    if mean.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    v = rng.random(mean.size)
+    t = -np.log1p(-v * -np.expm1(-mean)) / mean
+    return 1 + rng.poisson(mean * np.clip(1.0 - t, 0.0, 1.0))
 
 
 def conversations(model: Market) -> ConversationDraws:
     """Contacts of each buyer with a need, and whether word of mouth would pass.
 
-    Contacts are drawn from the buyer's neighbours with replacement; word of mouth is drawn for
-    every (buyer, contact, seller).
+    A buyer asks ``contacts`` contacts per need, drawn from its neighbours with replacement;
+    word of mouth is drawn for every (buyer, asked contact, opened seller).
     """
     g = model.graph
-    rows = np.flatnonzero(model.buyers_state.need)
-    k = model.cfg.market.contacts
-    u = model.rng.random((rows.size, k))
-    deg = g.indptr[rows + 1] - g.indptr[rows]
-    pick = (u * deg[:, None]).astype(np.int64)
-    contacts = g.indices[np.minimum(g.indptr[rows][:, None] + pick, g.indices.size - 1)]
-    contacts = np.where(deg[:, None] > 0, contacts, -1).astype(np.int64)
+    need = model.buyers_state.need
+    rows = np.flatnonzero(need)
+    asked = need[rows] * model.cfg.market.contacts  # contacts each buyer asks
+    width_k = int(asked.max()) if rows.size else 0
+    start = np.cumsum(asked) - asked
+    slot = np.arange(int(asked.sum()))  # one per asked contact, buyer by buyer
+    owner = np.repeat(np.arange(rows.size), asked)
+    col = slot - start[owner]
+    u = model.rng.random(slot.size)
+    r = rows[owner]
+    deg = g.indptr[r + 1] - g.indptr[r]
+    at = np.minimum(g.indptr[r] + (u * deg).astype(np.int64), g.indices.size - 1)
+    contacts = np.full((rows.size, width_k), -1, dtype=np.int64)
+    contacts[owner, col] = np.where(deg > 0, g.indices[at], -1)
     opened, width = model.n_opened, model.n_used
-    lucky = np.zeros((rows.size, k, width), dtype=bool)
-    hits = bernoulli_positions(model.rng, rows.size * k * opened, model.cfg.market.p_word_of_mouth)
-    if opened < width:  # drawn over the opened sellers only; the others are never passed on
-        hits = hits // opened * width + hits % opened
-    lucky.reshape(-1)[hits] = True
+    lucky = np.zeros((rows.size, width_k, width), dtype=bool)
+    hits = bernoulli_positions(model.rng, slot.size * opened, model.cfg.market.p_word_of_mouth)
+    which, seller = np.divmod(hits, opened)
+    lucky[owner[which], col[which], seller] = True
     return ConversationDraws(rows, contacts, lucky)
 
 
 def posts(model: Market) -> PostDraws:
-    """Who posts this step, and which of their follower edges are read.
+    """Who posts this step, how often, and which of their follower edges read each post.
 
-    Influencers, and buyers under a sponsorship contract, post with probability ``post_rate``;
-    each follower edge of a poster is read with probability ``post_reach``.
+    Influencers, and buyers under a sponsorship contract, make a Poisson number of posts of mean
+    ``post_rate`` per step: first who posts at all (a uniform each), then how many
+    (:func:`more_than_none`). Each follower edge reads each post with probability
+    ``post_reach``.
     """
-    b = model.buyers_state
+    b, mk = model.buyers_state, model.cfg.market
     infl = np.flatnonzero(b.is_influencer | (b.sponsor_of >= 0))
     u = model.rng.random(infl.size)
-    posters = infl[u < model.cfg.market.post_rate]
+    posters = infl[u < -np.expm1(-mk.post_rate)]
+    counts = more_than_none(model.rng, np.full(posters.size, mk.post_rate))
     lo, hi = model.follows.ranges(posters)
-    ends = np.cumsum(hi - lo)
-    read = bernoulli_positions(model.rng, int(ends[-1]) if ends.size else 0,
-                               model.cfg.market.post_reach)
-    owner = np.searchsorted(ends, read, side="right")
-    key_pos = lo[owner] + read - (ends[owner] - (hi - lo)[owner])
-    found = bernoulli_mask(model.rng, read.size, model.cfg.market.p_exposure)
-    return PostDraws(posters, model.follows.targets_at(key_pos), owner, found)
+    size = np.repeat(hi - lo, counts)  # follower edges of each post, posts poster by poster
+    of_post = np.repeat(np.arange(posters.size), counts)
+    ends = np.cumsum(size)
+    read = bernoulli_positions(model.rng, int(ends[-1]) if ends.size else 0, mk.post_reach)
+    post = np.searchsorted(ends, read, side="right")
+    owner = of_post[post]
+    key_pos = lo[owner] + read - (ends[post] - size[post])
+    found = bernoulli_mask(model.rng, read.size, mk.p_exposure)
+    return PostDraws(posters, counts, model.follows.targets_at(key_pos), owner, found)
 
 
 def advertising(model: Market) -> AdDraws:
@@ -182,6 +226,13 @@ def feedback(model: Market, n_purchases: int) -> np.ndarray:
     return bernoulli_mask(model.rng, n_purchases, model.cfg.market.p_feedback)
 
 
+def decay(model: Market) -> DecayDraws:
+    """A uniform per buyer holding currency before cash-outs (none drawn if decay is off)."""
+    rows = np.flatnonzero(model.buyers_state.currency > 0) if model.cfg.mechanisms.decay else (
+        np.zeros(0, dtype=np.int64))
+    return DecayDraws(rows, model.rng.random(rows.size))
+
+
 def drift_rates(model: Market) -> np.ndarray:
     """Each buyer's own drift rate per step: the mean's hazard times a lognormal factor.
 
@@ -194,21 +245,19 @@ def drift_rates(model: Market) -> np.ndarray:
     return rules.hazard_scaled(mk.drift_rate, np.exp(sd * z - 0.5 * sd * sd))
 
 
-def need_rates(model: Market) -> np.ndarray:
-    """Each buyer's own chance of a need per step: the mean's hazard times a gamma factor.
+def need_means(model: Market) -> np.ndarray:
+    """Each buyer's own mean number of needs per step: the market's mean times a gamma factor.
 
     The factor is Gamma(k, 1/k) (``need_shape`` k: mean 1, variance 1/k), so buyers have needs
-    at ``need_rate`` per year on average and their counts over a period follow the negative
-    binomial (NBD) model of purchase frequency. With k = 0 every factor is 1 and nothing is
-    drawn.
+    at ``need_rate`` per year on average and, their counts being Poisson, a buyer's count over
+    any period follows the negative binomial (NBD) model of purchase frequency, whatever the
+    step's length. With k = 0 every factor is 1 and nothing is drawn.
     """
     mk = model.cfg.market
     k = mk.need_shape
     if k == 0:
         return np.full(model.n_buyers, mk.need_rate)
-    g = model.rng.gamma(k, 1.0 / k, size=model.n_buyers)
-    # a factor that underflowed to 0 (k near 0) stays a positive hazard: 0 * log(0) is undefined
-    return rules.hazard_scaled(mk.need_rate, np.maximum(g, np.finfo(float).tiny))
+    return mk.need_rate * model.rng.gamma(k, 1.0 / k, size=model.n_buyers)
 
 
 def audience_growth(model: Market, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -57,7 +57,7 @@ class Engine(Protocol):
         """7. Buyers learn the true fit (returned, per purchase) and reward helpful advice."""
         ...
 
-    def economy(self, model: Market) -> None:
+    def economy(self, model: Market, burn: dr.DecayDraws) -> None:
         """8. Buyers cash out into their wallets above the threshold; balances decay."""
 
 

@@ -195,7 +195,7 @@ def observe(model: Market) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "sellers_alive": int(alive.sum()),
         "exits": model.step_counts["exits"],
         "entries": model.step_counts["entries"],
-        "buyers_with_need": int(b.need.sum()),
+        "buyers_with_need": int(np.count_nonzero(b.need)),
         "purchases": total_sales,
         "revenue": int(m.revenue.sum()),
         "hhi": hhi(share),

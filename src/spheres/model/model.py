@@ -66,7 +66,8 @@ class MarketModel(mesa.Model):
         self.contracts: dict[int, np.ndarray] = {}
         self.purchases = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         self.feedback = np.zeros(0, dtype=bool)
-        self.paid = np.zeros(0, dtype=np.int64)
+        self.paid = np.zeros(0, dtype=np.int64)  # cents of each purchase of the step
+        self.units = np.zeros(0, dtype=np.int64)  # units of each purchase of the step
         self.step_counts: dict[str, int] = {}
         self.promoted_now = np.zeros(0, dtype=np.int64)
         self.metric_rows: list[dict[str, Any]] = []
@@ -126,7 +127,7 @@ class MarketModel(mesa.Model):
         b.taste[:] = self.rng.standard_normal((n, d)) * cfg.market.taste_spread
         b.expect[:] = self.frontier + b.taste
         b.drift_rate[:] = dr.drift_rates(self)
-        b.need_chance[:] = dr.need_rates(self)
+        b.need_mean[:] = dr.need_means(self)
         b.trust[:] = (cfg.market.trust_peers, cfg.market.trust_influencers,
                       cfg.market.trust_sellers)
         start = self.n_start_sellers
@@ -309,10 +310,15 @@ class MarketModel(mesa.Model):
         m.talk_w[:] = np.bincount(favourite, weights=belief[best], minlength=self.n_slots)
         self._sum_expectations(favourite, rows, m.talk_sum)
 
-    def _sum_expectations(self, sellers: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
-        """Sum into ``out``, per seller, the expectations of buyers ``rows`` (one per seller)."""
+    def _sum_expectations(self, sellers: np.ndarray, rows: np.ndarray, out: np.ndarray,
+                          units: np.ndarray | None = None) -> None:
+        """Sum into ``out``, per seller, the expectations of buyers ``rows`` (one per seller).
+
+        Each counted ``units`` times when given (a customer once per unit bought).
+        """
         for dim in range(self.dims):
-            out[:, dim] = np.bincount(sellers, weights=self.buyers_state.expect[rows, dim],
+            said = self.buyers_state.expect[rows, dim]
+            out[:, dim] = np.bincount(sellers, weights=said if units is None else said * units,
                                       minlength=self.n_slots)
 
     def influencer_posts(self) -> None:
@@ -339,9 +345,10 @@ class MarketModel(mesa.Model):
     def purchase(self) -> None:
         """Phase 6: buyers with a need choose among known sellers (logit) or buy nothing.
 
-        A buyer with enough currency pays part of the price in points (a perk: the seller
-        honours it as a discount). What remains is paid from the buyer's wallet (money from
-        cashed-out points) as far as it holds, the rest from income.
+        A buyer that buys takes a unit per need from the seller it chose (one purchase, of
+        ``need`` units). A buyer with enough currency pays part of the price in points (a perk:
+        the seller honours it as a discount). What remains is paid from the buyer's wallet
+        (money from cashed-out points) as far as it holds, the rest from income.
         """
         rows = np.flatnonzero(self.buyers_state.need)
         choice = self.engine.purchase(self, rows, dr.purchase(self, rows))
@@ -349,7 +356,9 @@ class MarketModel(mesa.Model):
         rows, chosen = rows[bought], choice[bought]
         self.purchases = (rows, chosen)
         b, m, k = self.buyers_state, self.sellers_state, self.cfg.currency
-        price = m.price[chosen]
+        units = b.need[rows]
+        self.units = units
+        price = m.price[chosen] * units
         if self.cfg.mechanisms.perks:
             pts = rules.perk_points(b.currency[rows], price, k.cents_per_point, k.perk_share,
                                     k.perk_threshold)
@@ -363,10 +372,10 @@ class MarketModel(mesa.Model):
         self.paid = price
         b.spend_by.reshape(-1)[b.cells(rows, chosen)] += price  # one purchase per buyer
         b.spent[rows] += price
-        b.purchases[rows] += 1
+        b.purchases[rows] += units
         np.add.at(m.revenue, chosen, price)
-        m.sales += np.bincount(chosen, minlength=self.n_slots)
-        self._sum_expectations(chosen, rows, m.cust_sum)
+        m.sales += np.bincount(chosen, weights=units, minlength=self.n_slots).astype(np.int64)
+        self._sum_expectations(chosen, rows, m.cust_sum, units)
 
     def experience(self) -> None:
         """Phase 7: buyers who bought learn the true fit; advice that helped is rewarded.
@@ -378,7 +387,7 @@ class MarketModel(mesa.Model):
         gave = dr.feedback(self, rows.size)
         self.feedback = gave
         m = self.sellers_state
-        m.fit_sum[:] = np.bincount(chosen, weights=felt, minlength=self.n_slots)
+        m.fit_sum[:] = np.bincount(chosen, weights=felt * self.units, minlength=self.n_slots)
         m.feedback_n[:] = np.bincount(chosen[gave], minlength=self.n_slots)
         m.feedback_fit[:] = np.bincount(chosen[gave], weights=felt[gave], minlength=self.n_slots)
         self._sum_expectations(chosen[gave], rows[gave], m.feedback_sum)
@@ -395,7 +404,7 @@ class MarketModel(mesa.Model):
         ``market.follow_by`` (``model.audiences``), and buyers with enough followers are promoted.
         """
         strategies.settle(self)
-        self.engine.economy(self)
+        self.engine.economy(self, dr.decay(self))
         self._grow_audiences()
 
     def _grow_audiences(self) -> None:

@@ -327,9 +327,13 @@ def cashout_points(balance: Array, threshold: int, share: float) -> Array:
                     np.floor(balance * share), 0).astype(np.int64)
 
 
-def burn_points(balance: Array, decay: float) -> Array:
-    """Points burned by decay: ``ceil(decay * balance)``."""
-    return np.ceil(np.asarray(balance) * decay).astype(np.int64)
+def burn_points(balance: Array, decay: float, u: Array) -> Array:
+    """Points burned by decay: ``floor(decay * balance + u)`` for a uniform ``u``.
+
+    Rounded up with the chance of the fraction, so that ``decay * balance`` is burned on average
+    whatever the step's length.
+    """
+    return np.floor(np.asarray(balance) * decay + u).astype(np.int64)
 
 
 def perk_points(balance: Array, price: Array, cents_per_point: int, share: float,

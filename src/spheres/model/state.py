@@ -33,8 +33,8 @@ class BuyerArrays:
     expect: np.ndarray  # (N, D) float64: where the buyer's expectations are
     taste: np.ndarray  # (N, D) float64: the buyer's fixed offset from the frontier
     drift_rate: np.ndarray  # float64: the buyer's own rate of following the frontier
-    need_chance: np.ndarray  # float64: the buyer's own chance of a need per step
-    need: np.ndarray  # bool: has a need this step
+    need_mean: np.ndarray  # float64: the buyer's own mean number of needs per step
+    need: np.ndarray  # int64: the buyer's number of needs this step (units it would buy)
     aware: np.ndarray  # (N, S) bool: knows the seller
     belief: np.ndarray  # (N, K) float64: believed fit of the seller in each memory cell
     trust: np.ndarray  # (N, 3) float64: trust in peers, influencers, sellers
@@ -225,8 +225,8 @@ def empty_buyers(n: int, s: int, d: int, prior: float, k: int = 0) -> BuyerArray
         expect=np.full((n, d), 0.0),
         taste=np.full((n, d), 0.0),
         drift_rate=np.full(n, 0.0),
-        need_chance=np.full(n, 0.0),
-        need=np.full(n, 0, dtype=bool),
+        need_mean=np.full(n, 0.0),
+        need=np.full(n, 0, dtype=np.int64),
         aware=np.full((n, s), 0, dtype=bool),
         belief=np.full((n, k), prior),
         trust=np.full((n, 3), 0.0),

@@ -78,21 +78,25 @@ class VectorEngine:
         pending = ~own  # sellers not yet known (nor heard of earlier in the contact order)
         fresh_at, fresh_k, tells = [], [], []
         for k in range(k_count):
-            c = cs[:, k]
-            heard = rules.hears(np.take(b.aware, c, axis=0)[:, :so], own, d.lucky[:, k, :so])
+            # the askers with a k-th contact (all of them, or those with more needs)
+            sub = slice(None) if every_valid else np.flatnonzero(valid[:, k])
+            c = cs[sub, k]
+            heard = rules.hears(np.take(b.aware, c, axis=0)[:, :so], own[sub],
+                                d.lucky[sub, k, :so])
             if not every_alive:
                 heard &= alive
-            if not every_valid:
-                heard &= valid[:, k, None]
-            fresh = heard & pending
-            pending ^= fresh
-            told |= heard
+            fresh = heard & pending[sub]
+            pending[sub] ^= fresh
+            told[sub] |= heard
             at = np.flatnonzero(heard)  # faster than a 2-D nonzero
-            i = at // so
-            tells.append((at, weight[i, k], belief[b.cells(c[i], at - i * so)]))
-            at = np.flatnonzero(fresh)
-            fresh_at.append(at)
-            fresh_k.append(np.full(at.size, k))
+            j = at // so  # among the askers with a k-th contact
+            i = j if every_valid else sub[j]
+            at = i * so + (at - j * so)
+            tells.append((at, weight[i, k], belief[b.cells(c[j], at - i * so)]))
+            j = np.flatnonzero(fresh)
+            i = j // so if every_valid else sub[j // so]
+            fresh_at.append(i * so + j % so)
+            fresh_k.append(np.full(j.size, k))
         cells = np.flatnonzero(told)
         num = np.zeros(cells.size)
         den = np.zeros(cells.size)
@@ -187,7 +191,7 @@ class VectorEngine:
         r, s = fr[first], tr[first]
         blended = rules.blend(b.belief_at(r, s), num, den)
         # writes
-        b.posts[d.posters[topic >= 0]] += 1
+        b.posts[d.posters[topic >= 0]] += d.counts[topic >= 0]
         b.reads += np.bincount(d.posters[o], minlength=model.n_buyers)
         model.memory.believe(r, s, blended, d.posters[orr[first]], INFLUENCER_SRC, phase=4)
         said = den > 0
@@ -271,22 +275,24 @@ class VectorEngine:
                                                                      b.credibility[p]))
             b.credibility[touched] = rules.credibility_after(b.credibility[touched], delta,
                                                              mk.credibility_rate)
+        # an experience teaches once; what advice caused and earns counts the units bought
         advised = rules.advised(kind)
-        np.add.at(b.caused, who[advised], 1)
+        helped = advised & satisfied
+        np.add.at(b.caused, who[advised], model.units[advised])
         np.add.at(b.caused_spend, who[advised], model.paid[advised])
-        np.add.at(b.helped, who[advised & satisfied], 1)
+        np.add.at(b.helped, who[helped], model.units[helped])
         reward = rules.gated(mech.advice_reward, cfg.currency.advice_reward)
         if reward > 0:
-            model.ledger.mint(who[advised & satisfied], reward, "advice")
+            model.ledger.mint(who[helped], reward * model.units[helped], "advice")
         return felt
 
     # 8. Currency economy (buyers' part) -----------------------------------------------------
-    def economy(self, model: Market) -> None:
+    def economy(self, model: Market, burn: dr.DecayDraws) -> None:
         """Buyers cash currency out into their wallets above a threshold; then attention fades."""
         b, k, mech = model.buyers_state, model.cfg.currency, model.cfg.mechanisms
         if mech.cashout:
             rows = np.flatnonzero(rules.may_convert(b.currency, k.cashout_threshold))
-            pts = rules.cashout_points(b.currency[rows], k.cashout_threshold, k.cashout_share)
+            pts = rules.cashout_points(b.currency[rows], k.cashout_threshold, k.cashout_rate)
             rows, pts = rows[pts > 0], pts[pts > 0]
             model.ledger.convert_out(rows, pts, "cashout")
             money = rules.cents(pts, k.cents_per_point)
@@ -294,6 +300,6 @@ class VectorEngine:
             b.money_in[rows] += money
         if mech.decay:
             rows = np.flatnonzero(b.currency > 0)
-            burn = rules.burn_points(b.currency[rows], k.decay)
-            rows, burn = rows[burn > 0], burn[burn > 0]
-            model.ledger.burn(rows, burn, "decay")
+            pts = rules.burn_points(b.currency[rows], k.decay, burn.at(rows))
+            rows, pts = rows[pts > 0], pts[pts > 0]
+            model.ledger.burn(rows, pts, "decay")
