@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> None:
             rows.append({"market.need_shape": shape, "top 20% share": mean_sd(
                 [r.summary["purchase_concentration_top20"] for r in rs]),
                 "purchases per buyer": mean_sd([float(r.agents.purchases.mean()) for r in rs]),
-                "needs per buyer-step": mean_sd([float(r.metrics.buyers_with_need.mean() / n)
-                                                 for r in rs])})
+                "buyers with a need per step": mean_sd(
+                    [float(r.metrics.buyers_with_need.mean() / n) for r in rs])})
         print(pd.DataFrame(rows).to_string(index=False), "(default: 0.6)\n")
 
     if 8 in checks:
