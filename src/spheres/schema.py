@@ -146,7 +146,8 @@ class MarketConfig:
                                         "it knows", "p_w",
                                   source=("Bass mean q 0.38 a year [SFL1990]: 0.023 with buyers "
                                           "alike (λ_n K p_w = q); 0.04 with need rates spread "
-                                          "(light buyers rarely ask), fitted median q about 0.3"),
+                                          "(most needs come from heavy buyers), fitted median "
+                                          "q 0.32"),
                                   tries=(0.02, 0.1))
     peer_weight: float = prob(0.5, "weight of a contact's belief (× trust × reputation)", "ω_P",
                               source='assumption', tries=(0.1, 1))
