@@ -52,6 +52,10 @@ class Parameter:
     high: float
     integer: bool = False
 
+    def value(self, x: float) -> float | int:
+        """The setting's value at ``x`` of its range (an integer setting's rounded value)."""
+        return round(x) if self.integer else float(x)
+
     @property
     def name(self) -> str:
         """The setting's name (the override key without a leading ``+``)."""
