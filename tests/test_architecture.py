@@ -27,14 +27,15 @@ LAYERS = (
     ("spheres.config",),
     ("spheres.analysis",),
     ("spheres.run", "spheres.verify"),
-    ("spheres.sweeps", "spheres.studies", "spheres.bench", "spheres.viz"),
+    ("spheres.sweeps", "spheres.studies", "spheres.bench", "spheres.viz", "spheres.calibrate"),
     ("spheres.report",),
     ("spheres.cli", "hydra_plugins"),
     ("spheres",),
 )
 # Imports that may wait until a function runs: heavy optional dependencies, only loaded when
 # the feature that needs them is used (the cluster launchers, the classroom page, a browser).
-LAZY = ("ray", "solara", "playwright", "submitit", "mesa.visualization")
+LAZY = ("ray", "solara", "playwright", "submitit", "mesa.visualization", "distributed",
+        "spheres.calibrate.smc")  # the module that imports pyabc (the [calibrate] extra)
 
 
 def module_name(path: Path) -> str:

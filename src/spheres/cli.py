@@ -31,6 +31,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from spheres.bench.engines import main as bench_main
 from spheres.bench.sweeps import main as bench_sweep_main
+from spheres.calibrate.cli import calibrate_main
 from spheres.config import one_line
 from spheres.config.compose import load_config, register
 from spheres.config.help import settings_markdown
@@ -61,6 +62,7 @@ commands:
   bench        time both engines by buyers and sellers, and the diffusion job beside numpy
   bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
   report       write a what-if report (HTML, Markdown, PNG) of one or several collected sweeps
+  calibrate    fit settings to an observed series (ABC-SMC): posterior, table, figure, config
 
 Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
 of a config group. `{PROG} run --help` lists the groups and every setting with its default.
@@ -184,6 +186,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "bench": bench_main,
     "bench-sweep": bench_sweep_main,
     "report": report_main,
+    "calibrate": calibrate_main,
 }
 
 

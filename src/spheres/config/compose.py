@@ -29,6 +29,7 @@ from spheres.config.help import settings_text
 from spheres.config.validate import validate
 from spheres.errors import ConfigError
 from spheres.model.network import KINDS
+from spheres.paths import config_dir
 from spheres.schema import SpheresConfig
 
 SCHEMA = "spheres_schema"  # the name configs/config.yaml lists first in its defaults
@@ -46,10 +47,25 @@ def schema() -> DictConfig:
     return node
 
 
+# Directories of configs/ that are not config groups of a run: Hydra's own, and the files of
+# spheres calibrate (configs/calibrate/, read by spheres.calibrate.spec).
+NOT_RUN_GROUPS = ("hydra", "calibrate")
+
+
+def run_groups() -> str:
+    """The config groups of ``spheres run``, one line each: ``group: option, option``."""
+    lines = []
+    for group in sorted(p for p in config_dir().iterdir()
+                        if p.is_dir() and p.name not in NOT_RUN_GROUPS):
+        options = sorted(f.stem for f in group.glob("*.yaml"))
+        lines.append(f"{group.name}: {', '.join(options)}")
+    return "\n".join(lines) + "\n"
+
+
 def help_page() -> dict[str, Any]:
     """The page of ``spheres run --help``: the config groups, then every setting."""
     template = ("${hydra.help.header}\n== Config groups (pick one with group=option) ==\n"
-                "$APP_CONFIG_GROUPS\n== Settings (set with key=value; defaults shown) ==\n"
+                + run_groups() + "\n== Settings (set with key=value; defaults shown) ==\n"
                 + settings_text() + "\n${hydra.help.footer}\n")
     return {"app_name": "spheres run", "header": "", "footer": "", "template": template}
 
