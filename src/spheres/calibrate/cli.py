@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
+import pandas as pd
 
 from spheres.calibrate import outputs
 from spheres.calibrate.observed import Observed, check_outputs, read_observed
@@ -34,6 +35,7 @@ from spheres.calibrate.spec import (
     merged,
     parse_fit,
     spec_names,
+    with_values,
 )
 from spheres.errors import EXIT_INTERRUPTED, ConfigError
 from spheres.run.simulate import simulate
@@ -118,7 +120,7 @@ def calibrate_main(argv: list[str]) -> int:
     base = base_config(spec.overrides, steps=1)
     observed = read_observed(spec.data, base.time.steps_per_year)
     check_outputs(observed, simulate(base))
-    base = base_config(spec.overrides, steps=observed.last_step)
+    base = with_values(base, {"steps": observed.last_step})
     check_priors(base, spec.fit)
     model = smc.SeriesModel(base, spec.fit, observed)
     try:
@@ -142,7 +144,7 @@ def calibrate_main(argv: list[str]) -> int:
                              progress=_progress(started))
             print(f"posterior-predictive band: {spec.predictive} runs", file=sys.stderr)
             series = smc.predictive(model, fitted, spec.predictive, spec.seed, run_map)
-        _write(work, spec, fitted, observed, series, base.time.steps_per_year)
+        table = _write(work, spec, fitted, observed, series, base.time.steps_per_year)
         work.rename(out)
     except KeyboardInterrupt:
         shutil.rmtree(work, ignore_errors=True)
@@ -151,7 +153,6 @@ def calibrate_main(argv: list[str]) -> int:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    table = fitted.table()
     print(outputs.table_text(table, float(fitted.distances.min())))
     print(f"results: {out}  (run the fitted market: spheres run --config-dir {out} "
           "--config-name calibrated)")
@@ -159,8 +160,8 @@ def calibrate_main(argv: list[str]) -> int:
 
 
 def _write(work: Path, spec: CalibrationSpec, fitted: smc_types.Fit, observed: Observed,
-           series: dict[str, np.ndarray], steps_per_year: int) -> None:
-    """Write the calibration's files into ``work``."""
+           series: dict[str, np.ndarray], steps_per_year: int) -> pd.DataFrame:
+    """Write the calibration's files into ``work``; return the table of fitted settings."""
     table = fitted.table()
     fitted.posterior.to_parquet(work / outputs.POSTERIOR, index=False)
     medians = {row.setting: _value(spec, row.setting, row.median) for row in table.itertuples()}
@@ -170,6 +171,7 @@ def _write(work: Path, spec: CalibrationSpec, fitted: smc_types.Fit, observed: O
     asked = {**dataclasses.asdict(spec), "data": str(spec.data)}
     outputs.write_summary(work / outputs.SUMMARY, table, fitted.best(),
                           float(fitted.distances.min()), generations, asked)
+    return table
 
 
 def _value(spec: CalibrationSpec, key: str, median: float) -> float | int:

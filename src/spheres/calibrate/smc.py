@@ -16,7 +16,6 @@ series lies within the generation's distance of the observed one. Here:
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import random
@@ -151,12 +150,11 @@ class Generation:
 
 @dataclass
 class Fit:
-    """A finished calibration: the last population, its distances, the generations, pyabc's db."""
+    """A finished calibration: the last population, its distances and the generations."""
 
     posterior: pd.DataFrame  # one column per fitted setting, then "weight"
     distances: np.ndarray
     generations: list[Generation]
-    database: Path
 
     def table(self) -> pd.DataFrame:
         """Per setting: the weighted median and 5% and 95% quantiles."""
@@ -222,7 +220,7 @@ def fit(spec: CalibrationSpec, model: SeriesModel, database: Path, run_map: Call
                               for i, p in enumerate(model.priors)})
     posterior["weight"] = np.asarray(weights, float)
     dist = history.get_weighted_distances(t=history.max_t)["distance"].to_numpy(float)
-    return Fit(posterior, dist, generations, database)
+    return Fit(posterior, dist, generations)
 
 
 @dataclass
@@ -232,7 +230,6 @@ class _Reporter:
     abc: Any
     spec: CalibrationSpec
     progress: Callable[[Generation, int], None]
-    started: float = dataclasses.field(default_factory=time.perf_counter)
 
     def __call__(self, t: int, simulations: int, seconds: float) -> None:
         epsilon = float(self.abc.eps(t)) if t >= 0 else math.inf
