@@ -27,7 +27,8 @@ LAYERS = (
     ("spheres.config",),
     ("spheres.analysis",),
     ("spheres.run", "spheres.verify"),
-    ("spheres.sweeps", "spheres.studies", "spheres.bench", "spheres.viz", "spheres.calibrate"),
+    ("spheres.sweeps", "spheres.studies", "spheres.bench", "spheres.viz", "spheres.calibrate",
+     "spheres.explore"),
     ("spheres.report",),
     ("spheres.cli", "hydra_plugins"),
     ("spheres",),
@@ -35,7 +36,9 @@ LAYERS = (
 # Imports that may wait until a function runs: heavy optional dependencies, only loaded when
 # the feature that needs them is used (the cluster launchers, the classroom page, a browser).
 LAZY = ("ray", "solara", "playwright", "submitit", "mesa.visualization", "distributed",
-        "spheres.calibrate.smc")  # the module that imports pyabc (the [calibrate] extra)
+        "spheres.calibrate.smc",  # the module that imports pyabc (the [calibrate] extra)
+        "spheres.explore.regions",  # the one that imports EMA Workbench (the [explore] extra)
+        "ema_workbench")
 
 
 def module_name(path: Path) -> str:

@@ -36,6 +36,7 @@ from spheres.config import one_line
 from spheres.config.compose import load_config, register
 from spheres.config.help import settings_markdown
 from spheres.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SpheresError
+from spheres.explore.design import explorable, verdict_of
 from spheres.paths import config_dir
 from spheres.report.cli import report_main
 from spheres.run.files import clear_results, write_results
@@ -63,6 +64,7 @@ commands:
   bench-sweep  time one 20-run sweep on 1 and 2 processes and through submitit; print a table
   report       write a what-if report (HTML, Markdown, PNG) of one or several collected sweeps
   calibrate    fit settings to an observed series (ABC-SMC): posterior, table, figure, config
+  explore      map where a study's answer holds: sample its settings, PRIM boxes, verdict first
 
 Arguments of `run` are Hydra overrides: `key=value` sets a setting, `group=option` picks a file
 of a config group. `{PROG} run --help` lists the groups and every setting with its default.
@@ -167,6 +169,41 @@ def run_command(argv: list[str]) -> int:
     return 0
 
 
+EXPLORE_USAGE = f"""\
+usage: {PROG} explore experiment=NAME [overrides...]
+
+Maps where a study's answer holds. Samples the settings the study's verdict depends on over
+their ranges to try (a Latin hypercube; each range from the settings' sources table, docs/ODD.md),
+runs each sample (twice, with the same seed, for a verdict that compares two arms), collects the
+runs into SWEEP_DIR/sweep.duckdb with the tables `explore` (each sample's settings, numbers and
+verdict) and `boxes` (PRIM's box where the verdict holds and where it flips, with coverage,
+density and each setting's importance), and prints the verdict first, then where it holds.
+
+studies: {{studies}}
+
+Overrides are Hydra's, as for `{PROG} run -m`: a single value pins a setting (it is then not
+varied); hydra.sweeper.samples=N sets the samples (default 128), hydra.sweeper.seed the design's
+seed, hydra/launcher=joblib|ray|submitit_slurm where the runs go, hydra.sweep.dir=DIR where
+they are written. `{PROG} report SWEEP_DIR` writes the report, verdict first.
+
+exit codes: 0 done, 1 a run failed, 2 bad input, 130 interrupted.
+
+example:
+  {PROG} explore experiment=q2_strategy hydra.sweeper.samples=256 hydra/launcher=joblib
+"""
+
+
+def explore_command(argv: list[str]) -> int:
+    """``spheres explore experiment=NAME``: a sweep of ``hydra/sweeper=explore``, collected."""
+    if any(a in ("-h", "--help") for a in argv):
+        print(EXPLORE_USAGE.format(studies=", ".join(explorable())), end="")
+        return 0
+    named = [a.split("=", 1)[1] for a in argv if a.startswith("experiment=")]
+    verdict_of(named[-1] if named else None)  # a study with a verdict, or ConfigError
+    sys.argv = [sys.argv[0], "-m", "hydra/sweeper=explore", *argv]
+    return run_sweep(run_task)
+
+
 def settings_command(argv: list[str]) -> int:
     """``spheres settings``: every setting as Markdown tables (the README's and docs/ODD.md's)."""
     if any(a in ("-h", "--help") for a in argv):
@@ -187,6 +224,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "bench-sweep": bench_sweep_main,
     "report": report_main,
     "calibrate": calibrate_main,
+    "explore": explore_command,
 }
 
 

@@ -49,6 +49,8 @@ CURRENCY_KIND_COLORS: dict[str, str] = dict(zip(
 AGENT_TYPE_COLORS: dict[str, str] = {"buyer": PALETTE[0], "influencer": PALETTE[3],
                                      "seller": PALETTE[2]}
 TRUST_COLORS: dict[str, str] = dict(zip(TRUST_COLUMNS, PALETTE, strict=False))
+# Where an answer holds and where it flips (spheres explore).
+VERDICT_COLORS: dict[str, str] = {"holds": PALETTE[2], "flips": PALETTE[3]}
 STYLE: dict[str, Any] = {
     "axes.prop_cycle": cycler(color=PALETTE),
     "axes.spines.top": False,

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spheres.errors import ReportError
+from spheres.report.explore import EXPLORE_JSON, exploration
+from spheres.report.explore import section as section_of_exploration
 from spheres.report.study import STUDY_JSON, section
 from spheres.report.sweep import load
 from spheres.report.whatif import build
 from spheres.report.writers import write_doc, write_json
-from spheres.studies.registry import study_of
+from spheres.studies.registry import STUDIES, study_of
 
 
 def write_report(sweep_dirs: Sequence[Path | str], out: Path | str | None = None,
@@ -20,24 +22,34 @@ def write_report(sweep_dirs: Sequence[Path | str], out: Path | str | None = None
     """Write ``report.html``, ``report.md`` and the PNG figures into ``out``; return the HTML.
 
     A single sweep of a named study (``runs.experiment`` in ``spheres.studies.registry.STUDIES``)
-    opens with the study's section and also gets ``study.json``. ``out`` defaults to the first
-    sweep directory. Every file is written under a temporary name and renamed when complete.
+    opens with the study's section and also gets ``study.json``; an exploration of a study
+    (``spheres explore``) opens with its verdict and where it holds, and gets ``explore.json``.
+    ``out`` defaults to the first sweep directory. Every file is written under a temporary name
+    and renamed when complete.
     """
     sweep = load(sweep_dirs)
-    doc, title = build(sweep, baseline)
-    study = study_of(sweep_dirs)
-    summary = None
-    if study is not None:  # a named study: its section opens the report, after the title
+    found = exploration(sweep_dirs[0]) if len(sweep_dirs) == 1 else None
+    doc, title = build(sweep, baseline, explored=found is not None)
+    study = study_of(sweep_dirs) if found is None else None
+    summary = explored = None
+    if found is not None:  # an exploration: its verdict opens the report, after the title
+        opening, explored = section_of_exploration(found)
+        doc.blocks[1:1] = opening.blocks
+        title = f"{STUDIES[found.problem['experiment']].title}, where it holds — {title}"
+        doc.blocks[0] = ("heading", (1, title))
+    elif study is not None:  # a named study: its section opens the report, after the title
         opening, summary = section(study, sweep_dirs[0])
         doc.blocks[1:1] = opening.blocks
         title = f"{study.title} — {title}"
         doc.blocks[0] = ("heading", (1, title))
     target = Path(out) if out is not None else Path(sweep_dirs[0])
     target.mkdir(parents=True, exist_ok=True)
-    if summary is not None:
-        write_json(target / STUDY_JSON, summary)
-    else:  # an earlier study's findings must not pass for this report's
-        (target / STUDY_JSON).unlink(missing_ok=True)
+    # an earlier report's findings must not pass for this report's
+    for name, content in ((STUDY_JSON, summary), (EXPLORE_JSON, explored)):
+        if content is not None:
+            write_json(target / name, content)
+        else:
+            (target / name).unlink(missing_ok=True)
     return write_doc(doc, title, target)
 
 

@@ -42,8 +42,12 @@ from spheres.report.writers import Doc
 MAX_SCENARIOS = 24  # beyond this the runs are a sampled design, not scenarios to compare
 
 
-def build(sweep: Sweep, baseline: str | None = None) -> tuple[Doc, str]:
-    """Compose the report's document; return it with its title."""
+def build(sweep: Sweep, baseline: str | None = None,
+          explored: bool = False) -> tuple[Doc, str]:
+    """Compose the report's document; return it with its title.
+
+    ``explored``: the sweep is an exploration (its verdict section goes before this document).
+    """
     title = "What-if report: " + ", ".join(sweep.names)
     doc = Doc()
     doc.heading(title, 1)
@@ -67,7 +71,9 @@ def build(sweep: Sweep, baseline: str | None = None) -> tuple[Doc, str]:
         doc.para("No run finished, so there is nothing to compare.")
     elif too_many:
         doc.para(f"With {len(sweep.scenarios)} scenarios the runs are a sampled design rather "
-                 "than scenarios to compare one by one; see the sensitivity section.")
+                 "than scenarios to compare one by one; see "
+                 + ("where the answer holds, above." if explored else
+                    "the sensitivity section."))
     else:
         base = pick_baseline(sweep.scenarios, baseline)
         seeds = sweep.outcomes.groupby("scenario")["run"].count()

@@ -84,12 +84,62 @@ class Findings:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """A study's answer as yes or no per sample of settings, to map where it holds.
+
+    Per run, ``value`` reads one number from the store (a frame of ``job`` and ``value``). With
+    two ``arms`` (overrides), every sample runs once per arm with the same seed and the number
+    compared is the first arm's value minus the second's. The answer holds at a sample when that
+    number is above ``threshold`` (below it, with ``below``). ``settings`` are the settings the
+    answer may depend on, each varied over its range to try (``schema.Spec.tries``, the ODD's
+    sources table); ``choices`` add config groups or named settings varied over listed options.
+    ``fixed`` overrides hold for every run (the study's own choices that the answer is about).
+    """
+
+    statement: str
+    value: Callable[[Store], pd.DataFrame]
+    settings: tuple[str, ...]
+    threshold: float = 0.0
+    below: bool = False
+    arms: tuple[str, ...] = ()
+    fixed: tuple[str, ...] = ()
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def margin(self, compared: pd.Series) -> pd.Series:
+        """How far each compared number is on the answer's side of the threshold (> 0: holds)."""
+        return (self.threshold - compared) if self.below else (compared - self.threshold)
+
+
+@dataclass(frozen=True)
 class Study:
-    """A named study: its experiment name, short title and the analysis of its store."""
+    """A named study: its experiment name, short title and the analysis of its store.
+
+    ``verdict``, when given, is its main answer as yes or no per run, which ``spheres explore``
+    maps over the answer's settings.
+    """
 
     name: str
     title: str
     analyse: Callable[[Store], Findings]
+    verdict: Verdict | None = None
+
+
+def share_lead(first: str, second: str) -> Callable[[Store], pd.DataFrame]:
+    """Per run: the final market share of strategy ``first``'s sellers minus ``second``'s."""
+    def lead(store: Store) -> pd.DataFrame:
+        return store.df(f"""
+            SELECT job, sum(final_share) FILTER (WHERE strategy = '{first}')
+                        - sum(final_share) FILTER (WHERE strategy = '{second}') AS value
+            FROM strategies GROUP BY job ORDER BY job""")
+    return lead
+
+
+def runs_column(column: str) -> Callable[[Store], pd.DataFrame]:
+    """Per run: the ``runs`` table's ``column`` as the value."""
+    def read(store: Store) -> pd.DataFrame:
+        return store.df(f"SELECT job, {column} AS value FROM runs WHERE status = 'ok' "
+                        "ORDER BY job")
+    return read
 
 
 # -- comparisons ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from spheres.analysis.figures import (
     time_figure,
 )
 from spheres.analysis.store import Store
-from spheres.studies.base import Findings, Study, key_effects
+from spheres.studies.base import Findings, Study, Verdict, key_effects, share_lead
 from spheres.studies.figures import measures_figure
 from spheres.studies.readings import at_scenario, read_difference
 
@@ -142,4 +142,10 @@ def survival_panels(store: Store, table: pd.DataFrame) -> Figure:
                            "alive at the end censored)")
 
 
-STUDY = Study("q1_decline", "Study Q1: decline", analyse)
+VERDICT = Verdict(
+    "sellers that listen end with a larger market share than sellers that steer by lagging "
+    "sales", share_lead("listen", "lagging"),
+    ("market.frontier_speed", "market.contacts", "sellers.sense_delay", "sellers.sense_noise",
+     "market.p_word_of_mouth", "market.drift_rate"))
+
+STUDY = Study("q1_decline", "Study Q1: decline", analyse, VERDICT)

@@ -14,7 +14,7 @@ import pandas as pd
 from spheres.analysis.estimate import Estimate, per_scenario
 from spheres.analysis.figures import estimates_figure, strategy_colors, time_figure
 from spheres.analysis.store import Store
-from spheres.studies.base import Findings, Study
+from spheres.studies.base import Findings, Study, Verdict, share_lead
 from spheres.studies.readings import at_scenario, fmt, interval, read_difference
 
 BASE = "broadcast"
@@ -92,4 +92,10 @@ def analyse(store: Store) -> Findings:
     return found
 
 
-STUDY = Study("q2_strategy", "Study Q2: strategy", analyse)
+VERDICT = Verdict(
+    "listening sellers end with a larger market share than broadcasting sellers",
+    share_lead("listen", "broadcast"),
+    ("market.frontier_speed", "market.ad_rate", "market.ad_weight", "sellers.ad_cost",
+     "sellers.sense_delay", "market.p_word_of_mouth"))
+
+STUDY = Study("q2_strategy", "Study Q2: strategy", analyse, VERDICT)

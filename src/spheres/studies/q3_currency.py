@@ -19,7 +19,7 @@ from matplotlib.patches import FancyArrowPatch
 from spheres.analysis.estimate import per_scenario
 from spheres.analysis.figures import PALETTE, figure, series_colors, time_figure
 from spheres.analysis.store import Store, scenario_name
-from spheres.studies.base import Findings, Study, key_effects, ordered
+from spheres.studies.base import Findings, Study, Verdict, key_effects, ordered
 from spheres.studies.readings import at_scenario, fmt, read_difference
 
 DECAY, REWARD = "currency.decay", "currency.advice_reward"
@@ -146,4 +146,20 @@ def _arrow(ax: Any, src: str, dst: str, edge: Any, i: int, k: int, top: float) -
                                       "pad": 1})
 
 
-STUDY = Study("q3_currency", "Study Q3: currency", analyse)
+def peer_transfer_share(store: Store) -> pd.DataFrame:
+    """Per run: points passed from buyer to buyer, as a share of the points minted."""
+    return store.df("""
+        SELECT job, sum(amount) FILTER (WHERE kind = 'transfer' AND source_type = 'buyer'
+                                        AND destination_type = 'buyer')
+                    / nullif(sum(amount) FILTER (WHERE kind = 'mint'), 0) AS value
+        FROM flows GROUP BY job ORDER BY job""")
+
+
+VERDICT = Verdict(
+    "points hardly pass between buyers: buyer-to-buyer transfers are under a tenth of the "
+    "points minted", peer_transfer_share,
+    ("currency.advice_reward", "currency.thank_you", "currency.decay",
+     "currency.cashout_threshold", "currency.follower_share", "currency.perk_share"),
+    threshold=0.1, below=True)
+
+STUDY = Study("q3_currency", "Study Q3: currency", analyse, VERDICT)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from spheres.analysis.estimate import difference_ci, per_scenario
 from spheres.analysis.figures import AGENT_TYPE_COLORS
 from spheres.analysis.store import SEED, Store
-from spheres.studies.base import Findings, Study
+from spheres.studies.base import Findings, Study, Verdict, runs_column
 from spheres.studies.figures import ONE_RUN_EACH, measures_figure, run_panels
 from spheres.studies.readings import at_scenario, fmt, interval, read_difference
 
@@ -109,4 +109,12 @@ def scatter_figure(store: Store) -> Figure:
     return fig
 
 
-STUDY = Study("q4_scores", "Study Q4: scores", analyse)
+VERDICT = Verdict(
+    "the visible score ranks agents like their true influence (Spearman above 0.5)",
+    runs_column("score_influence_spearman"),
+    ("market.audience_growth", "market.post_reach", "market.p_word_of_mouth",
+     "network.influencer_share", "market.promote_at"),
+    threshold=0.5,
+    choices=(("network", ("barabasi_albert", "erdos_renyi", "watts_strogatz")),))
+
+STUDY = Study("q4_scores", "Study Q4: scores", analyse, VERDICT)

@@ -19,7 +19,7 @@ from scipy import stats
 
 from spheres.analysis.estimate import mean_ci, per_scenario
 from spheres.analysis.store import Store
-from spheres.studies.base import Findings, Study, key_effects
+from spheres.studies.base import Findings, Study, Verdict, key_effects
 from spheres.studies.figures import ONE_RUN_EACH, measures_figure, run_panels
 from spheres.studies.readings import at_scenario, read_difference, read_level
 
@@ -111,4 +111,16 @@ def scatter_figure(store: Store) -> Figure:
     return fig
 
 
-STUDY = Study("q5_network_value", "Study Q5: network value", analyse)
+def lifetime_network_spearman(store: Store) -> pd.DataFrame:
+    """Per run: the rank correlation of buyers' lifetime and network value."""
+    return per_run(store)[["job", "spearman"]].rename(columns={"spearman": "value"})
+
+
+VERDICT = Verdict(
+    "lifetime value is a weak guide to network value (Spearman below 0.5)",
+    lifetime_network_spearman,
+    ("market.p_word_of_mouth", "market.need_shape", "market.audience_growth",
+     "network.influencer_share", "market.network_value_decay"),
+    threshold=0.5, below=True, choices=(("network", ("barabasi_albert", "erdos_renyi")),))
+
+STUDY = Study("q5_network_value", "Study Q5: network value", analyse, VERDICT)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from spheres.analysis.estimate import per_scenario
 from spheres.analysis.figures import TRUST_COLORS, time_figure
 from spheres.analysis.store import Store
-from spheres.studies.base import Findings, Study, key_effects
+from spheres.studies.base import Findings, Study, Verdict, key_effects, runs_column
 from spheres.studies.figures import measures_figure
 from spheres.studies.readings import at_scenario, fmt, interval, read_difference
 
@@ -87,4 +87,12 @@ def analyse(store: Store) -> Findings:
     return found
 
 
-STUDY = Study("q7_trust", "Study Q7: trust", analyse)
+VERDICT = Verdict(
+    "sponsorship kept hidden leaves less trust in influencers than sponsorship disclosed",
+    runs_column("trust_final_influencers"),
+    ("market.p_exposure", "market.exposure_penalty", "sellers.sponsor_overclaim",
+     "sellers.disclosure_discount", "market.trust_rate", "market.credibility_loss"),
+    arms=("sellers.disclose_sponsorship=true", "sellers.disclose_sponsorship=false"),
+    fixed=("sellers=all_sponsor",))
+
+STUDY = Study("q7_trust", "Study Q7: trust", analyse, VERDICT)

@@ -4,7 +4,8 @@ A run directory (``SWEEP_DIR/<job>``, Hydra's ``${hydra.job.num}``) is a result 
 ``summary.json`` exists; a run whose job recorded an error (``error.json``) is ``failed``; any
 other started run is ``incomplete``. ``collect`` writes the tables ``runs``, ``swept``,
 ``strategies``, ``steps``, ``sellers``, ``flows`` and ``agents`` (and ``sensitivity`` when a
-Sobol sweep left ``sensitivity.parquet``) into ``SWEEP_DIR/sweep.duckdb`` and as
+Sobol sweep left ``sensitivity.parquet``; ``explore`` and ``boxes`` for an exploration, from
+:mod:`spheres.explore.analysis`) into ``SWEEP_DIR/sweep.duckdb`` and as
 ``SWEEP_DIR/<table>.parquet``. The per-step tables are read by DuckDB straight from the runs'
 Parquet files. The README's "Sweeps" section documents every column. ``spheres collect``
 (:func:`collect_main`) does this for a sweep directory; every sweep does it when it ends.
@@ -28,6 +29,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from spheres.analysis.store import EXPERIMENT, SEED, Store
 from spheres.errors import CollectError
+from spheres.explore.analysis import explored
 from spheres.paths import DATABASE, ERROR, SUMMARY
 
 SENSITIVITY = "sensitivity.parquet"
@@ -260,6 +262,7 @@ def collect(sweep_dir: Path | str) -> Path:
                 con.execute(f"COPY {table} TO {_sql_string(str(tmp))} (FORMAT parquet)")
                 written.append((tmp, final))
             con.execute("CHECKPOINT")
+        written += _add_exploration(sweep, db_tmp, tag)
         for tmp, final in written:
             os.replace(tmp, final)
         database = sweep / DATABASE
@@ -270,6 +273,28 @@ def collect(sweep_dir: Path | str) -> Path:
         db_tmp.unlink(missing_ok=True)
         Path(f"{db_tmp}.wal").unlink(missing_ok=True)
     return database
+
+
+def _add_exploration(sweep: Path, db_tmp: Path, tag: str) -> list[tuple[Path, Path]]:
+    """Add an exploration's tables ``explore`` and ``boxes`` to the store being written.
+
+    Nothing for a sweep that is not an exploration. Returns the Parquet files written (under
+    temporary names) with their final names.
+    """
+    with Store(db_tmp) as store:
+        found = explored(store, sweep)
+    if found is None:
+        return []
+    written = []
+    with duckdb.connect(str(db_tmp)) as con:
+        for table, frame in (("explore", found.samples), ("boxes", found.boxes)):
+            con.register(f"{table}_df", frame)
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM {table}_df")
+            tmp = sweep / f".{table}.parquet.{tag}.tmp"
+            con.execute(f"COPY {table} TO {_sql_string(str(tmp))} (FORMAT parquet)")
+            written.append((tmp, sweep / f"{table}.parquet"))
+        con.execute("CHECKPOINT")
+    return written
 
 
 def status_counts(database: Path) -> dict[str, int]:

@@ -26,8 +26,11 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
+from spheres.analysis.store import Store
 from spheres.config import one_line
-from spheres.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from spheres.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SpheresError
+from spheres.explore import design as designs
+from spheres.explore.analysis import from_store
 from spheres.paths import ERROR, SUMMARY
 from spheres.sweeps import grid, sensitivity
 from spheres.sweeps.collect import collect, format_counts, read_error, run_dirs, status_counts
@@ -42,9 +45,16 @@ def sweep_size(config: DictConfig) -> int | None:
     """The number of runs a sweep of ``config`` makes, known before any starts.
 
     Known for a grid sweep (the spheres sweeper, or Hydra's basic sweeper: every combination of
-    the swept values) and a Sobol sweep (the design's runs); ``None`` for other sweepers.
+    the swept values), a Sobol sweep (the design's runs) and an exploration (samples times arms);
+    ``None`` for other sweepers.
     """
     target = str(config.hydra.sweeper.get("_target_"))
+    if target == designs.SWEEPER:
+        try:
+            return designs.runs(config.hydra.runtime.choices.get("experiment"),
+                                int(config.hydra.sweeper.samples))
+        except SpheresError:  # the sweeper refuses it, and says why
+            return None
     if target not in (grid.SWEEPER, grid.BASIC_SWEEPER, sensitivity.SWEEPER):
         return None
     params = config.hydra.sweeper.get("params") or {}
@@ -155,6 +165,10 @@ class Session:
         assert self.sweep_dir is not None
         database = collect(self.sweep_dir)
         print(f"collected {format_counts(status_counts(database))} into {database}")
+        with Store(database) as store:
+            exploration = from_store(store, self.sweep_dir)
+        if exploration is not None:
+            print("\n".join(exploration.lines()))
         self.failures = failure_lines(self.sweep_dir)
         for line in self.failures:
             print(line, file=sys.stderr)

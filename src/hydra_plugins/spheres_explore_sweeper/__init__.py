@@ -1,0 +1,1 @@
+"""The exploration sweeper plugin for Hydra (``hydra/sweeper=explore``); see ``explore_sweeper``."""
