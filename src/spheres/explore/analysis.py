@@ -58,9 +58,11 @@ class Exploration:
             return None
         restricted = [_limit_text(r) for r in rows.itertuples() if r.restricted]
         first = rows.iloc[0]
-        where = " and ".join(restricted) if restricted else "anywhere in the ranges"
-        return (f"{where} (coverage {first['coverage']:.2f}, density {first['density']:.2f}, "
-                f"{first['mass']:.0%} of the samples)")
+        where = (" and ".join(restricted) if restricted else
+                 "the whole ranges; no narrower box passes the test")
+        overall = self.share() if region == "holds" else 1 - self.share()
+        return (f"{where} (coverage {first['coverage']:.2f}, density {first['density']:.2f} "
+                f"against {overall:.2f} overall, {first['mass']:.0%} of the samples)")
 
     def lines(self) -> list[str]:
         """The verdict first, then where it holds and flips and which setting matters most."""

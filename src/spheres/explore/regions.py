@@ -5,7 +5,10 @@ Fisher's patient rule induction, ``ema_workbench.analysis.prim``) peels the samp
 to boxes ever denser in cases; of its peeling trajectory, the box kept is the smallest that still
 holds at least :data:`MIN_COVERAGE` of the cases. Coverage is the share of all cases that fall in
 the box, density the share of the box's samples that are cases, mass the share of all samples in
-the box. Which setting matters most comes from extra-trees feature scores
+the box. A limit of the kept box is reported only when its quasi-p-value (the one-sided binomial
+test of Bryant and Lempert 2010, as EMA Workbench computes it) is below :data:`ALPHA`: a limit
+that could come from noise is dropped, and coverage, density and mass are those of the box with
+the limits reported. Which setting matters most comes from extra-trees feature scores
 (``ema_workbench.analysis.feature_scoring``, a fixed random state).
 """
 
@@ -34,6 +37,7 @@ with warnings.catch_warnings():
 logging.getLogger("EMA").setLevel(logging.WARNING)  # PRIM's progress lines are not for users
 
 MIN_COVERAGE = 0.8  # the kept box holds at least this share of the cases
+ALPHA = 0.05  # a limit is kept when its quasi-p-value is below this
 IMPORTANCE_SEED = 0
 
 
@@ -78,22 +82,42 @@ def find_box(samples: pd.DataFrame, dims: Sequence[Dimension], cases: np.ndarray
     kept = int(trajectory.index[trajectory["coverage"] >= MIN_COVERAGE][-1])
     box.select(kept)
     limits = box.box_lims[kept]
+    # quasi-p-values of each restricted setting's lower and upper limit (Bryant and Lempert)
+    qp = {str(key): tuple(values) for key, values in box.p_values[kept].items()}
     limits_of = []
+    inside = np.ones(len(x), dtype=bool)
     for d in dims:
+        low_p, high_p = (_p(p) for p in qp.get(d.key, (math.nan, math.nan)))
         if d.categorical:
             chosen = tuple(o for o in d.options if o in limits[d.key].iloc[0])
-            limits_of.append(Limit(d.key, options=chosen,
-                                   restricted=bool(len(chosen) < len(set(x[d.key].dropna())))))
+            cut = len(chosen) < len(set(x[d.key].dropna())) and min(low_p, high_p) < ALPHA
+            limits_of.append(Limit(d.key, options=chosen if cut else (), restricted=bool(cut)))
+            if cut:
+                inside &= x[d.key].isin(chosen).to_numpy()
             continue
         low, high = float(limits[d.key].iloc[0]), float(limits[d.key].iloc[1])
-        cut_low, cut_high = low > x[d.key].min(), high < x[d.key].max()
+        cut_low = bool(low > x[d.key].min() and low_p < ALPHA)
+        cut_high = bool(high < x[d.key].max() and high_p < ALPHA)
+        if cut_low:
+            inside &= (x[d.key] >= low).to_numpy()
+        if cut_high:
+            inside &= (x[d.key] <= high).to_numpy()
         if d.integer:  # a limit between two whole numbers, said as the whole number inside
             low, high = float(math.ceil(low)), float(math.floor(high))
         limits_of.append(Limit(d.key, low if cut_low else None, high if cut_high else None,
-                               restricted=bool(cut_low or cut_high)))
-    row = trajectory.loc[kept]
-    return Box(tuple(limits_of), float(row["coverage"]), float(row["density"]),
-               float(row["mass"]))
+                               restricted=cut_low or cut_high))
+    return Box(tuple(limits_of), coverage=float(cases[inside].sum() / cases.sum()),
+               density=float(cases[inside].mean()) if inside.any() else math.nan,
+               mass=float(inside.mean()))
+
+
+def _p(value: object) -> float:
+    """A quasi-p-value as a number (a limit PRIM did not test, given as -1 or none: 1)."""
+    try:
+        p = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1.0
+    return 1.0 if math.isnan(p) or p < 0 else p
 
 
 def importance(samples: pd.DataFrame, dims: Sequence[Dimension],
