@@ -73,10 +73,18 @@ class Exploration:
                  "No sample has a verdict (no run finished)."]
         if n:
             lines[-1] += (", drawn over " + "; ".join(d.describe() for d in self.dims) + ".")
-            if held / n >= 0.9:
+            if held in (0, n):
+                lines.append(f"It holds {'everywhere' if held else 'nowhere'} sampled: there is "
+                             "no box to find.")
+            elif held / n >= 0.9:
                 lines.append("It holds almost everywhere sampled.")
             elif held / n <= 0.1:
                 lines.append("It holds almost nowhere sampled.")
+            low, mid, high = decided["value"].astype(float).quantile([0.05, 0.5, 0.95])
+            verdict = designs.verdict_of(self.problem["experiment"])
+            lines.append(f"The number compared ({verdict.measure}): median {mid:.3g}, "
+                         f"5–95% of samples {low:.3g} to {high:.3g}; the verdict's threshold "
+                         f"is {verdict.threshold:g}.")
         for region in REGIONS:
             text = self.box_text(region)
             if text is not None:

@@ -93,7 +93,8 @@ class Verdict:
     number is above ``threshold`` (below it, with ``below``). ``settings`` are the settings the
     answer may depend on, each varied over its range to try (``schema.Spec.tries``, the ODD's
     sources table); ``choices`` add config groups or named settings varied over listed options.
-    ``fixed`` overrides hold for every run (the study's own choices that the answer is about).
+    ``fixed`` overrides hold for every run (the study's own choices that the answer is about);
+    ``measure`` says in words what the number compared is.
     """
 
     statement: str
@@ -104,6 +105,7 @@ class Verdict:
     arms: tuple[str, ...] = ()
     fixed: tuple[str, ...] = ()
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    measure: str = "the study's number"  # the number compared, in words
 
     def margin(self, compared: pd.Series) -> pd.Series:
         """How far each compared number is on the answer's side of the threshold (> 0: holds)."""

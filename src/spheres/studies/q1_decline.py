@@ -146,6 +146,7 @@ VERDICT = Verdict(
     "sellers that listen end with a larger market share than sellers that steer by lagging "
     "sales", share_lead("listen", "lagging"),
     ("market.frontier_speed", "market.contacts", "sellers.sense_delay", "sellers.sense_noise",
-     "market.p_word_of_mouth", "market.drift_rate"))
+     "market.p_word_of_mouth", "market.drift_rate"),
+    measure="listening minus lagging sellers' final share")
 
 STUDY = Study("q1_decline", "Study Q1: decline", analyse, VERDICT)

@@ -96,6 +96,7 @@ VERDICT = Verdict(
     "listening sellers end with a larger market share than broadcasting sellers",
     share_lead("listen", "broadcast"),
     ("market.frontier_speed", "market.ad_rate", "market.ad_weight", "sellers.ad_cost",
-     "sellers.sense_delay", "market.p_word_of_mouth"))
+     "sellers.sense_delay", "market.p_word_of_mouth"),
+    measure="listening minus broadcasting sellers' final share")
 
 STUDY = Study("q2_strategy", "Study Q2: strategy", analyse, VERDICT)

@@ -149,8 +149,9 @@ def _arrow(ax: Any, src: str, dst: str, edge: Any, i: int, k: int, top: float) -
 def peer_transfer_share(store: Store) -> pd.DataFrame:
     """Per run: points passed from buyer to buyer, as a share of the points minted."""
     return store.df("""
-        SELECT job, sum(amount) FILTER (WHERE kind = 'transfer' AND source_type = 'buyer'
-                                        AND destination_type = 'buyer')
+        SELECT job, coalesce(sum(amount) FILTER (WHERE kind = 'transfer'
+                                                 AND source_type = 'buyer'
+                                                 AND destination_type = 'buyer'), 0)
                     / nullif(sum(amount) FILTER (WHERE kind = 'mint'), 0) AS value
         FROM flows GROUP BY job ORDER BY job""")
 
@@ -160,6 +161,7 @@ VERDICT = Verdict(
     "points minted", peer_transfer_share,
     ("currency.advice_reward", "currency.thank_you", "currency.decay",
      "currency.cashout_threshold", "currency.follower_share", "currency.perk_share"),
-    threshold=0.1, below=True)
+    threshold=0.1, below=True,
+    measure="points passed buyer to buyer over points minted")
 
 STUDY = Study("q3_currency", "Study Q3: currency", analyse, VERDICT)

@@ -114,7 +114,7 @@ VERDICT = Verdict(
     runs_column("score_influence_spearman"),
     ("market.audience_growth", "market.post_reach", "market.p_word_of_mouth",
      "network.influencer_share", "market.promote_at"),
-    threshold=0.5,
+    threshold=0.5, measure="Spearman of score and true influence",
     choices=(("network", ("barabasi_albert", "erdos_renyi", "watts_strogatz")),))
 
 STUDY = Study("q4_scores", "Study Q4: scores", analyse, VERDICT)

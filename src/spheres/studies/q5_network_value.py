@@ -121,6 +121,7 @@ VERDICT = Verdict(
     lifetime_network_spearman,
     ("market.p_word_of_mouth", "market.need_shape", "market.audience_growth",
      "network.influencer_share", "market.network_value_decay"),
-    threshold=0.5, below=True, choices=(("network", ("barabasi_albert", "erdos_renyi")),))
+    threshold=0.5, below=True, measure="Spearman of lifetime and network value",
+    choices=(("network", ("barabasi_albert", "erdos_renyi")),))
 
 STUDY = Study("q5_network_value", "Study Q5: network value", analyse, VERDICT)

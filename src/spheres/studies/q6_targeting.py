@@ -117,6 +117,7 @@ VERDICT = Verdict(
     "seeding at random", seed_half_years,
     ("sellers.seed_k", "sellers.trial_cost", "market.p_word_of_mouth",
      "market.initial_awareness", "sellers.campaign_period", "market.need_shape"),
-    arms=(f"{RULE}={BASE}", f"{RULE}=score"))
+    arms=(f"{RULE}={BASE}", f"{RULE}=score"),
+    measure="years to half reach at random minus by score")
 
 STUDY = Study("q6_targeting", "Study Q6: targeting", analyse, VERDICT)

@@ -93,6 +93,7 @@ VERDICT = Verdict(
     ("market.p_exposure", "market.exposure_penalty", "sellers.sponsor_overclaim",
      "sellers.disclosure_discount", "market.trust_rate", "market.credibility_loss"),
     arms=("sellers.disclose_sponsorship=true", "sellers.disclose_sponsorship=false"),
-    fixed=("sellers=all_sponsor",))
+    fixed=("sellers=all_sponsor",),
+    measure="final trust in influencers, disclosed minus hidden")
 
 STUDY = Study("q7_trust", "Study Q7: trust", analyse, VERDICT)
