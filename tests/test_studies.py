@@ -348,3 +348,19 @@ def test_run_studies_runs_reports_times_and_keeps_the_figures(tmp_path: Path) ->
     named = json.loads((out / "q4_scores" / "study.json").read_text())["figures"]
     assert named and sorted(p.name for p in (figures / "q4_scores").iterdir()) == sorted(named)
     assert "q4_scores" in done.stdout.splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_run_studies_runs_an_exploration_and_keeps_earlier_times(tmp_path: Path) -> None:
+    out, figures = tmp_path / "studies", tmp_path / "figures"
+    earlier = [{"study": "q4_scores", "runs_ok": 6, "runs": 6, "sweep_s": 1.0}]
+    out.mkdir()
+    (out / "times.json").write_text(json.dumps(earlier))
+    done = run_studies("--only", "explore_q4_scores", "--size", "tiny", "--out", str(out),
+                       "--figures", str(figures))
+    assert done.returncode == 0, done.stderr
+    times = json.loads((out / "times.json").read_text())
+    assert [t["study"] for t in times] == ["q4_scores", "explore_q4_scores"]
+    assert times[0] == earlier[0] and times[1]["runs_ok"] == times[1]["runs"] == 8
+    assert json.loads((out / "explore_q4_scores" / "explore.json").read_text())["samples"] == 8
+    assert [p.name for p in (figures / "explore_q4_scores").iterdir()] == ["holds_where.png"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from spheres.analysis.figures import VERDICT_COLORS, figure, panel_title
+from spheres.analysis.figures import VERDICT_COLORS, figure
 from spheres.explore.analysis import Exploration
 from spheres.explore.design import Dimension
 
@@ -84,5 +86,6 @@ def verdict_figure(found: Exploration) -> Figure:
         ax.set_ylabel("margin (> 0: holds)")
         ax.axhline(0, color="#555555", linewidth=0.8)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    panel_title(ax, f"{found.problem['experiment']}: {found.problem['statement']}", width=70)
+    fig.suptitle(textwrap.fill(f"{found.problem['experiment']}: {found.problem['statement']}",
+                               80), fontsize="medium")
     return fig
