@@ -229,6 +229,14 @@ def test_bad_input_is_refused_before_any_run(args: list[str], says: str, tmp_pat
     assert not list((tmp_path / "sweep").glob("[0-9]*"))
 
 
+def test_without_the_extra_an_exploration_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = designs.importlib.util.find_spec
+    monkeypatch.setattr(designs.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ema_workbench" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"needs the \[explore\] extra"):
+        designs.require_extra()
+
+
 def test_help_lists_the_studies(tmp_path: Path) -> None:
     done = spheres("explore", "--help", cwd=tmp_path)
     assert done.returncode == 0

@@ -36,7 +36,7 @@ from spheres.config import one_line
 from spheres.config.compose import load_config, register
 from spheres.config.help import settings_markdown
 from spheres.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SpheresError
-from spheres.explore.design import explorable, verdict_of
+from spheres.explore.design import explorable, require_extra, verdict_of
 from spheres.paths import config_dir
 from spheres.report.cli import report_main
 from spheres.run.files import clear_results, write_results
@@ -200,6 +200,7 @@ def explore_command(argv: list[str]) -> int:
         return 0
     named = [a.split("=", 1)[1] for a in argv if a.startswith("experiment=")]
     verdict_of(named[-1] if named else None)  # a study with a verdict, or ConfigError
+    require_extra()
     sys.argv = [sys.argv[0], "-m", "hydra/sweeper=explore", *argv]
     return run_sweep(run_task)
 

@@ -79,6 +79,7 @@ class ExploreSweeper(Sweeper):
         fixed = self._fixed(arguments)
         pinned = {line.split("=", 1)[0].lstrip("+") for line in fixed}
         try:
+            designs.require_extra()
             verdict = designs.verdict_of(experiment)
             dims = designs.dimensions(verdict, sorted(pinned))
             if not dims:

@@ -15,6 +15,7 @@ per sample: ``sample``, ``seed`` and one column per setting, holding the value a
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 from collections.abc import Sequence
@@ -88,6 +89,16 @@ def verdict_of(experiment: str | None) -> Verdict:
         raise ConfigError(f"experiment={experiment} is not allowed: spheres explore maps the "
                           f"answer of a study, one of {', '.join(known)}")
     return study.verdict
+
+
+def require_extra() -> None:
+    """Refuse an exploration before any run when EMA Workbench (the ``[explore]`` extra) is absent.
+
+    Without it the runs could be made but not analysed.
+    """
+    if importlib.util.find_spec("ema_workbench") is None:
+        raise ConfigError("spheres explore needs the [explore] extra (EMA Workbench, for PRIM): "
+                          "pip install -e '.[explore]'")
 
 
 def dimensions(verdict: Verdict, pinned: Sequence[str] = ()) -> list[Dimension]:
