@@ -13,10 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spheres.analysis.figures import png
 from spheres.config.validate import settings
 from spheres.errors import ConfigError
 from spheres.explore import design as designs
+from spheres.explore.analysis import BOX_COLUMNS, Exploration
 from spheres.explore.design import Dimension
+from spheres.explore.figures import verdict_figure
 from spheres.explore.regions import MIN_COVERAGE, find_box, importance
 from spheres.studies.registry import STUDIES
 
@@ -254,3 +257,19 @@ def test_the_verdicts_do_not_depend_on_the_number_of_processes(tmp_path: Path) -
         assert done.returncode == 0, done.stderr
         tables.append(pd.read_parquet(sweep / "explore.parquet"))
     pd.testing.assert_frame_equal(*tables)
+
+
+def test_an_answer_that_holds_everywhere_says_what_sets_its_size() -> None:
+    samples, dims, _ = synthetic(60)
+    rng = np.random.default_rng(1)
+    samples = samples.assign(sample=range(60), seed=range(60),
+                             value=1 + samples["b"] + 0.05 * rng.random(60))
+    samples = samples.assign(margin=samples["value"], holds=pd.array([True] * 60, "boolean"))
+    problem = {"experiment": "q4_scores", "statement": "the score ranks agents like influence"}
+    found = Exploration(problem, dims, samples, pd.DataFrame(columns=BOX_COLUMNS))
+    lines = found.lines()
+    assert "It holds everywhere sampled: there is no box to find." in lines
+    sizes = next(line for line in lines if line.startswith("What sets the number's size"))
+    assert sizes.startswith("What sets the number's size: b (Spearman +")
+    assert found.ranked()[0] == "b"
+    assert len(png(verdict_figure(found))) > 5000

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from spheres.analysis.store import Store
 from spheres.explore import design as designs
@@ -47,9 +48,31 @@ class Exploration:
         return float(decided["holds"].astype(bool).mean()) if len(decided) else float("nan")
 
     def ranked(self) -> list[str]:
-        """The settings, the one that matters most first (as listed when none can be scored)."""
+        """The settings, the one that matters most first.
+
+        By importance for the verdict; where the verdict is the same in every sample (nothing to
+        score), by how strongly each setting goes with the number compared (:meth:`drivers`).
+        """
         keys = [d.key for d in self.dims]
-        return sorted(keys, key=lambda k: -self.importance.get(k, 0.0))
+        if self.importance:
+            return sorted(keys, key=lambda k: -self.importance.get(k, 0.0))
+        drivers = self.drivers()
+        return sorted(keys, key=lambda k: -abs(drivers.get(k, 0.0)))
+
+    def drivers(self) -> dict[str, float]:
+        """Spearman's rank correlation of each numeric setting with the number compared."""
+        decided = self.decided
+        if len(decided) < 3:
+            return {}
+        found = {}
+        for d in self.dims:
+            if d.categorical or decided[d.key].nunique() < 2:
+                continue
+            rho = stats.spearmanr(decided[d.key].astype(float),
+                                  decided["value"].astype(float)).statistic
+            if np.isfinite(rho):
+                found[d.key] = float(rho)
+        return found
 
     def box_text(self, region: str) -> str | None:
         """The region's box in words with coverage and density, or ``None`` if it has none."""
@@ -76,6 +99,11 @@ class Exploration:
             if held in (0, n):
                 lines.append(f"It holds {'everywhere' if held else 'nowhere'} sampled: there is "
                              "no box to find.")
+                drivers = self.drivers()
+                top = sorted(drivers, key=lambda k: -abs(drivers[k]))[:3]
+                if top:
+                    lines.append("What sets the number's size: " + ", ".join(
+                        f"{k} (Spearman {drivers[k]:+.2f})" for k in top) + ".")
             elif held / n >= 0.9:
                 lines.append("It holds almost everywhere sampled.")
             elif held / n <= 0.1:

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from spheres.analysis.figures import VERDICT_COLORS, figure
+from spheres.explore import design as designs
 from spheres.explore.analysis import Exploration
 from spheres.explore.design import Dimension
 
@@ -65,10 +66,17 @@ def verdict_figure(found: Exploration) -> Figure:
     y = (_axis(dims[keys[1]], samples[keys[1]]) if len(keys) > 1
          else samples["margin"].astype(float).to_numpy())
     holds = samples["holds"]
-    for label, mask, color in (
+    decided = holds.dropna()
+    if len(decided) and decided.nunique() == 1:  # one verdict everywhere: colour by the number
+        shown = ax.scatter(x, y, s=18, c=samples["value"].astype(float), cmap="viridis",
+                           linewidths=0)
+        fig.colorbar(shown, ax=ax, label=designs.verdict_of(found.problem["experiment"]).measure)
+        ax.set_title(f"it {'holds' if decided.iloc[0] else 'flips'} in all {len(decided)} "
+                     "samples; colour: the number compared", fontsize="small")
+    for label, mask, color in (() if len(decided) and decided.nunique() == 1 else (
             ("holds", holds.fillna(False).to_numpy(dtype=bool), VERDICT_COLORS["holds"]),
             ("flips", (~holds).fillna(False).to_numpy(dtype=bool), VERDICT_COLORS["flips"]),
-            ("no verdict", holds.isna().to_numpy(), UNDECIDED)):
+            ("no verdict", holds.isna().to_numpy(), UNDECIDED))):
         if mask.any():
             ax.scatter(x[mask], y[mask], s=18, color=color, label=f"{label} ({mask.sum()})",
                        alpha=0.85, linewidths=0)
@@ -85,7 +93,8 @@ def verdict_figure(found: Exploration) -> Figure:
     else:
         ax.set_ylabel("margin (> 0: holds)")
         ax.axhline(0, color="#555555", linewidth=0.8)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.suptitle(textwrap.fill(f"{found.problem['experiment']}: {found.problem['statement']}",
                                80), fontsize="medium")
     return fig
