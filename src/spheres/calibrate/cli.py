@@ -12,14 +12,16 @@ import argparse
 import dataclasses
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -136,9 +138,11 @@ def calibrate_main(argv: list[str]) -> int:
           f"{spec.populations} generations of {spec.population_size}, "
           + (f"on the Dask cluster at {args.scheduler}" if args.scheduler else
              f"{procs} process{'es' if procs > 1 else ''}"), file=sys.stderr)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, _interrupt(stop))
     try:
         with ExitStack() as stack:
-            run_map = smc.mapper(stack, procs, args.scheduler)
+            run_map = _checked(smc.mapper(stack, procs, args.scheduler), stop)
             started = time.perf_counter()
             fitted = smc.fit(spec, model, work / outputs.HISTORY, run_map,
                              progress=_progress(started))
@@ -153,10 +157,35 @@ def calibrate_main(argv: list[str]) -> int:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
     print(outputs.table_text(table, float(fitted.distances.min())))
     print(f"results: {out}  (run the fitted market: spheres run --config-dir {out} "
           "--config-name calibrated)")
     return 0
+
+
+def _interrupt(stop: threading.Event) -> Callable[[int, Any], None]:
+    """A SIGINT handler that remembers the interruption and raises ``KeyboardInterrupt``."""
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+    return handler
+
+
+def _checked(run_map: Callable[..., Iterable[Any]],
+             stop: threading.Event) -> Callable[..., Iterator[Any]]:
+    """``run_map`` that stops at the next task once interrupted.
+
+    A ``KeyboardInterrupt`` raised while Python runs a finaliser is printed and dropped; the
+    remembered interruption is raised again here, so one Ctrl-C always stops the calibration.
+    """
+    def run(function: Callable[..., Any], items: Iterable[Any]) -> Iterator[Any]:
+        for result in run_map(function, items):
+            if stop.is_set():
+                raise KeyboardInterrupt
+            yield result
+    return run
 
 
 def _write(work: Path, spec: CalibrationSpec, fitted: smc_types.Fit, observed: Observed,
