@@ -12,7 +12,6 @@ import argparse
 import dataclasses
 import os
 import shutil
-import signal
 import sys
 import threading
 import time
@@ -41,6 +40,7 @@ from spheres.calibrate.spec import (
 )
 from spheres.errors import EXIT_INTERRUPTED, ConfigError
 from spheres.run.simulate import simulate
+from spheres.run.task import remembered_interrupts
 
 if TYPE_CHECKING:
     from spheres.calibrate import smc as smc_types
@@ -138,10 +138,9 @@ def calibrate_main(argv: list[str]) -> int:
           f"{spec.populations} generations of {spec.population_size}, "
           + (f"on the Dask cluster at {args.scheduler}" if args.scheduler else
              f"{procs} process{'es' if procs > 1 else ''}"), file=sys.stderr)
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGINT, _interrupt(stop))
     try:
         with ExitStack() as stack:
+            stop = stack.enter_context(remembered_interrupts())
             run_map = _checked(smc.mapper(stack, procs, args.scheduler), stop)
             started = time.perf_counter()
             fitted = smc.fit(spec, model, work / outputs.HISTORY, run_map,
@@ -157,28 +156,18 @@ def calibrate_main(argv: list[str]) -> int:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    finally:
-        signal.signal(signal.SIGINT, previous)
     print(outputs.table_text(table, float(fitted.distances.min())))
     print(f"results: {out}  (run the fitted market: spheres run --config-dir {out} "
           "--config-name calibrated)")
     return 0
 
 
-def _interrupt(stop: threading.Event) -> Callable[[int, Any], None]:
-    """A SIGINT handler that remembers the interruption and raises ``KeyboardInterrupt``."""
-    def handler(signum: int, frame: Any) -> None:
-        stop.set()
-        raise KeyboardInterrupt
-    return handler
-
-
 def _checked(run_map: Callable[..., Iterable[Any]],
              stop: threading.Event) -> Callable[..., Iterator[Any]]:
     """``run_map`` that stops at the next task once interrupted.
 
-    A ``KeyboardInterrupt`` raised while Python runs a finaliser is printed and dropped; the
-    remembered interruption is raised again here, so one Ctrl-C always stops the calibration.
+    A Ctrl-C that Python dropped (see :func:`spheres.run.task.remembered_interrupts`) is raised
+    again here, so one Ctrl-C always stops the calibration.
     """
     def run(function: Callable[..., Any], items: Iterable[Any]) -> Iterator[Any]:
         for result in run_map(function, items):

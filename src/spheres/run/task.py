@@ -9,9 +9,14 @@ run. Writing the results is the caller's next step (:func:`spheres.run.files.wri
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -33,11 +38,14 @@ class Progress:
         self.lines = console and config.output.progress and not self.tty
         self.start = self.last = time.monotonic()
         self.step = 0
+        self.stop = threading.Event()  # set by Ctrl-C when the run is a console's
         self.bar = tqdm(total=self.steps, desc="steps", unit="step", file=sys.stderr,
                         mininterval=0.5, disable=not self.tty)
 
     def __call__(self, step: int, steps: int) -> None:
-        """Record that ``step`` of ``steps`` is done."""
+        """Record that ``step`` of ``steps`` is done; stop if Ctrl-C was pressed."""
+        if self.stop.is_set():  # a KeyboardInterrupt dropped inside a finaliser: raise it now
+            raise KeyboardInterrupt
         self.step = step
         self.bar.update(step - self.bar.n)
         now = time.monotonic()
@@ -55,6 +63,30 @@ class Progress:
         self.bar.close()
 
 
+@contextmanager
+def remembered_interrupts() -> Iterator[threading.Event]:
+    """Within: Ctrl-C raises ``KeyboardInterrupt`` and also sets the event yielded.
+
+    Python prints and drops a ``KeyboardInterrupt`` raised while a finaliser runs (garbage
+    collection); long loops check the event and raise it again, so one Ctrl-C always stops them.
+    Outside the main thread (where signals cannot be handled) the event is never set.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_in(config: SpheresConfig, run_dir: Path, console: bool) -> Results:
     """Run one simulation of a validated ``config`` for ``run_dir``; return its results.
 
@@ -68,7 +100,9 @@ def run_in(config: SpheresConfig, run_dir: Path, console: bool) -> Results:
     t0 = time.monotonic()
     progress = Progress(config, console)
     try:
-        results = simulate(config, progress=progress)
+        with remembered_interrupts() if console else nullcontext(progress.stop) as stop:
+            progress.stop = stop
+            results = simulate(config, progress=progress)
     except KeyboardInterrupt:
         line = f"interrupted at step {progress.step} of {config.steps}: no results written"
         log.info("%s (after %.1f s)", line, time.monotonic() - t0)
