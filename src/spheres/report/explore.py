@@ -36,7 +36,8 @@ def section(found: Exploration) -> tuple[Doc, dict[str, Any]]:
     study = STUDIES[found.problem["experiment"]]
     doc = Doc()
     doc.heading(f"Where the answer holds: {study.title}")
-    doc.bullets(found.lines())
+    lines = found.lines()
+    doc.bullets(lines)
     doc.para("How it was made: each sample draws the settings of the study's verdict from their "
              "ranges to try (a Latin hypercube; the ranges of docs/ODD.md's sources table) and "
              "runs once per arm with its own seed, so the noise of one run is part of the "
@@ -59,7 +60,7 @@ def section(found: Exploration) -> tuple[Doc, dict[str, Any]]:
                "samples": len(found.samples), "decided": len(found.decided),
                "share_holds": found.share(),
                "boxes": {region: found.box_text(region) for region in REGIONS},
-               "importance": found.importance, "lines": found.lines(),
+               "importance": found.importance, "lines": lines,
                "dimensions": [d.describe() for d in found.dims]}
     return doc, summary
 
